@@ -1,0 +1,37 @@
+using ConsentKit;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+
+namespace Microsoft.Extensions.DependencyInjection;
+
+/// <summary>Registers ConsentKit.</summary>
+public static class ConsentKitServiceCollectionExtensions
+{
+    /// <summary>
+    /// Adds the consent gate, the recorder and the purpose catalog. Calling it again is harmless and
+    /// applies <paramref name="configure"/> as well.
+    /// </summary>
+    /// <param name="services">The app's services.</param>
+    /// <param name="configure">Configures the options.</param>
+    /// <returns>A builder to register purposes and a store with.</returns>
+    public static IConsentKitBuilder AddConsentKit(this IServiceCollection services, Action<ConsentKitOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+
+        services.AddOptions<ConsentKitOptions>().ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ConsentKitOptions>, ConsentKitOptionsValidator>());
+        if (configure is not null)
+        {
+            services.Configure(configure);
+        }
+
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton(sp => new ConsentKitInstrumentation(sp.GetService<System.Diagnostics.Metrics.IMeterFactory>()));
+        services.TryAddSingleton(sp => new ConsentPurposeCatalog(sp.GetRequiredService<IOptions<ConsentKitOptions>>()));
+        services.TryAddSingleton<ConsentGate>();
+        services.TryAddSingleton<IConsentGate>(sp => sp.GetRequiredService<ConsentGate>());
+        services.TryAddSingleton<IConsentCacheInvalidator>(sp => sp.GetRequiredService<ConsentGate>());
+        services.TryAddSingleton<IConsentRecorder, ConsentRecorder>();
+        return new ConsentKitBuilder(services);
+    }
+}

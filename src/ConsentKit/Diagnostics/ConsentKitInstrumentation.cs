@@ -1,0 +1,82 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+
+namespace ConsentKit;
+
+/// <summary>The <c>ConsentKit</c> meter and activity source, and the tag values they use.</summary>
+public sealed class ConsentKitInstrumentation : IDisposable
+{
+    /// <summary>The name of the meter and of the activity source.</summary>
+    public const string Name = "ConsentKit";
+
+    /// <summary>The activity source wrapped around store calls.</summary>
+    public static readonly ActivitySource ActivitySource = new(Name);
+
+    private static readonly string[] ReasonTags = Enum.GetValues<ConsentDecisionReason>()
+        .Select(r => ToSnakeCase(r.ToString()))
+        .ToArray();
+
+    private readonly Meter _meter;
+    private readonly bool _ownsMeter;
+    private readonly Counter<long> _decisions;
+    private readonly Counter<long> _recordsAppended;
+
+    /// <summary>Creates the instruments from the app's meter factory, or a private meter when there is none.</summary>
+    /// <param name="meterFactory">The app's meter factory, if registered.</param>
+    public ConsentKitInstrumentation(IMeterFactory? meterFactory = null)
+    {
+        _ownsMeter = meterFactory is null;
+        _meter = meterFactory?.Create(Name) ?? new Meter(Name);
+        _decisions = _meter.CreateCounter<long>("consentkit.gate.decisions", unit: "{decision}", description: "Consent decisions made by the gate.");
+        _recordsAppended = _meter.CreateCounter<long>("consentkit.records.appended", unit: "{record}", description: "Consent records appended.");
+    }
+
+    /// <summary>Counts one gate decision; costs nothing when no one listens.</summary>
+    /// <param name="purposeTag">The purpose id, or <c>unknown</c> for an unregistered one (keeps tag cardinality bounded).</param>
+    /// <param name="decision">The decision.</param>
+    public void RecordDecision(string purposeTag, in ConsentDecision decision)
+    {
+        if (!_decisions.Enabled)
+        {
+            return;
+        }
+
+        _decisions.Add(
+            1,
+            new KeyValuePair<string, object?>("consentkit.purpose", purposeTag),
+            new KeyValuePair<string, object?>("consentkit.outcome", decision.IsAllowed ? "allowed" : "denied"),
+            new KeyValuePair<string, object?>("consentkit.reason", ReasonTags[(int)decision.Reason]));
+    }
+
+    /// <summary>Counts one appended record.</summary>
+    /// <param name="record">The record.</param>
+    public void RecordAppended(ConsentRecord record)
+    {
+        ArgumentNullException.ThrowIfNull(record);
+        if (!_recordsAppended.Enabled)
+        {
+            return;
+        }
+
+        _recordsAppended.Add(
+            1,
+            new KeyValuePair<string, object?>("consentkit.purpose", record.PurposeId),
+            new KeyValuePair<string, object?>("consentkit.status", record.Status == ConsentStatus.Granted ? "granted" : record.Status == ConsentStatus.Refused ? "refused" : "withdrawn"));
+    }
+
+    /// <summary>The tag value used for a decision reason, e.g. <c>notice_outdated</c>.</summary>
+    /// <param name="reason">The reason.</param>
+    public static string ReasonTag(ConsentDecisionReason reason) => ReasonTags[(int)reason];
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        if (_ownsMeter)
+        {
+            _meter.Dispose();
+        }
+    }
+
+    private static string ToSnakeCase(string name) =>
+        string.Concat(name.Select((c, i) => char.IsUpper(c) && i > 0 ? "_" + char.ToLowerInvariant(c) : char.ToLowerInvariant(c).ToString()));
+}

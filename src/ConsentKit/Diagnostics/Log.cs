@@ -1,0 +1,31 @@
+using Microsoft.Extensions.Logging;
+
+namespace ConsentKit;
+
+/// <summary>Every log message of the core, with stable event ids. Raw subject ids appear only at Debug.</summary>
+internal static partial class Log
+{
+    [LoggerMessage(1, LogLevel.Warning, "Consent was checked for the unregistered purpose '{PurposeId}'; denied.", EventName = "UnknownPurpose")]
+    public static partial void UnknownPurpose(ILogger logger, string purposeId);
+
+    [LoggerMessage(2, LogLevel.Error, "The consent store failed while checking purpose '{PurposeId}'; denied (fail closed).", EventName = "StoreUnavailable")]
+    public static partial void StoreUnavailable(ILogger logger, string purposeId, Exception exception);
+
+    [LoggerMessage(3, LogLevel.Debug, "Consent for subject '{SubjectId}' and purpose '{PurposeId}' read from the store: {Reason}.", EventName = "DecidedFromStore")]
+    public static partial void DecidedFromStore(ILogger logger, string subjectId, string purposeId, ConsentDecisionReason reason);
+
+    [LoggerMessage(4, LogLevel.Information, "Consent record #{Sequence} appended: {PurposeId} {Status} by {Method}.", EventName = "RecordAppended")]
+    public static partial void RecordAppended(ILogger logger, long sequence, string purposeId, ConsentStatus status, ConsentMethod method);
+
+    [LoggerMessage(5, LogLevel.Debug, "Consent record #{Sequence} is about subject '{SubjectId}'.", EventName = "RecordSubject")]
+    public static partial void RecordSubject(ILogger logger, long sequence, string subjectId);
+
+    [LoggerMessage(6, LogLevel.Error, "Consent change observer {Observer} failed for record #{Sequence}; the record stays appended.", EventName = "ObserverFailed")]
+    public static partial void ObserverFailed(ILogger logger, string observer, long sequence, Exception exception);
+
+    [LoggerMessage(7, LogLevel.Debug, "The consent cache reached {Limit} subjects; {Evicted} were evicted.", EventName = "CacheEvicted")]
+    public static partial void CacheEvicted(ILogger logger, int limit, int evicted);
+
+    [LoggerMessage(8, LogLevel.Warning, "A consent record was rejected: {Problem}", EventName = "RecordRejected")]
+    public static partial void RecordRejected(ILogger logger, string problem);
+}

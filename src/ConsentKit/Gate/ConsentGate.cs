@@ -1,0 +1,194 @@
+using System.Diagnostics;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+
+namespace ConsentKit;
+
+/// <summary>
+/// The default <see cref="IConsentGate"/>: decides from the store through a per-subject cache, and
+/// denies whenever consent cannot be confirmed.
+/// </summary>
+/// <remarks>
+/// <para>
+/// A cache entry holds every purpose's decision for one subject, worked out when the entry is filled,
+/// so a check on a warm entry is two lookups and a comparison with a coarse clock. Writes made through
+/// <see cref="IConsentRecorder"/> invalidate the subject before the write returns;
+/// <see cref="ConsentKitOptions.CacheMaxStaleness"/> bounds what writes made elsewhere can hide.
+/// </para>
+/// <para>Rules live in one internal evaluator shared with the pipeline filter; this class only caches and times.</para>
+/// </remarks>
+public sealed class ConsentGate : IConsentGate, IConsentCacheInvalidator, IDisposable
+{
+    private static readonly TimeSpan ClockResolution = TimeSpan.FromSeconds(1);
+
+    private readonly IConsentStore _store;
+    private readonly ConsentPurposeCatalog _catalog;
+    private readonly ConsentKitInstrumentation _instrumentation;
+    private readonly ILogger _logger;
+    private readonly TimeProvider _timeProvider;
+    private readonly CoarseClock _clock;
+    private readonly SubjectCache _cache;
+    private readonly long _maxStalenessTicks;
+    private readonly TimeSpan _storeTimeout;
+    private readonly int _sizeLimit;
+
+    /// <summary>Creates the gate.</summary>
+    /// <param name="store">Where consent records are kept.</param>
+    /// <param name="catalog">The registered purposes.</param>
+    /// <param name="options">Cache and time-out settings.</param>
+    /// <param name="timeProvider">The clock.</param>
+    /// <param name="instrumentation">Metrics; a private meter when <see langword="null"/>.</param>
+    /// <param name="logger">The logger.</param>
+    public ConsentGate(
+        IConsentStore store,
+        ConsentPurposeCatalog catalog,
+        IOptions<ConsentKitOptions> options,
+        TimeProvider? timeProvider = null,
+        ConsentKitInstrumentation? instrumentation = null,
+        ILogger<ConsentGate>? logger = null)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        ArgumentNullException.ThrowIfNull(catalog);
+        ArgumentNullException.ThrowIfNull(options);
+        _store = store;
+        _catalog = catalog;
+        var settings = options.Value;
+        _maxStalenessTicks = settings.CacheMaxStaleness.Ticks;
+        _storeTimeout = settings.StoreTimeout;
+        _sizeLimit = settings.CacheSizeLimit;
+        _instrumentation = instrumentation ?? new ConsentKitInstrumentation();
+        _logger = logger ?? NullLogger<ConsentGate>.Instance;
+        _timeProvider = timeProvider ?? TimeProvider.System;
+        _clock = new CoarseClock(_timeProvider, ClockResolution);
+        _cache = new SubjectCache(_sizeLimit);
+    }
+
+    /// <inheritdoc />
+    public ValueTask<ConsentDecision> CheckAsync(string subjectId, string purposeId, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(subjectId);
+        ArgumentNullException.ThrowIfNull(purposeId);
+
+        var purposeIndex = _catalog.IndexOf(purposeId);
+        if (purposeIndex < 0)
+        {
+            return new(DenyUnknownPurpose(purposeId));
+        }
+
+        if (_cache.TryGet(subjectId, out var entry))
+        {
+            var now = _clock.UtcTicks;
+            if (now < entry!.StaleAtTicks)
+            {
+                var decision = entry.Decisions[purposeIndex];
+
+                // The coarse clock may lag by one resolution: near an expiry, decide exactly instead.
+                if (decision.IsAllowed && now + _clock.ResolutionTicks >= entry.AllowedUntilTicks[purposeIndex])
+                {
+                    decision = ConsentEvaluator.Decide(_catalog, purposeIndex, entry.Current, _clock.ExactUtcNow(), out _);
+                }
+
+                _instrumentation.RecordDecision(_catalog[purposeIndex].Id, decision);
+                return new(decision);
+            }
+        }
+
+        return CheckFromStoreAsync(subjectId, purposeIndex, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public void Invalidate(string subjectId)
+    {
+        ArgumentNullException.ThrowIfNull(subjectId);
+        _cache.Invalidate(subjectId);
+    }
+
+    /// <inheritdoc />
+    public void InvalidateAll() => _cache.InvalidateAll();
+
+    /// <inheritdoc />
+    public void Dispose() => _clock.Dispose();
+
+    internal int CachedSubjectCount => _cache.Count;
+
+    private async ValueTask<ConsentDecision> CheckFromStoreAsync(string subjectId, int purposeIndex, CancellationToken cancellationToken)
+    {
+        var purposeId = _catalog[purposeIndex].Id;
+        ConsentDecision decision;
+        if (!ConsentRecordRules.IsValidSubjectId(subjectId))
+        {
+            // No record can exist for an id the recorder would never accept.
+            decision = ConsentDecision.Deny(purposeId, ConsentDecisionReason.NoRecord);
+            _instrumentation.RecordDecision(purposeId, decision);
+            return decision;
+        }
+
+        var epoch = _cache.ReadEpoch(subjectId);
+        IReadOnlyList<ConsentRecord> records;
+        try
+        {
+            records = await ReadCurrentAsync(subjectId, cancellationToken);
+        }
+        catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            Log.StoreUnavailable(_logger, purposeId, ex);
+            decision = ConsentDecision.Deny(purposeId, ConsentDecisionReason.StoreUnavailable);
+            _instrumentation.RecordDecision(purposeId, decision);
+            return decision;
+        }
+
+        var now = _clock.ExactUtcNow();
+        var entry = Fill(records, now);
+        if (_maxStalenessTicks > 0)
+        {
+            var evicted = _cache.TryAdd(subjectId, entry, epoch);
+            if (evicted > 0)
+            {
+                Log.CacheEvicted(_logger, _sizeLimit, evicted);
+            }
+        }
+
+        decision = entry.Decisions[purposeIndex];
+        Log.DecidedFromStore(_logger, subjectId, purposeId, decision.Reason);
+        _instrumentation.RecordDecision(purposeId, decision);
+        return decision;
+    }
+
+    private async ValueTask<IReadOnlyList<ConsentRecord>> ReadCurrentAsync(string subjectId, CancellationToken cancellationToken)
+    {
+        using var activity = ConsentKitInstrumentation.ActivitySource.StartActivity("consentkit.store.get_current", ActivityKind.Internal);
+        using var timeout = _storeTimeout == Timeout.InfiniteTimeSpan ? null : new CancellationTokenSource(_storeTimeout, _timeProvider);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout?.Token ?? CancellationToken.None);
+
+        // WaitAsync also bounds a store that ignores its cancellation token.
+        var records = await _store.GetCurrentAsync(subjectId, linked.Token).AsTask().WaitAsync(linked.Token);
+        activity?.SetTag("consentkit.records", records.Count);
+        return records;
+    }
+
+    private SubjectCacheEntry Fill(IReadOnlyList<ConsentRecord> records, DateTimeOffset now)
+    {
+        var current = ConsentEvaluator.IndexByPurpose(_catalog, records);
+        var decisions = new ConsentDecision[_catalog.Count];
+        var allowedUntil = new long[_catalog.Count];
+        for (var i = 0; i < decisions.Length; i++)
+        {
+            decisions[i] = ConsentEvaluator.Decide(_catalog, i, current, now, out var until);
+            allowedUntil[i] = until.UtcTicks;
+        }
+
+        var staleAt = now.UtcTicks > DateTimeOffset.MaxValue.UtcTicks - _maxStalenessTicks
+            ? DateTimeOffset.MaxValue.UtcTicks
+            : now.UtcTicks + _maxStalenessTicks;
+        return new SubjectCacheEntry(current, decisions, allowedUntil, staleAt);
+    }
+
+    private ConsentDecision DenyUnknownPurpose(string purposeId)
+    {
+        Log.UnknownPurpose(_logger, purposeId);
+        var decision = ConsentDecision.Deny(purposeId, ConsentDecisionReason.UnknownPurpose);
+        _instrumentation.RecordDecision("unknown", decision);
+        return decision;
+    }
+}

@@ -1,0 +1,103 @@
+using System.Collections.Concurrent;
+
+namespace ConsentKit;
+
+/// <summary>What the gate knows about one subject, decided when the entry was filled.</summary>
+internal sealed class SubjectCacheEntry(ConsentRecord?[] current, ConsentDecision[] decisions, long[] allowedUntilTicks, long staleAtTicks)
+{
+    /// <summary>The subject's current records by purpose index, for exact re-decisions near an expiry.</summary>
+    public ConsentRecord?[] Current { get; } = current;
+
+    /// <summary>The decision for each purpose index at fill time.</summary>
+    public ConsentDecision[] Decisions { get; } = decisions;
+
+    /// <summary>UTC ticks at which each allowing decision stops allowing through time alone.</summary>
+    public long[] AllowedUntilTicks { get; } = allowedUntilTicks;
+
+    /// <summary>UTC ticks after which the entry must be read again from the store.</summary>
+    public long StaleAtTicks { get; } = staleAtTicks;
+}
+
+/// <summary>
+/// A size-bounded map of subject → <see cref="SubjectCacheEntry"/> that never lets a fill that raced a
+/// write leave stale state behind.
+/// </summary>
+/// <remarks>
+/// A fill reads an invalidation epoch (striped by subject) before it reads the store, inserts, and then
+/// takes its own entry back out if the epoch moved meanwhile. An invalidation bumps the epoch and then
+/// removes the entry. Whichever order the two interleave in, a write's invalidation is never undone by
+/// a fill that read the store before the write.
+/// </remarks>
+internal sealed class SubjectCache(int sizeLimit)
+{
+    private const int StripeCount = 1024;
+
+    private readonly ConcurrentDictionary<string, SubjectCacheEntry> _entries = new(StringComparer.Ordinal);
+    private readonly long[] _epochs = new long[StripeCount];
+
+    public int Count => _entries.Count;
+
+    public bool TryGet(string subjectId, out SubjectCacheEntry? entry) => _entries.TryGetValue(subjectId, out entry);
+
+    public long ReadEpoch(string subjectId) => Volatile.Read(ref _epochs[Stripe(subjectId)]);
+
+    /// <summary>Inserts a freshly read entry unless a write for the subject happened since <paramref name="epoch"/>.</summary>
+    /// <returns>How many entries were evicted to stay within the size limit.</returns>
+    public int TryAdd(string subjectId, SubjectCacheEntry entry, long epoch)
+    {
+        var stripe = Stripe(subjectId);
+        if (Volatile.Read(ref _epochs[stripe]) != epoch)
+        {
+            return 0;
+        }
+
+        var evicted = _entries.Count >= sizeLimit ? Evict() : 0;
+        _entries[subjectId] = entry;
+        if (Volatile.Read(ref _epochs[stripe]) != epoch)
+        {
+            _entries.TryRemove(new KeyValuePair<string, SubjectCacheEntry>(subjectId, entry));
+        }
+
+        return evicted;
+    }
+
+    public void Invalidate(string subjectId)
+    {
+        Interlocked.Increment(ref _epochs[Stripe(subjectId)]);
+        _entries.TryRemove(subjectId, out _);
+    }
+
+    public void InvalidateAll()
+    {
+        for (var i = 0; i < _epochs.Length; i++)
+        {
+            Interlocked.Increment(ref _epochs[i]);
+        }
+
+        _entries.Clear();
+    }
+
+    private static int Stripe(string subjectId) => StringComparer.Ordinal.GetHashCode(subjectId) & (StripeCount - 1);
+
+    // Drops about a tenth of the entries. Which ones does not matter for correctness: an evicted
+    // subject is simply read from the store again.
+    private int Evict()
+    {
+        var target = Math.Max(1, sizeLimit / 10);
+        var evicted = 0;
+        foreach (var pair in _entries)
+        {
+            if (evicted >= target)
+            {
+                break;
+            }
+
+            if (_entries.TryRemove(pair))
+            {
+                evicted++;
+            }
+        }
+
+        return evicted;
+    }
+}

@@ -1,0 +1,54 @@
+namespace ConsentKit;
+
+/// <summary>
+/// Records consent choices. Granting, refusing and withdrawing take the same inputs: withdrawing is
+/// exactly as easy as granting.
+/// </summary>
+/// <remarks>
+/// Every call checks its input before writing anything and throws an <see cref="ArgumentException"/>
+/// (or a subclass) naming the bad field. A returned record is in the store, the gate already sees it,
+/// and the registered <see cref="IConsentChangeObserver"/>s have been told.
+/// </remarks>
+public interface IConsentRecorder
+{
+    /// <summary>Records the subject's explicit opt-in to a purpose under its current notice.</summary>
+    /// <param name="subjectId">The subject.</param>
+    /// <param name="purposeId">The purpose.</param>
+    /// <param name="evidence">How it was expressed; must be the subject's own act under the current notice version.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <exception cref="ArgumentException">Bad subject id or evidence, or the grant is not the subject's explicit act.</exception>
+    /// <exception cref="ConsentPurposeNotFoundException">The purpose is not registered.</exception>
+    /// <exception cref="ConsentNoticeOutdatedException">The notice version is missing or not the current one.</exception>
+    ValueTask<ConsentRecord> GrantAsync(string subjectId, string purposeId, ConsentEvidence evidence, CancellationToken cancellationToken = default);
+
+    /// <summary>Records a refusal of a purpose.</summary>
+    /// <param name="subjectId">The subject.</param>
+    /// <param name="purposeId">The purpose.</param>
+    /// <param name="evidence">How it was expressed.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <exception cref="ArgumentException">Bad subject id or evidence.</exception>
+    /// <exception cref="ConsentPurposeNotFoundException">The purpose is not registered.</exception>
+    ValueTask<ConsentRecord> RefuseAsync(string subjectId, string purposeId, ConsentEvidence evidence, CancellationToken cancellationToken = default);
+
+    /// <summary>Records the withdrawal of consent for a purpose. Takes effect for the very next gate check.</summary>
+    /// <param name="subjectId">The subject.</param>
+    /// <param name="purposeId">The purpose.</param>
+    /// <param name="evidence">How it was expressed.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <exception cref="ArgumentException">Bad subject id or evidence.</exception>
+    /// <exception cref="ConsentPurposeNotFoundException">The purpose is not registered.</exception>
+    ValueTask<ConsentRecord> WithdrawAsync(string subjectId, string purposeId, ConsentEvidence evidence, CancellationToken cancellationToken = default);
+}
+
+/// <summary>Told about every record appended through <see cref="IConsentRecorder"/>, after it is stored.</summary>
+/// <remarks>
+/// Register with <c>AddChangeObserver&lt;T&gt;()</c> on the ConsentKit builder. An observer that throws is
+/// logged and does not undo the record or stop the other observers.
+/// </remarks>
+public interface IConsentChangeObserver
+{
+    /// <summary>Called after <paramref name="record"/> was appended and the gate's cache invalidated.</summary>
+    /// <param name="record">The new record.</param>
+    /// <param name="cancellationToken">The recording call's token.</param>
+    ValueTask OnRecordedAsync(ConsentRecord record, CancellationToken cancellationToken);
+}

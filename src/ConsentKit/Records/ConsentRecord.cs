@@ -1,0 +1,63 @@
+namespace ConsentKit;
+
+/// <summary>
+/// One immutable consent event as stored: a <see cref="NewConsentRecord"/> plus the sequence the store assigned.
+/// </summary>
+/// <remarks>
+/// Records are never updated or deleted. The current state of a (subject, purpose) pair is its record
+/// with the highest <see cref="Sequence"/>.
+/// </remarks>
+public sealed class ConsentRecord
+{
+    /// <summary>Creates a stored record.</summary>
+    /// <param name="sequence">The store-assigned sequence; positive and increasing in append order.</param>
+    /// <param name="record">The fields of the record.</param>
+    public ConsentRecord(long sequence, NewConsentRecord record)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(sequence);
+        ArgumentNullException.ThrowIfNull(record);
+        Sequence = sequence;
+        SubjectId = record.SubjectId;
+        PurposeId = record.PurposeId;
+        Status = record.Status;
+        NoticeVersion = record.NoticeVersion;
+        RecordedAt = record.RecordedAt;
+        ExpiresAt = record.ExpiresAt;
+        Method = record.Method;
+        Source = record.Source;
+        Metadata = record.Metadata;
+    }
+
+    /// <summary>The store-assigned sequence: positive, unique, increasing in append order.</summary>
+    public long Sequence { get; }
+
+    /// <summary>Whose data the record is about.</summary>
+    public string SubjectId { get; }
+
+    /// <summary>The purpose.</summary>
+    public string PurposeId { get; }
+
+    /// <summary>What the record says.</summary>
+    public ConsentStatus Status { get; }
+
+    /// <summary>The notice version the subject was shown.</summary>
+    public string NoticeVersion { get; }
+
+    /// <summary>When it was recorded.</summary>
+    public DateTimeOffset RecordedAt { get; }
+
+    /// <summary>When a grant stops being valid; <see langword="null"/> for never.</summary>
+    public DateTimeOffset? ExpiresAt { get; }
+
+    /// <summary>How it was expressed.</summary>
+    public ConsentMethod Method { get; }
+
+    /// <summary>A short label of where it was expressed.</summary>
+    public string? Source { get; }
+
+    /// <summary>Small optional key/value evidence; empty when none was given.</summary>
+    public IReadOnlyDictionary<string, string> Metadata { get; }
+
+    /// <inheritdoc />
+    public override string ToString() => $"#{Sequence} {PurposeId} {Status} (notice {NoticeVersion}, {Method})";
+}

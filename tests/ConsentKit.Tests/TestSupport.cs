@@ -1,0 +1,125 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
+
+namespace ConsentKit.Tests;
+
+/// <summary>A service provider with ConsentKit, a fake clock and a store of the test's choosing.</summary>
+internal sealed class ConsentKitFixture : IDisposable
+{
+    public static readonly DateTimeOffset Start = new(2026, 11, 26, 9, 0, 0, TimeSpan.Zero);
+
+    public ConsentKitFixture(
+        Action<IConsentKitBuilder>? configure = null,
+        IConsentStore? store = null,
+        Action<ConsentKitOptions>? options = null,
+        Action<IServiceCollection>? services = null)
+    {
+        var collection = new ServiceCollection();
+        collection.AddLogging();
+        collection.AddSingleton<TimeProvider>(Time);
+        services?.Invoke(collection);
+        var builder = collection.AddConsentKit(options).AddStandardPurposes();
+        if (store is null)
+        {
+            builder.UseInMemoryStore();
+        }
+        else
+        {
+            builder.UseStore(_ => store);
+        }
+
+        configure?.Invoke(builder);
+        Provider = collection.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true, ValidateScopes = true });
+    }
+
+    public FakeTimeProvider Time { get; } = new(Start);
+
+    public ServiceProvider Provider { get; }
+
+    public IConsentGate Gate => Provider.GetRequiredService<IConsentGate>();
+
+    public IConsentRecorder Recorder => Provider.GetRequiredService<IConsentRecorder>();
+
+    public IConsentStore Store => Provider.GetRequiredService<IConsentStore>();
+
+    public ValueTask<ConsentRecord> GrantAsync(string subject, string purpose = ConsentPurposes.GenerativeAiTraining, string? notice = null) =>
+        Recorder.GrantAsync(subject, purpose, ConsentEvidence.FromUserInterface(notice ?? NoticeOf(purpose), "settings-page"));
+
+    public ValueTask<ConsentRecord> WithdrawAsync(string subject, string purpose = ConsentPurposes.GenerativeAiTraining) =>
+        Recorder.WithdrawAsync(subject, purpose, ConsentEvidence.FromUserInterface(NoticeOf(purpose), "settings-page"));
+
+    public ValueTask<ConsentRecord> RefuseAsync(string subject, string purpose = ConsentPurposes.GenerativeAiTraining) =>
+        Recorder.RefuseAsync(subject, purpose, ConsentEvidence.FromUserInterface(NoticeOf(purpose), "settings-page"));
+
+    public ValueTask<ConsentDecision> CheckAsync(string subject, string purpose = ConsentPurposes.GenerativeAiTraining) =>
+        Gate.CheckAsync(subject, purpose);
+
+    public string NoticeOf(string purpose) =>
+        Provider.GetRequiredService<ConsentPurposeCatalog>().TryGetPurpose(purpose, out var p) ? p.NoticeVersion : "1";
+
+    public void Dispose() => Provider.Dispose();
+}
+
+/// <summary>Wraps a store and counts the calls that reach it.</summary>
+internal sealed class CountingStore(IConsentStore inner) : IConsentStore
+{
+    private int _currentReads;
+    private int _appends;
+
+    public int CurrentReads => Volatile.Read(ref _currentReads);
+
+    public int Appends => Volatile.Read(ref _appends);
+
+    public ValueTask<ConsentRecord> AppendAsync(NewConsentRecord record, CancellationToken cancellationToken = default)
+    {
+        Interlocked.Increment(ref _appends);
+        return inner.AppendAsync(record, cancellationToken);
+    }
+
+    public ValueTask<IReadOnlyList<ConsentRecord>> GetCurrentAsync(string subjectId, CancellationToken cancellationToken = default)
+    {
+        Interlocked.Increment(ref _currentReads);
+        return inner.GetCurrentAsync(subjectId, cancellationToken);
+    }
+
+    public ValueTask<IReadOnlyList<ConsentRecord>> GetCurrentManyAsync(IReadOnlyCollection<string> subjectIds, CancellationToken cancellationToken = default) =>
+        inner.GetCurrentManyAsync(subjectIds, cancellationToken);
+
+    public ValueTask<IReadOnlyList<ConsentRecord>> GetHistoryAsync(string subjectId, CancellationToken cancellationToken = default) =>
+        inner.GetHistoryAsync(subjectId, cancellationToken);
+}
+
+/// <summary>A store whose reads fail or hang on demand; appends go to an in-memory store.</summary>
+internal sealed class FaultyStore : IConsentStore
+{
+    private readonly InMemoryConsentStore _inner = new();
+
+    public Exception? ReadFailure { get; set; }
+
+    /// <summary>When set, reads wait for this task (and ignore cancellation, like a stuck driver).</summary>
+    public Task? ReadHang { get; set; }
+
+    public ValueTask<ConsentRecord> AppendAsync(NewConsentRecord record, CancellationToken cancellationToken = default) =>
+        _inner.AppendAsync(record, cancellationToken);
+
+    public async ValueTask<IReadOnlyList<ConsentRecord>> GetCurrentAsync(string subjectId, CancellationToken cancellationToken = default)
+    {
+        if (ReadHang is { } hang)
+        {
+            await hang;
+        }
+
+        if (ReadFailure is { } failure)
+        {
+            throw failure;
+        }
+
+        return await _inner.GetCurrentAsync(subjectId, cancellationToken);
+    }
+
+    public ValueTask<IReadOnlyList<ConsentRecord>> GetCurrentManyAsync(IReadOnlyCollection<string> subjectIds, CancellationToken cancellationToken = default) =>
+        ReadFailure is { } failure ? ValueTask.FromException<IReadOnlyList<ConsentRecord>>(failure) : _inner.GetCurrentManyAsync(subjectIds, cancellationToken);
+
+    public ValueTask<IReadOnlyList<ConsentRecord>> GetHistoryAsync(string subjectId, CancellationToken cancellationToken = default) =>
+        _inner.GetHistoryAsync(subjectId, cancellationToken);
+}
