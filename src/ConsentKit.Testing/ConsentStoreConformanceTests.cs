@@ -248,6 +248,34 @@ public abstract class ConsentStoreConformanceTests : IAsyncLifetime
         }
     }
 
+    /// <summary>A batch is appended in order with increasing sequences, and reads see all of it.</summary>
+    [Fact]
+    public async Task AppendMany_AppendsInOrder()
+    {
+        var batch = Enumerable.Range(0, 50)
+            .Select(i => Record($"batch-{i % 5}", status: i % 3 == 0 ? ConsentStatus.Refused : ConsentStatus.Granted, minutes: i))
+            .ToArray();
+
+        var stored = await Store.AppendManyAsync(batch, TestContext.Current.CancellationToken);
+
+        Assert.Equal(batch.Length, stored.Count);
+        Assert.Equal(stored.Select(r => r.Sequence).Order(), stored.Select(r => r.Sequence));
+        Assert.Equal(batch.Select(r => r.SubjectId), stored.Select(r => r.SubjectId));
+        Assert.Equal(batch.Select(r => r.Status), stored.Select(r => r.Status));
+        var current = await Store.GetCurrentManyAsync([.. Enumerable.Range(0, 5).Select(i => $"batch-{i}")], TestContext.Current.CancellationToken);
+        Assert.Equal(
+            stored.GroupBy(r => r.SubjectId).Select(g => g.Max(r => r.Sequence)).Order(),
+            current.Select(r => r.Sequence).Order());
+    }
+
+    /// <summary>An empty batch writes nothing and returns nothing.</summary>
+    [Fact]
+    public async Task AppendMany_Empty_WritesNothing()
+    {
+        Assert.Empty(await Store.AppendManyAsync([], TestContext.Current.CancellationToken));
+        Assert.Empty(await Store.GetCurrentManyAsync(["alice"], TestContext.Current.CancellationToken));
+    }
+
     /// <summary>A cancelled call throws and writes nothing.</summary>
     [Fact]
     public async Task Append_WithCancelledToken_ThrowsAndWritesNothing()

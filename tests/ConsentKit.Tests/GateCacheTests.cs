@@ -172,6 +172,9 @@ public sealed class GateCacheTests
         public ValueTask<ConsentRecord> AppendAsync(NewConsentRecord record, CancellationToken cancellationToken = default) =>
             _inner.AppendAsync(record, cancellationToken);
 
+        public ValueTask<IReadOnlyList<ConsentRecord>> AppendManyAsync(IReadOnlyList<NewConsentRecord> records, CancellationToken cancellationToken = default) =>
+            _inner.AppendManyAsync(records, cancellationToken);
+
         public async ValueTask<IReadOnlyList<ConsentRecord>> GetCurrentAsync(string subjectId, CancellationToken cancellationToken = default)
         {
             var snapshot = await _inner.GetCurrentAsync(subjectId, cancellationToken);

@@ -76,6 +76,12 @@ internal sealed class CountingStore(IConsentStore inner) : IConsentStore
         return inner.AppendAsync(record, cancellationToken);
     }
 
+    public ValueTask<IReadOnlyList<ConsentRecord>> AppendManyAsync(IReadOnlyList<NewConsentRecord> records, CancellationToken cancellationToken = default)
+    {
+        Interlocked.Add(ref _appends, records.Count);
+        return inner.AppendManyAsync(records, cancellationToken);
+    }
+
     public ValueTask<IReadOnlyList<ConsentRecord>> GetCurrentAsync(string subjectId, CancellationToken cancellationToken = default)
     {
         Interlocked.Increment(ref _currentReads);
@@ -101,6 +107,9 @@ internal sealed class FaultyStore : IConsentStore
 
     public ValueTask<ConsentRecord> AppendAsync(NewConsentRecord record, CancellationToken cancellationToken = default) =>
         _inner.AppendAsync(record, cancellationToken);
+
+    public ValueTask<IReadOnlyList<ConsentRecord>> AppendManyAsync(IReadOnlyList<NewConsentRecord> records, CancellationToken cancellationToken = default) =>
+        _inner.AppendManyAsync(records, cancellationToken);
 
     public async ValueTask<IReadOnlyList<ConsentRecord>> GetCurrentAsync(string subjectId, CancellationToken cancellationToken = default)
     {

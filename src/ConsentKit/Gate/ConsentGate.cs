@@ -79,12 +79,13 @@ public sealed class ConsentGate : IConsentGate, IConsentCacheInvalidator, IDispo
         if (_cache.TryGet(subjectId, out var entry))
         {
             var now = _clock.UtcTicks;
-            if (now < entry!.StaleAtTicks)
+            if (now < entry.StaleAtTicks)
             {
-                var decision = entry.Decisions[purposeIndex];
+                ref readonly var cached = ref entry.Decisions[purposeIndex];
+                var decision = cached.Decision;
 
                 // The coarse clock may lag by one resolution: near an expiry, decide exactly instead.
-                if (decision.IsAllowed && now + _clock.ResolutionTicks >= entry.AllowedUntilTicks[purposeIndex])
+                if (decision.IsAllowed && now + _clock.ResolutionTicks >= cached.AllowedUntilTicks)
                 {
                     decision = ConsentEvaluator.Decide(_catalog, purposeIndex, entry.Current, _clock.ExactUtcNow(), out _);
                 }
@@ -149,7 +150,7 @@ public sealed class ConsentGate : IConsentGate, IConsentCacheInvalidator, IDispo
             }
         }
 
-        decision = entry.Decisions[purposeIndex];
+        decision = entry.Decisions[purposeIndex].Decision;
         Log.DecidedFromStore(_logger, subjectId, purposeId, decision.Reason);
         _instrumentation.RecordDecision(purposeId, decision);
         return decision;
@@ -170,18 +171,17 @@ public sealed class ConsentGate : IConsentGate, IConsentCacheInvalidator, IDispo
     private SubjectCacheEntry Fill(IReadOnlyList<ConsentRecord> records, DateTimeOffset now)
     {
         var current = ConsentEvaluator.IndexByPurpose(_catalog, records);
-        var decisions = new ConsentDecision[_catalog.Count];
-        var allowedUntil = new long[_catalog.Count];
+        var decisions = new CachedDecision[_catalog.Count];
         for (var i = 0; i < decisions.Length; i++)
         {
-            decisions[i] = ConsentEvaluator.Decide(_catalog, i, current, now, out var until);
-            allowedUntil[i] = until.UtcTicks;
+            var decision = ConsentEvaluator.Decide(_catalog, i, current, now, out var until);
+            decisions[i] = new CachedDecision(decision, until.UtcTicks);
         }
 
         var staleAt = now.UtcTicks > DateTimeOffset.MaxValue.UtcTicks - _maxStalenessTicks
             ? DateTimeOffset.MaxValue.UtcTicks
             : now.UtcTicks + _maxStalenessTicks;
-        return new SubjectCacheEntry(current, decisions, allowedUntil, staleAt);
+        return new SubjectCacheEntry(current, decisions, staleAt);
     }
 
     private ConsentDecision DenyUnknownPurpose(string purposeId)

@@ -22,6 +22,14 @@ public interface IConsentStore
     /// <param name="cancellationToken">Cancels the call.</param>
     ValueTask<ConsentRecord> AppendAsync(NewConsentRecord record, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Appends several records as one unit — all or none — in the given order, and returns them with
+    /// their sequences. Stores that can, do this in one durable transaction (imports, batch jobs).
+    /// </summary>
+    /// <param name="records">The records to append.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    ValueTask<IReadOnlyList<ConsentRecord>> AppendManyAsync(IReadOnlyList<NewConsentRecord> records, CancellationToken cancellationToken = default);
+
     /// <summary>The current record of each purpose the subject has a record for; empty when there is none.</summary>
     /// <param name="subjectId">The subject.</param>
     /// <param name="cancellationToken">Cancels the call.</param>

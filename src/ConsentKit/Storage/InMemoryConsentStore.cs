@@ -31,16 +31,43 @@ public sealed class InMemoryConsentStore : IConsentStore
         cancellationToken.ThrowIfCancellationRequested();
         lock (_lock)
         {
-            var stored = new ConsentRecord(++_lastSequence, record);
-            if (!_subjects.TryGetValue(record.SubjectId, out var subject))
+            return ValueTask.FromResult(AppendLocked(record));
+        }
+    }
+
+    private ConsentRecord AppendLocked(NewConsentRecord record)
+    {
+        var stored = new ConsentRecord(++_lastSequence, record);
+        if (!_subjects.TryGetValue(record.SubjectId, out var subject))
+        {
+            subject = new SubjectRecords();
+            _subjects.Add(record.SubjectId, subject);
+        }
+
+        subject.History.Add(stored);
+        subject.Current[record.PurposeId] = stored;
+        return stored;
+    }
+
+    /// <inheritdoc />
+    public ValueTask<IReadOnlyList<ConsentRecord>> AppendManyAsync(IReadOnlyList<NewConsentRecord> records, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(records);
+        foreach (var record in records)
+        {
+            ArgumentNullException.ThrowIfNull(record, nameof(records));
+        }
+
+        cancellationToken.ThrowIfCancellationRequested();
+        lock (_lock)
+        {
+            var stored = new ConsentRecord[records.Count];
+            for (var i = 0; i < stored.Length; i++)
             {
-                subject = new SubjectRecords();
-                _subjects.Add(record.SubjectId, subject);
+                stored[i] = AppendLocked(records[i]);
             }
 
-            subject.History.Add(stored);
-            subject.Current[record.PurposeId] = stored;
-            return ValueTask.FromResult(stored);
+            return ValueTask.FromResult<IReadOnlyList<ConsentRecord>>(stored);
         }
     }
 
