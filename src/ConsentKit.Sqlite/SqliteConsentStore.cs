@@ -1,0 +1,326 @@
+using System.Globalization;
+using System.Text.Json;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Options;
+
+namespace ConsentKit.Sqlite;
+
+/// <summary>
+/// The embedded consent store: one SQLite file, append-only, durable.
+/// </summary>
+/// <remarks>
+/// <para>
+/// Durability: WAL journal with <c>synchronous = FULL</c>. Every committed append has been fsynced to
+/// the write-ahead log before the call returns, so it survives a crash of the process <em>and</em> of
+/// the machine. (<c>NORMAL</c> would survive a process crash too, but may lose the last commits on
+/// power loss; consent evidence is worth the fsync. Batch with <see cref="AppendManyAsync"/> for speed.)
+/// </para>
+/// <para>
+/// Appends go through one connection per store instance, one transaction at a time; reads use pooled
+/// connections and never block on writers (WAL). Other processes may use the same file: SQLite's
+/// write lock orders them and <see cref="SqliteConsentStoreOptions.BusyTimeout"/> bounds the wait.
+/// </para>
+/// </remarks>
+public sealed class SqliteConsentStore : IConsentStore, IDisposable
+{
+    private const string Columns = "e.sequence, e.subject_id, e.purpose_id, e.status, e.notice_version, e.recorded_at, e.expires_at, e.method, e.source, e.metadata";
+
+    private readonly string _connectionString;
+    private readonly string _location;
+    private readonly int _chunkSize;
+    private readonly SemaphoreSlim _writeLock = new(1, 1);
+    private SqliteConnection? _writer;
+    private volatile bool _initialized;
+
+    /// <summary>Creates the store. The database is created or migrated on first use or by <see cref="InitializeAsync"/>.</summary>
+    /// <param name="options">The options.</param>
+    public SqliteConsentStore(IOptions<SqliteConsentStoreOptions> options)
+        : this((options ?? throw new ArgumentNullException(nameof(options))).Value)
+    {
+    }
+
+    /// <summary>Creates the store. The database is created or migrated on first use or by <see cref="InitializeAsync"/>.</summary>
+    /// <param name="options">The options.</param>
+    public SqliteConsentStore(SqliteConsentStoreOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var builder = new SqliteConnectionStringBuilder(options.ConnectionString)
+        {
+            Pooling = true,
+            DefaultTimeout = Math.Max(1, (int)Math.Ceiling(options.BusyTimeout.TotalSeconds)),
+        };
+        if (builder.Mode == SqliteOpenMode.Memory || string.IsNullOrEmpty(builder.DataSource) || builder.DataSource == ":memory:")
+        {
+            throw new ArgumentException("The SQLite consent store needs a database file: set 'Data Source' to a path.", nameof(options));
+        }
+
+        _connectionString = builder.ToString();
+        _location = Path.GetFullPath(builder.DataSource);
+        _chunkSize = options.BulkReadChunkSize > 0 ? options.BulkReadChunkSize : 10_000;
+        BusyTimeout = options.BusyTimeout;
+    }
+
+    /// <summary>The full path of the database file.</summary>
+    public string Location => _location;
+
+    private TimeSpan BusyTimeout { get; }
+
+    /// <summary>Creates the database file if needed and brings its schema up to date. Safe to call more than once, from several processes.</summary>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <exception cref="ConsentStoreException">The file cannot be opened or created, is locked, or has a newer schema.</exception>
+    public async ValueTask InitializeAsync(CancellationToken cancellationToken = default)
+    {
+        if (_initialized)
+        {
+            return;
+        }
+
+        await _writeLock.WaitAsync(cancellationToken);
+        try
+        {
+            if (_initialized)
+            {
+                return;
+            }
+
+            var writer = Guard("open", () =>
+            {
+                var connection = new SqliteConnection(_connectionString);
+                try
+                {
+                    connection.Open();
+                    SqliteSchema.Migrate(connection, _location);
+                    Configure(connection);
+                    return connection;
+                }
+                catch
+                {
+                    connection.Dispose();
+                    throw;
+                }
+            });
+            _writer = writer;
+            _initialized = true;
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+    }
+
+    /// <inheritdoc />
+    public async ValueTask<ConsentRecord> AppendAsync(NewConsentRecord record, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(record);
+        var stored = await AppendManyAsync([record], cancellationToken);
+        return stored[0];
+    }
+
+    /// <inheritdoc />
+    public async ValueTask<IReadOnlyList<ConsentRecord>> AppendManyAsync(IReadOnlyList<NewConsentRecord> records, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(records);
+        foreach (var record in records)
+        {
+            ArgumentNullException.ThrowIfNull(record, nameof(records));
+        }
+
+        cancellationToken.ThrowIfCancellationRequested();
+        if (records.Count == 0)
+        {
+            return [];
+        }
+
+        await InitializeAsync(cancellationToken);
+        await _writeLock.WaitAsync(cancellationToken);
+        try
+        {
+            return Guard("append to", () => AppendLocked(records));
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+    }
+
+    /// <inheritdoc />
+    public async ValueTask<IReadOnlyList<ConsentRecord>> GetCurrentAsync(string subjectId, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(subjectId);
+        cancellationToken.ThrowIfCancellationRequested();
+        await InitializeAsync(cancellationToken);
+        return Guard("read", () => Query(
+            $"SELECT {Columns} FROM consent_current c JOIN consent_events e ON e.sequence = c.sequence WHERE c.subject_id = $subject;",
+            command => command.Parameters.AddWithValue("$subject", subjectId)));
+    }
+
+    /// <inheritdoc />
+    public async ValueTask<IReadOnlyList<ConsentRecord>> GetCurrentManyAsync(IReadOnlyCollection<string> subjectIds, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(subjectIds);
+        cancellationToken.ThrowIfCancellationRequested();
+        if (subjectIds.Count == 0)
+        {
+            return [];
+        }
+
+        await InitializeAsync(cancellationToken);
+        var distinct = subjectIds.Where(s => s is not null).Distinct(StringComparer.Ordinal).ToArray();
+        return Guard("read", () =>
+        {
+            // One statement per chunk; the ids travel as one JSON array parameter (always bound,
+            // never spliced into SQL) and json_each turns it into rows.
+            using var connection = OpenReader();
+            using var command = connection.CreateCommand();
+            command.CommandText =
+                $"SELECT {Columns} FROM consent_current c JOIN consent_events e ON e.sequence = c.sequence " +
+                "WHERE c.subject_id IN (SELECT value FROM json_each($subjects));";
+            var parameter = command.Parameters.Add("$subjects", SqliteType.Text);
+            var result = new List<ConsentRecord>();
+            for (var offset = 0; offset < distinct.Length; offset += _chunkSize)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                parameter.Value = JsonSerializer.Serialize(distinct.AsSpan(offset, Math.Min(_chunkSize, distinct.Length - offset)).ToArray(), SqliteJson.Default.StringArray);
+                using var reader = command.ExecuteReader();
+                ReadAll(reader, result);
+            }
+
+            return (IReadOnlyList<ConsentRecord>)result;
+        });
+    }
+
+    /// <inheritdoc />
+    public async ValueTask<IReadOnlyList<ConsentRecord>> GetHistoryAsync(string subjectId, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(subjectId);
+        cancellationToken.ThrowIfCancellationRequested();
+        await InitializeAsync(cancellationToken);
+        return Guard("read", () => Query(
+            $"SELECT {Columns} FROM consent_events e WHERE e.subject_id = $subject ORDER BY e.sequence;",
+            command => command.Parameters.AddWithValue("$subject", subjectId)));
+    }
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        _writer?.Dispose();
+        _writer = null;
+        _writeLock.Dispose();
+    }
+
+    private List<ConsentRecord> AppendLocked(IReadOnlyList<NewConsentRecord> records)
+    {
+        var writer = _writer ?? throw new ObjectDisposedException(nameof(SqliteConsentStore));
+        using var transaction = writer.BeginTransaction(deferred: false);
+        using var command = writer.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText =
+            "INSERT INTO consent_events (subject_id, purpose_id, status, notice_version, recorded_at, expires_at, method, source, metadata) " +
+            "VALUES ($subject, $purpose, $status, $notice, $recorded, $expires, $method, $source, $metadata) RETURNING sequence;";
+        var subject = command.Parameters.Add("$subject", SqliteType.Text);
+        var purpose = command.Parameters.Add("$purpose", SqliteType.Text);
+        var status = command.Parameters.Add("$status", SqliteType.Integer);
+        var notice = command.Parameters.Add("$notice", SqliteType.Text);
+        var recorded = command.Parameters.Add("$recorded", SqliteType.Text);
+        var expires = command.Parameters.Add("$expires", SqliteType.Text);
+        var method = command.Parameters.Add("$method", SqliteType.Integer);
+        var source = command.Parameters.Add("$source", SqliteType.Text);
+        var metadata = command.Parameters.Add("$metadata", SqliteType.Text);
+        command.Prepare();
+
+        var stored = new List<ConsentRecord>(records.Count);
+        foreach (var record in records)
+        {
+            subject.Value = record.SubjectId;
+            purpose.Value = record.PurposeId;
+            status.Value = (int)record.Status;
+            notice.Value = record.NoticeVersion;
+            recorded.Value = FormatTime(record.RecordedAt);
+            expires.Value = record.ExpiresAt is { } e ? FormatTime(e) : DBNull.Value;
+            method.Value = (int)record.Method;
+            source.Value = (object?)record.Source ?? DBNull.Value;
+            metadata.Value = record.Metadata.Count == 0
+                ? DBNull.Value
+                : JsonSerializer.Serialize(record.Metadata, SqliteJson.Default.IReadOnlyDictionaryStringString);
+            var sequence = (long)command.ExecuteScalar()!;
+            stored.Add(new ConsentRecord(sequence, record));
+        }
+
+        transaction.Commit();
+        return stored;
+    }
+
+    private List<ConsentRecord> Query(string sql, Action<SqliteCommand> bind)
+    {
+        using var connection = OpenReader();
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        bind(command);
+        using var reader = command.ExecuteReader();
+        var result = new List<ConsentRecord>();
+        ReadAll(reader, result);
+        return result;
+    }
+
+    private SqliteConnection OpenReader()
+    {
+        var connection = new SqliteConnection(_connectionString);
+        connection.Open();
+        return connection;
+    }
+
+    private void Configure(SqliteConnection connection)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = $"PRAGMA synchronous = FULL; PRAGMA busy_timeout = {(long)BusyTimeout.TotalMilliseconds};";
+        command.ExecuteNonQuery();
+    }
+
+    private static void ReadAll(SqliteDataReader reader, List<ConsentRecord> into)
+    {
+        while (reader.Read())
+        {
+            var metadata = reader.IsDBNull(9)
+                ? null
+                : JsonSerializer.Deserialize(reader.GetString(9), SqliteJson.Default.DictionaryStringString);
+            var record = new NewConsentRecord(
+                reader.GetString(1),
+                reader.GetString(2),
+                (ConsentStatus)reader.GetInt32(3),
+                reader.GetString(4),
+                ParseTime(reader.GetString(5)),
+                reader.IsDBNull(6) ? null : ParseTime(reader.GetString(6)),
+                (ConsentMethod)reader.GetInt32(7),
+                reader.IsDBNull(8) ? null : reader.GetString(8),
+                metadata);
+            into.Add(new ConsentRecord(reader.GetInt64(0), record));
+        }
+    }
+
+    // ISO 8601 in UTC with 100 ns precision: exact round trip, sorts as text, readable in an audit.
+    private static string FormatTime(DateTimeOffset time) => time.ToUniversalTime().ToString("O", CultureInfo.InvariantCulture);
+
+    private static DateTimeOffset ParseTime(string text) => DateTimeOffset.ParseExact(text, "O", CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal);
+
+    private T Guard<T>(string action, Func<T> body)
+    {
+        try
+        {
+            return body();
+        }
+        catch (SqliteException ex) when (ex.SqliteErrorCode is 5 or 6)
+        {
+            throw new ConsentStoreException(
+                $"The consent database at '{_location}' stayed locked by another connection for longer than the busy timeout ({BusyTimeout.TotalSeconds:0.###} s); nothing was written.", ex);
+        }
+        catch (SqliteException ex) when (ex.SqliteErrorCode is 14)
+        {
+            throw new ConsentStoreException(
+                $"Could not {action} the consent database at '{_location}': the file cannot be opened or created. Check that the directory exists and is writable.", ex);
+        }
+        catch (SqliteException ex)
+        {
+            throw new ConsentStoreException($"Could not {action} the consent database at '{_location}': {ex.Message}", ex);
+        }
+    }
+}

@@ -1,0 +1,108 @@
+using Microsoft.Data.Sqlite;
+
+namespace ConsentKit.Sqlite;
+
+/// <summary>The database schema and its forward-only migrations.</summary>
+internal static class SqliteSchema
+{
+    /// <summary>The schema version this code writes and reads.</summary>
+    public const int LatestVersion = 2;
+
+    // Each entry moves the schema from version (index) to version (index + 1). Never edit a shipped
+    // entry: add a new one.
+    private static readonly string[] Migrations =
+    [
+        // 1: the append-only event log. Grants only by the subject, enforced by the database as well.
+        """
+        CREATE TABLE consent_events (
+            sequence       INTEGER PRIMARY KEY AUTOINCREMENT,
+            subject_id     TEXT    NOT NULL,
+            purpose_id     TEXT    NOT NULL,
+            status         INTEGER NOT NULL CHECK (status IN (1, 2, 3)),
+            notice_version TEXT    NOT NULL,
+            recorded_at    TEXT    NOT NULL,
+            expires_at     TEXT    NULL,
+            method         INTEGER NOT NULL CHECK (method BETWEEN 1 AND 5),
+            source         TEXT    NULL,
+            metadata       TEXT    NULL,
+            CHECK (status <> 1 OR method IN (1, 2))
+        );
+        CREATE INDEX consent_events_by_subject ON consent_events (subject_id, sequence);
+        CREATE TRIGGER consent_events_no_update BEFORE UPDATE ON consent_events
+        BEGIN SELECT RAISE(ABORT, 'consent_events is append-only: UPDATE is not allowed'); END;
+        CREATE TRIGGER consent_events_no_delete BEFORE DELETE ON consent_events
+        BEGIN SELECT RAISE(ABORT, 'consent_events is append-only: DELETE is not allowed'); END;
+        """,
+
+        // 2: the current state per (subject, purpose), kept by a trigger in the appending transaction,
+        // so reads never scan history.
+        """
+        CREATE TABLE consent_current (
+            subject_id TEXT    NOT NULL,
+            purpose_id TEXT    NOT NULL,
+            sequence   INTEGER NOT NULL,
+            PRIMARY KEY (subject_id, purpose_id)
+        ) WITHOUT ROWID;
+        INSERT INTO consent_current (subject_id, purpose_id, sequence)
+            SELECT subject_id, purpose_id, MAX(sequence) FROM consent_events GROUP BY subject_id, purpose_id;
+        CREATE TRIGGER consent_events_track_current AFTER INSERT ON consent_events
+        BEGIN
+            INSERT OR REPLACE INTO consent_current (subject_id, purpose_id, sequence)
+            VALUES (NEW.subject_id, NEW.purpose_id, NEW.sequence);
+        END;
+        """,
+    ];
+
+    /// <summary>
+    /// Brings the database to <paramref name="targetVersion"/> (the latest by default) in one write
+    /// transaction, so two processes starting together migrate once.
+    /// </summary>
+    /// <exception cref="ConsentStoreException">The database has a newer schema than this code knows.</exception>
+    public static void Migrate(SqliteConnection connection, string location, int targetVersion = LatestVersion)
+    {
+        // WAL cannot be switched on inside a transaction; it is stored in the file, so once is enough.
+        Execute(connection, "PRAGMA journal_mode = WAL;");
+
+        using var transaction = connection.BeginTransaction(deferred: false);
+        Execute(connection, "CREATE TABLE IF NOT EXISTS consentkit_schema (id INTEGER PRIMARY KEY CHECK (id = 1), version INTEGER NOT NULL);", transaction);
+        var current = ReadVersion(connection, transaction);
+        if (current > LatestVersion)
+        {
+            throw new ConsentStoreException(
+                $"The consent database at '{location}' has schema version {current}, newer than the {LatestVersion} this version of ConsentKit.Sqlite understands. " +
+                "Upgrade ConsentKit.Sqlite; the database was not changed.");
+        }
+
+        for (var version = current; version < targetVersion; version++)
+        {
+            Execute(connection, Migrations[version], transaction);
+        }
+
+        if (targetVersion > current)
+        {
+            using var command = connection.CreateCommand();
+            command.Transaction = transaction;
+            command.CommandText = "INSERT INTO consentkit_schema (id, version) VALUES (1, $version) ON CONFLICT (id) DO UPDATE SET version = excluded.version;";
+            command.Parameters.AddWithValue("$version", targetVersion);
+            command.ExecuteNonQuery();
+        }
+
+        transaction.Commit();
+    }
+
+    public static int ReadVersion(SqliteConnection connection, SqliteTransaction? transaction = null)
+    {
+        using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = "SELECT version FROM consentkit_schema WHERE id = 1;";
+        return command.ExecuteScalar() is long version ? (int)version : 0;
+    }
+
+    private static void Execute(SqliteConnection connection, string sql, SqliteTransaction? transaction = null)
+    {
+        using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = sql;
+        command.ExecuteNonQuery();
+    }
+}
