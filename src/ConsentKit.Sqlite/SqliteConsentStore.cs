@@ -168,25 +168,102 @@ public sealed class SqliteConsentStore : IConsentStore, IDisposable
         var distinct = subjectIds.Where(s => s is not null).Distinct(StringComparer.Ordinal).ToArray();
         return Guard("read", () =>
         {
-            // One statement per chunk; the ids travel as one JSON array parameter (always bound,
-            // never spliced into SQL) and json_each turns it into rows.
             using var connection = OpenReader();
-            using var command = connection.CreateCommand();
-            command.CommandText =
-                $"SELECT {Columns} FROM consent_current c JOIN consent_events e ON e.sequence = c.sequence " +
-                "WHERE c.subject_id IN (SELECT value FROM json_each($subjects));";
-            var parameter = command.Parameters.Add("$subjects", SqliteType.Text);
             var result = new List<ConsentRecord>();
-            for (var offset = 0; offset < distinct.Length; offset += _chunkSize)
+            switch (BulkReadStrategy)
             {
-                cancellationToken.ThrowIfCancellationRequested();
-                parameter.Value = JsonSerializer.Serialize(distinct.AsSpan(offset, Math.Min(_chunkSize, distinct.Length - offset)).ToArray(), SqliteJson.Default.StringArray);
-                using var reader = command.ExecuteReader();
-                ReadAll(reader, result);
+                case SqliteBulkReadStrategy.JsonEach:
+                    ReadManyWithJsonEach(connection, distinct, result, cancellationToken);
+                    break;
+                case SqliteBulkReadStrategy.TempTable:
+                    ReadManyWithTempTable(connection, distinct, result);
+                    break;
+                default:
+                    ReadManyWithParameters(connection, distinct, result, cancellationToken);
+                    break;
             }
 
             return (IReadOnlyList<ConsentRecord>)result;
         });
+    }
+
+    /// <summary>How bulk reads pass their ids; measured in the benchmarks (see docs/performance.md).</summary>
+    internal SqliteBulkReadStrategy BulkReadStrategy { get; set; } = SqliteBulkReadStrategy.JsonEach;
+
+    // The ids travel as one JSON array parameter per chunk (always bound, never spliced into SQL) and
+    // json_each turns it into rows.
+    private void ReadManyWithJsonEach(SqliteConnection connection, string[] ids, List<ConsentRecord> result, CancellationToken cancellationToken)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText =
+            $"SELECT {Columns} FROM consent_current c JOIN consent_events e ON e.sequence = c.sequence " +
+            "WHERE c.subject_id IN (SELECT value FROM json_each($subjects));";
+        var parameter = command.Parameters.Add("$subjects", SqliteType.Text);
+        for (var offset = 0; offset < ids.Length; offset += _chunkSize)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            parameter.Value = JsonSerializer.Serialize(ids[offset..Math.Min(ids.Length, offset + _chunkSize)], SqliteJson.Default.StringArray);
+            using var reader = command.ExecuteReader();
+            ReadAll(reader, result);
+        }
+    }
+
+    private static void ReadManyWithParameters(SqliteConnection connection, string[] ids, List<ConsentRecord> result, CancellationToken cancellationToken)
+    {
+        const int perStatement = 500;
+        for (var offset = 0; offset < ids.Length; offset += perStatement)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var count = Math.Min(perStatement, ids.Length - offset);
+            using var command = connection.CreateCommand();
+            var names = new string[count];
+            for (var i = 0; i < count; i++)
+            {
+                names[i] = "$s" + i.ToString(CultureInfo.InvariantCulture);
+                command.Parameters.AddWithValue(names[i], ids[offset + i]);
+            }
+
+            command.CommandText =
+                $"SELECT {Columns} FROM consent_current c JOIN consent_events e ON e.sequence = c.sequence " +
+                $"WHERE c.subject_id IN ({string.Join(", ", names)});";
+            using var reader = command.ExecuteReader();
+            ReadAll(reader, result);
+        }
+    }
+
+    private static void ReadManyWithTempTable(SqliteConnection connection, string[] ids, List<ConsentRecord> result)
+    {
+        using var transaction = connection.BeginTransaction(deferred: true);
+        using (var create = connection.CreateCommand())
+        {
+            create.Transaction = transaction;
+            create.CommandText = "CREATE TEMP TABLE IF NOT EXISTS consentkit_ids (id TEXT PRIMARY KEY) WITHOUT ROWID; DELETE FROM temp.consentkit_ids;";
+            create.ExecuteNonQuery();
+        }
+
+        using (var insert = connection.CreateCommand())
+        {
+            insert.Transaction = transaction;
+            insert.CommandText = "INSERT OR IGNORE INTO temp.consentkit_ids (id) VALUES ($id);";
+            var parameter = insert.Parameters.Add("$id", SqliteType.Text);
+            insert.Prepare();
+            foreach (var id in ids)
+            {
+                parameter.Value = id;
+                insert.ExecuteNonQuery();
+            }
+        }
+
+        using (var select = connection.CreateCommand())
+        {
+            select.Transaction = transaction;
+            select.CommandText =
+                $"SELECT {Columns} FROM temp.consentkit_ids i JOIN consent_current c ON c.subject_id = i.id JOIN consent_events e ON e.sequence = c.sequence;";
+            using var reader = select.ExecuteReader();
+            ReadAll(reader, result);
+        }
+
+        transaction.Rollback();
     }
 
     /// <inheritdoc />
@@ -214,15 +291,27 @@ public sealed class SqliteConsentStore : IConsentStore, IDisposable
         using var transaction = writer.BeginTransaction(deferred: false);
         using var command = writer.CreateCommand();
         command.Transaction = transaction;
+
+        // This connection holds the database's write lock for the whole transaction (BEGIN IMMEDIATE),
+        // so the next sequences are known up front: no RETURNING round trip per row.
+        long next;
+        using (var last = writer.CreateCommand())
+        {
+            last.Transaction = transaction;
+            last.CommandText = "SELECT COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'consent_events'), 0);";
+            next = (long)last.ExecuteScalar()! + 1;
+        }
+
         command.CommandText =
-            "INSERT INTO consent_events (subject_id, purpose_id, status, notice_version, recorded_at, expires_at, method, source, metadata) " +
-            "VALUES ($subject, $purpose, $status, $notice, $recorded, $expires, $method, $source, $metadata) RETURNING sequence;";
+            "INSERT INTO consent_events (sequence, subject_id, purpose_id, status, notice_version, recorded_at, expires_at, method, source, metadata) " +
+            "VALUES ($sequence, $subject, $purpose, $status, $notice, $recorded, $expires, $method, $source, $metadata);";
+        var sequenceParameter = command.Parameters.Add("$sequence", SqliteType.Integer);
         var subject = command.Parameters.Add("$subject", SqliteType.Text);
         var purpose = command.Parameters.Add("$purpose", SqliteType.Text);
         var status = command.Parameters.Add("$status", SqliteType.Integer);
         var notice = command.Parameters.Add("$notice", SqliteType.Text);
-        var recorded = command.Parameters.Add("$recorded", SqliteType.Text);
-        var expires = command.Parameters.Add("$expires", SqliteType.Text);
+        var recorded = command.Parameters.Add("$recorded", SqliteType.Integer);
+        var expires = command.Parameters.Add("$expires", SqliteType.Integer);
         var method = command.Parameters.Add("$method", SqliteType.Integer);
         var source = command.Parameters.Add("$source", SqliteType.Text);
         var metadata = command.Parameters.Add("$metadata", SqliteType.Text);
@@ -231,18 +320,20 @@ public sealed class SqliteConsentStore : IConsentStore, IDisposable
         var stored = new List<ConsentRecord>(records.Count);
         foreach (var record in records)
         {
+            var sequence = next++;
+            sequenceParameter.Value = sequence;
             subject.Value = record.SubjectId;
             purpose.Value = record.PurposeId;
             status.Value = (int)record.Status;
             notice.Value = record.NoticeVersion;
-            recorded.Value = FormatTime(record.RecordedAt);
-            expires.Value = record.ExpiresAt is { } e ? FormatTime(e) : DBNull.Value;
+            recorded.Value = record.RecordedAt.UtcTicks;
+            expires.Value = record.ExpiresAt is { } e ? e.UtcTicks : DBNull.Value;
             method.Value = (int)record.Method;
             source.Value = (object?)record.Source ?? DBNull.Value;
             metadata.Value = record.Metadata.Count == 0
                 ? DBNull.Value
                 : JsonSerializer.Serialize(record.Metadata, SqliteJson.Default.IReadOnlyDictionaryStringString);
-            var sequence = (long)command.ExecuteScalar()!;
+            command.ExecuteNonQuery();
             stored.Add(new ConsentRecord(sequence, record));
         }
 
@@ -288,8 +379,8 @@ public sealed class SqliteConsentStore : IConsentStore, IDisposable
                 reader.GetString(2),
                 (ConsentStatus)reader.GetInt32(3),
                 reader.GetString(4),
-                ParseTime(reader.GetString(5)),
-                reader.IsDBNull(6) ? null : ParseTime(reader.GetString(6)),
+                ToTime(reader.GetInt64(5)),
+                reader.IsDBNull(6) ? null : ToTime(reader.GetInt64(6)),
                 (ConsentMethod)reader.GetInt32(7),
                 reader.IsDBNull(8) ? null : reader.GetString(8),
                 metadata);
@@ -297,10 +388,9 @@ public sealed class SqliteConsentStore : IConsentStore, IDisposable
         }
     }
 
-    // ISO 8601 in UTC with 100 ns precision: exact round trip, sorts as text, readable in an audit.
-    private static string FormatTime(DateTimeOffset time) => time.ToUniversalTime().ToString("O", CultureInfo.InvariantCulture);
-
-    private static DateTimeOffset ParseTime(string text) => DateTimeOffset.ParseExact(text, "O", CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal);
+    // UTC ticks: an exact round trip at 100 ns, and no text parsing on bulk reads (measured: parsing
+    // ISO 8601 cost more than the row lookup). The view consent_events_readable shows them as text.
+    private static DateTimeOffset ToTime(long utcTicks) => new(utcTicks, TimeSpan.Zero);
 
     private T Guard<T>(string action, Func<T> body)
     {
@@ -323,4 +413,17 @@ public sealed class SqliteConsentStore : IConsentStore, IDisposable
             throw new ConsentStoreException($"Could not {action} the consent database at '{_location}': {ex.Message}", ex);
         }
     }
+}
+
+/// <summary>Ways to pass many subject ids to SQLite in a bulk read.</summary>
+internal enum SqliteBulkReadStrategy
+{
+    /// <summary>One JSON array parameter per chunk, expanded by <c>json_each</c>.</summary>
+    JsonEach,
+
+    /// <summary>500 bound parameters per statement.</summary>
+    ChunkedParameters,
+
+    /// <summary>Ids inserted into a temporary table, then joined.</summary>
+    TempTable,
 }

@@ -20,14 +20,23 @@ internal static class SqliteSchema
             purpose_id     TEXT    NOT NULL,
             status         INTEGER NOT NULL CHECK (status IN (1, 2, 3)),
             notice_version TEXT    NOT NULL,
-            recorded_at    TEXT    NOT NULL,
-            expires_at     TEXT    NULL,
+            recorded_at    INTEGER NOT NULL,
+            expires_at     INTEGER NULL,
             method         INTEGER NOT NULL CHECK (method BETWEEN 1 AND 5),
             source         TEXT    NULL,
             metadata       TEXT    NULL,
             CHECK (status <> 1 OR method IN (1, 2))
         );
         CREATE INDEX consent_events_by_subject ON consent_events (subject_id, sequence);
+        CREATE VIEW consent_events_readable AS
+            SELECT sequence, subject_id, purpose_id,
+                   CASE status WHEN 1 THEN 'granted' WHEN 2 THEN 'refused' WHEN 3 THEN 'withdrawn' END AS status,
+                   notice_version,
+                   strftime('%Y-%m-%dT%H:%M:%fZ', (recorded_at - 621355968000000000) / 10000000.0, 'unixepoch') AS recorded_at,
+                   strftime('%Y-%m-%dT%H:%M:%fZ', (expires_at - 621355968000000000) / 10000000.0, 'unixepoch') AS expires_at,
+                   CASE method WHEN 1 THEN 'subject-ui' WHEN 2 THEN 'subject-api' WHEN 3 THEN 'privacy-signal' WHEN 4 THEN 'operator' WHEN 5 THEN 'import' END AS method,
+                   source, metadata
+            FROM consent_events;
         CREATE TRIGGER consent_events_no_update BEFORE UPDATE ON consent_events
         BEGIN SELECT RAISE(ABORT, 'consent_events is append-only: UPDATE is not allowed'); END;
         CREATE TRIGGER consent_events_no_delete BEFORE DELETE ON consent_events

@@ -23,6 +23,21 @@ public sealed class SchemaTests : IDisposable
     }
 
     [Fact]
+    public async Task ReadableView_ShowsTimesAndNamesAsText()
+    {
+        using (var store = _database.CreateStore())
+        {
+            await store.AppendAsync(Grant("alice"), TestContext.Current.CancellationToken);
+        }
+
+        using var connection = _database.OpenRaw();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT status || ' ' || method || ' ' || recorded_at FROM consent_events_readable;";
+
+        ((string)command.ExecuteScalar()!).Should().Be("granted subject-ui 2026-11-01T12:00:00.000Z");
+    }
+
+    [Fact]
     public async Task InitializingTwice_AndFromTwoStores_IsHarmless()
     {
         using var first = _database.CreateStore();
@@ -148,7 +163,7 @@ public sealed class SchemaTests : IDisposable
     {
         using var command = connection.CreateCommand();
         command.CommandText =
-            "INSERT INTO consent_events (subject_id, purpose_id, status, notice_version, recorded_at, method) VALUES ($s, 'ai-training.generative', $status, '1', '2026-11-01T12:00:00.0000000+00:00', $m);";
+            "INSERT INTO consent_events (subject_id, purpose_id, status, notice_version, recorded_at, method) VALUES ($s, 'ai-training.generative', $status, '1', 638975232000000000, $m);";
         command.Parameters.AddWithValue("$s", subject);
         command.Parameters.AddWithValue("$status", (int)status);
         command.Parameters.AddWithValue("$m", (int)(methodOverride ?? (ConsentMethod)method));
