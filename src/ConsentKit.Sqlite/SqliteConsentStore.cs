@@ -21,7 +21,7 @@ namespace ConsentKit.Sqlite;
 /// write lock orders them and <see cref="SqliteConsentStoreOptions.BusyTimeout"/> bounds the wait.
 /// </para>
 /// </remarks>
-public sealed class SqliteConsentStore : IConsentStore, IDisposable
+public sealed partial class SqliteConsentStore : IConsentStore, IDisposable
 {
     private const string Columns = "e.sequence, e.subject_id, e.purpose_id, e.status, e.notice_version, e.recorded_at, e.expires_at, e.method, e.source, e.metadata";
 

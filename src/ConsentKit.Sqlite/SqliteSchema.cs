@@ -6,7 +6,7 @@ namespace ConsentKit.Sqlite;
 internal static class SqliteSchema
 {
     /// <summary>The schema version this code writes and reads.</summary>
-    public const int LatestVersion = 2;
+    public const int LatestVersion = 3;
 
     // Each entry moves the schema from version (index) to version (index + 1). Never edit a shipped
     // entry: add a new one.
@@ -59,6 +59,37 @@ internal static class SqliteSchema
             INSERT OR REPLACE INTO consent_current (subject_id, purpose_id, sequence)
             VALUES (NEW.subject_id, NEW.purpose_id, NEW.sequence);
         END;
+        """,
+
+        // 3: the data-use ledger. Runs end once; nothing is deleted; included subjects are never changed.
+        """
+        CREATE TABLE data_uses (
+            id             TEXT    NOT NULL PRIMARY KEY,
+            purpose_id     TEXT    NOT NULL,
+            description    TEXT    NOT NULL,
+            started_at     INTEGER NOT NULL,
+            ended_at       INTEGER NULL,
+            status         INTEGER NOT NULL CHECK (status IN (1, 2, 3)),
+            subject_count  INTEGER NOT NULL DEFAULT 0,
+            items_seen     INTEGER NULL,
+            items_kept     INTEGER NULL,
+            failure_reason TEXT    NULL
+        );
+        CREATE TABLE data_use_subjects (
+            data_use_id      TEXT    NOT NULL REFERENCES data_uses (id),
+            subject_id       TEXT    NOT NULL,
+            consent_sequence INTEGER NOT NULL,
+            PRIMARY KEY (data_use_id, subject_id)
+        ) WITHOUT ROWID;
+        CREATE INDEX data_use_subjects_by_subject ON data_use_subjects (subject_id, consent_sequence);
+        CREATE TRIGGER data_uses_no_delete BEFORE DELETE ON data_uses
+        BEGIN SELECT RAISE(ABORT, 'data_uses is append-only: DELETE is not allowed'); END;
+        CREATE TRIGGER data_uses_end_once BEFORE UPDATE OF status ON data_uses WHEN OLD.status <> 1
+        BEGIN SELECT RAISE(ABORT, 'a data use that has ended cannot change'); END;
+        CREATE TRIGGER data_use_subjects_no_update BEFORE UPDATE ON data_use_subjects
+        BEGIN SELECT RAISE(ABORT, 'data_use_subjects is append-only: UPDATE is not allowed'); END;
+        CREATE TRIGGER data_use_subjects_no_delete BEFORE DELETE ON data_use_subjects
+        BEGIN SELECT RAISE(ABORT, 'data_use_subjects is append-only: DELETE is not allowed'); END;
         """,
     ];
 

@@ -14,3 +14,16 @@ public sealed class SqliteConformanceTests : ConsentStoreConformanceTests
         _database.Dispose();
     }
 }
+
+public sealed class SqliteDataUseLedgerConformanceTests : DataUseLedgerConformanceTests
+{
+    private readonly TempDatabase _database = new();
+
+    protected override ValueTask<IConsentStore> CreateStoreAsync() => ValueTask.FromResult<IConsentStore>(_database.CreateStore());
+
+    protected override ValueTask DisposeResourcesAsync()
+    {
+        _database.Dispose();
+        return ValueTask.CompletedTask;
+    }
+}

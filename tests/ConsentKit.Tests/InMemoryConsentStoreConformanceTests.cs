@@ -6,3 +6,8 @@ public sealed class InMemoryConsentStoreConformanceTests : ConsentStoreConforman
 {
     protected override ValueTask<IConsentStore> CreateStoreAsync() => ValueTask.FromResult<IConsentStore>(new InMemoryConsentStore());
 }
+
+public sealed class InMemoryDataUseLedgerConformanceTests : DataUseLedgerConformanceTests
+{
+    protected override ValueTask<IConsentStore> CreateStoreAsync() => ValueTask.FromResult<IConsentStore>(new InMemoryConsentStore());
+}

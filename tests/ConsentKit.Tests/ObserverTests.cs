@@ -55,7 +55,7 @@ public sealed class ObserverTests
             b => b.AddChangeObserver<RecordingObserver>().AddChangeObserver<RecordingObserver>(),
             services: s => s.AddSingleton(new SeenRecords()));
 
-        kit.Provider.GetServices<IConsentChangeObserver>().Should().ContainSingle();
+        kit.Provider.GetServices<IConsentChangeObserver>().OfType<RecordingObserver>().Should().ContainSingle();
     }
 
     internal sealed class SeenRecords

@@ -73,6 +73,17 @@ public static class ConsentKitBuilderExtensions
         return builder;
     }
 
+    /// <summary>Calls <typeparamref name="THandler"/> when a withdrawal affects data uses that already hold the subject's data.</summary>
+    /// <typeparam name="THandler">The handler type, registered as a singleton.</typeparam>
+    /// <param name="builder">The builder.</param>
+    public static IConsentKitBuilder AddWithdrawalImpactHandler<THandler>(this IConsentKitBuilder builder)
+        where THandler : class, IWithdrawalImpactHandler
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IWithdrawalImpactHandler, THandler>());
+        return builder;
+    }
+
     /// <summary>Tells <typeparamref name="TObserver"/> about every appended record.</summary>
     /// <typeparam name="TObserver">The observer type, registered as a singleton.</typeparam>
     /// <param name="builder">The builder.</param>

@@ -32,6 +32,11 @@ public static class ConsentKitServiceCollectionExtensions
         services.TryAddSingleton<IConsentGate>(sp => sp.GetRequiredService<ConsentGate>());
         services.TryAddSingleton<IConsentCacheInvalidator>(sp => sp.GetRequiredService<ConsentGate>());
         services.TryAddSingleton<IConsentRecorder, ConsentRecorder>();
+        services.TryAddSingleton<ConsentFilter>();
+        services.TryAddSingleton<IDataUseLedger>(sp => sp.GetRequiredService<IConsentStore>() as IDataUseLedger
+            ?? throw new InvalidOperationException("The configured consent store keeps no data-use ledger."));
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IConsentChangeObserver, WithdrawalImpactObserver>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IWithdrawalImpactHandler, LoggingWithdrawalImpactHandler>());
         return new ConsentKitBuilder(services);
     }
 }

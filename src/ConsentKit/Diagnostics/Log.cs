@@ -26,6 +26,12 @@ internal static partial class Log
     [LoggerMessage(7, LogLevel.Debug, "The consent cache reached {Limit} subjects; {Evicted} were evicted.", EventName = "CacheEvicted")]
     public static partial void CacheEvicted(ILogger logger, int limit, int evicted);
 
+    [LoggerMessage(9, LogLevel.Information, "Consent filter for '{PurposeId}' completed: {ItemsKept} of {ItemsSeen} items kept from {SubjectsKept} subjects.", EventName = "FilterCompleted")]
+    public static partial void FilterCompleted(ILogger logger, string purposeId, long itemsSeen, long itemsKept, long subjectsKept);
+
+    [LoggerMessage(10, LogLevel.Warning, "Consent record #{Sequence} ({Status} of '{PurposeId}') affects {Count} data uses that already hold the subject's data: {DataUses}.", EventName = "WithdrawalAffectsDataUses")]
+    public static partial void WithdrawalAffectsDataUses(ILogger logger, long sequence, ConsentStatus status, string purposeId, int count, string dataUses);
+
     [LoggerMessage(8, LogLevel.Warning, "A consent record was rejected: {Problem}", EventName = "RecordRejected")]
     public static partial void RecordRejected(ILogger logger, string problem);
 }

@@ -99,6 +99,80 @@ public sealed class ConsentGate : IConsentGate, IConsentCacheInvalidator, IDispo
     }
 
     /// <inheritdoc />
+    public async ValueTask<IReadOnlyDictionary<string, ConsentDecision>> CheckManyAsync(
+        IReadOnlyCollection<string> subjectIds, string purposeId, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(subjectIds);
+        ArgumentNullException.ThrowIfNull(purposeId);
+        var decisions = new Dictionary<string, ConsentDecision>(subjectIds.Count, StringComparer.Ordinal);
+        var purposeIndex = _catalog.IndexOf(purposeId);
+        if (purposeIndex < 0)
+        {
+            var unknown = DenyUnknownPurpose(purposeId);
+            foreach (var subjectId in subjectIds)
+            {
+                decisions.TryAdd(subjectId, unknown);
+            }
+
+            return decisions;
+        }
+
+        purposeId = _catalog[purposeIndex].Id;
+        var valid = new List<string>(subjectIds.Count);
+        foreach (var subjectId in subjectIds)
+        {
+            ArgumentNullException.ThrowIfNull(subjectId, nameof(subjectIds));
+            if (!decisions.ContainsKey(subjectId))
+            {
+                decisions[subjectId] = ConsentDecision.Deny(purposeId, ConsentDecisionReason.NoRecord);
+                if (ConsentRecordRules.IsValidSubjectId(subjectId))
+                {
+                    valid.Add(subjectId);
+                }
+            }
+        }
+
+        if (valid.Count == 0)
+        {
+            return decisions;
+        }
+
+        IReadOnlyList<ConsentRecord> records;
+        try
+        {
+            records = await ReadManyAsync(valid, cancellationToken);
+        }
+        catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            Log.StoreUnavailable(_logger, purposeId, ex);
+            var unavailable = ConsentDecision.Deny(purposeId, ConsentDecisionReason.StoreUnavailable);
+            foreach (var subjectId in valid)
+            {
+                decisions[subjectId] = unavailable;
+            }
+
+            return decisions;
+        }
+
+        var now = _clock.ExactUtcNow();
+        foreach (var group in records.GroupBy(r => r.SubjectId, StringComparer.Ordinal))
+        {
+            if (decisions.ContainsKey(group.Key))
+            {
+                var current = ConsentEvaluator.IndexByPurpose(_catalog, group);
+                decisions[group.Key] = ConsentEvaluator.Decide(_catalog, purposeIndex, current, now, out _);
+            }
+        }
+
+        foreach (var decision in decisions.Values)
+        {
+            _instrumentation.RecordDecision(purposeId, decision);
+        }
+
+        return decisions;
+    }
+
+    /// <inheritdoc />
     public void Invalidate(string subjectId)
     {
         ArgumentNullException.ThrowIfNull(subjectId);
@@ -166,6 +240,13 @@ public sealed class ConsentGate : IConsentGate, IConsentCacheInvalidator, IDispo
         var records = await _store.GetCurrentAsync(subjectId, linked.Token).AsTask().WaitAsync(linked.Token);
         activity?.SetTag("consentkit.records", records.Count);
         return records;
+    }
+
+    private async ValueTask<IReadOnlyList<ConsentRecord>> ReadManyAsync(List<string> subjectIds, CancellationToken cancellationToken)
+    {
+        using var activity = ConsentKitInstrumentation.ActivitySource.StartActivity("consentkit.store.get_current_many", ActivityKind.Internal);
+        activity?.SetTag("consentkit.subjects", subjectIds.Count);
+        return await _store.GetCurrentManyAsync(subjectIds, cancellationToken);
     }
 
     private SubjectCacheEntry Fill(IReadOnlyList<ConsentRecord> records, DateTimeOffset now)

@@ -16,6 +16,18 @@ public interface IConsentGate
     /// <param name="cancellationToken">Cancels the check; a cancelled check throws <see cref="OperationCanceledException"/>.</param>
     /// <returns>The decision. A store failure or time-out is a denial, never an exception.</returns>
     ValueTask<ConsentDecision> CheckAsync(string subjectId, string purposeId, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Decides for many subjects at once with one bulk store read, by the same rules as
+    /// <see cref="CheckAsync"/>. For pipelines: it reads the store directly (always fresh) and leaves the
+    /// per-subject cache alone, so a batch job does not push out the subjects a web app is serving.
+    /// </summary>
+    /// <param name="subjectIds">The subjects; duplicates and malformed ids are allowed (malformed ids have no record).</param>
+    /// <param name="purposeId">The purpose.</param>
+    /// <param name="cancellationToken">Cancels the check.</param>
+    /// <returns>A decision for every distinct subject. A store failure denies them all with <see cref="ConsentDecisionReason.StoreUnavailable"/>.</returns>
+    ValueTask<IReadOnlyDictionary<string, ConsentDecision>> CheckManyAsync(
+        IReadOnlyCollection<string> subjectIds, string purposeId, CancellationToken cancellationToken = default);
 }
 
 /// <summary>Drops what the gate remembers about a subject, so the next check reads the store.</summary>

@@ -4,7 +4,7 @@ namespace ConsentKit;
 /// A thread-safe <see cref="IConsentStore"/> kept in process memory: for tests, demos and single-process
 /// tools. Nothing survives the process; use the SQLite or PostgreSQL store for real data.
 /// </summary>
-public sealed class InMemoryConsentStore : IConsentStore
+public sealed partial class InMemoryConsentStore : IConsentStore
 {
     // One lock keeps the sequence, the history and the current-state index consistent with each other;
     // the store is for tests and small tools, where simplicity beats lock-free throughput.

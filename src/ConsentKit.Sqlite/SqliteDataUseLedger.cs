@@ -1,0 +1,213 @@
+using Microsoft.Data.Sqlite;
+
+namespace ConsentKit.Sqlite;
+
+/// <summary>The data-use ledger half of <see cref="SqliteConsentStore"/>: tables <c>data_uses</c> and <c>data_use_subjects</c>.</summary>
+public sealed partial class SqliteConsentStore : IDataUseLedger
+{
+    private const string DataUseColumns =
+        "d.id, d.purpose_id, d.description, d.started_at, d.ended_at, d.status, d.subject_count, d.items_seen, d.items_kept, d.failure_reason";
+
+    /// <inheritdoc />
+    public async ValueTask<DataUse> StartAsync(NewDataUse dataUse, CancellationToken cancellationToken = default)
+    {
+        DataUseRules.Validate(dataUse);
+        await WriteAsync(writer =>
+        {
+            using var transaction = writer.BeginTransaction(deferred: false);
+            using var command = writer.CreateCommand();
+            command.Transaction = transaction;
+            command.CommandText = "INSERT OR IGNORE INTO data_uses (id, purpose_id, description, started_at, status) VALUES ($id, $purpose, $description, $started, 1);";
+            command.Parameters.AddWithValue("$id", dataUse.Id);
+            command.Parameters.AddWithValue("$purpose", dataUse.PurposeId);
+            command.Parameters.AddWithValue("$description", dataUse.Description);
+            command.Parameters.AddWithValue("$started", dataUse.StartedAt.UtcTicks);
+            if (command.ExecuteNonQuery() == 0)
+            {
+                throw new ArgumentException($"A data use with id '{dataUse.Id}' already exists.", "dataUse.Id");
+            }
+
+            transaction.Commit();
+            return 0;
+        }, cancellationToken);
+        return (await GetAsync(dataUse.Id, cancellationToken))!;
+    }
+
+    /// <inheritdoc />
+    public async ValueTask AddSubjectsAsync(string dataUseId, IReadOnlyList<DataUseSubject> subjects, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(dataUseId);
+        ArgumentNullException.ThrowIfNull(subjects);
+        await WriteAsync(writer =>
+        {
+            using var transaction = writer.BeginTransaction(deferred: false);
+            EnsureRunning(writer, transaction, dataUseId);
+            using var insert = writer.CreateCommand();
+            insert.Transaction = transaction;
+            insert.CommandText = "INSERT OR IGNORE INTO data_use_subjects (data_use_id, subject_id, consent_sequence) VALUES ($id, $subject, $sequence);";
+            insert.Parameters.AddWithValue("$id", dataUseId);
+            var subject = insert.Parameters.Add("$subject", SqliteType.Text);
+            var sequence = insert.Parameters.Add("$sequence", SqliteType.Integer);
+            insert.Prepare();
+            var added = 0;
+            foreach (var entry in subjects)
+            {
+                subject.Value = entry.SubjectId;
+                sequence.Value = entry.ConsentSequence;
+                added += insert.ExecuteNonQuery();
+            }
+
+            using var count = writer.CreateCommand();
+            count.Transaction = transaction;
+            count.CommandText = "UPDATE data_uses SET subject_count = subject_count + $added WHERE id = $id;";
+            count.Parameters.AddWithValue("$added", added);
+            count.Parameters.AddWithValue("$id", dataUseId);
+            count.ExecuteNonQuery();
+            transaction.Commit();
+            return 0;
+        }, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public ValueTask<DataUse> CompleteAsync(string dataUseId, DateTimeOffset endedAt, long itemsSeen, long itemsKept, CancellationToken cancellationToken = default) =>
+        EndAsync(dataUseId, DataUseStatus.Completed, endedAt, itemsSeen, itemsKept, null, cancellationToken);
+
+    /// <inheritdoc />
+    public ValueTask<DataUse> FailAsync(string dataUseId, DateTimeOffset endedAt, string reason, CancellationToken cancellationToken = default) =>
+        EndAsync(dataUseId, DataUseStatus.Failed, endedAt, null, null, reason, cancellationToken);
+
+    /// <inheritdoc />
+    public async ValueTask<DataUse?> GetAsync(string dataUseId, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(dataUseId);
+        var found = await QueryDataUsesAsync($"SELECT {DataUseColumns} FROM data_uses d WHERE d.id = $id;", c => c.Parameters.AddWithValue("$id", dataUseId), cancellationToken);
+        return found.Count == 0 ? null : found[0];
+    }
+
+    /// <inheritdoc />
+    public ValueTask<IReadOnlyList<DataUse>> ListAsync(int limit = 100, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limit);
+        return QueryDataUsesAsync($"SELECT {DataUseColumns} FROM data_uses d ORDER BY d.rowid DESC LIMIT $limit;", c => c.Parameters.AddWithValue("$limit", limit), cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public ValueTask<IReadOnlyList<DataUse>> FindBySubjectAsync(string subjectId, string? purposeId = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(subjectId);
+        return QueryDataUsesAsync(
+            $"SELECT {DataUseColumns} FROM data_use_subjects s JOIN data_uses d ON d.id = s.data_use_id " +
+            "WHERE s.subject_id = $subject AND ($purpose IS NULL OR d.purpose_id = $purpose) ORDER BY d.rowid;",
+            c =>
+            {
+                c.Parameters.AddWithValue("$subject", subjectId);
+                c.Parameters.AddWithValue("$purpose", (object?)purposeId ?? DBNull.Value);
+            },
+            cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public ValueTask<IReadOnlyList<DataUse>> FindAffectedByAsync(ConsentRecord record, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(record);
+        return QueryDataUsesAsync(
+            $"SELECT {DataUseColumns} FROM data_use_subjects s JOIN data_uses d ON d.id = s.data_use_id " +
+            "WHERE s.subject_id = $subject AND s.consent_sequence < $sequence " +
+            "AND (d.purpose_id = $purpose OR substr(d.purpose_id, 1, length($purpose) + 1) = $purpose || '.') ORDER BY d.rowid;",
+            c =>
+            {
+                c.Parameters.AddWithValue("$subject", record.SubjectId);
+                c.Parameters.AddWithValue("$sequence", record.Sequence);
+                c.Parameters.AddWithValue("$purpose", record.PurposeId);
+            },
+            cancellationToken);
+    }
+
+    private async ValueTask<DataUse> EndAsync(
+        string dataUseId, DataUseStatus status, DateTimeOffset endedAt, long? itemsSeen, long? itemsKept, string? reason, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(dataUseId);
+        await WriteAsync(writer =>
+        {
+            using var transaction = writer.BeginTransaction(deferred: false);
+            EnsureRunning(writer, transaction, dataUseId);
+            using var command = writer.CreateCommand();
+            command.Transaction = transaction;
+            command.CommandText =
+                "UPDATE data_uses SET status = $status, ended_at = $ended, items_seen = $seen, items_kept = $kept, failure_reason = $reason WHERE id = $id;";
+            command.Parameters.AddWithValue("$status", (int)status);
+            command.Parameters.AddWithValue("$ended", endedAt.UtcTicks);
+            command.Parameters.AddWithValue("$seen", (object?)itemsSeen ?? DBNull.Value);
+            command.Parameters.AddWithValue("$kept", (object?)itemsKept ?? DBNull.Value);
+            command.Parameters.AddWithValue("$reason", (object?)reason ?? DBNull.Value);
+            command.Parameters.AddWithValue("$id", dataUseId);
+            command.ExecuteNonQuery();
+            transaction.Commit();
+            return 0;
+        }, cancellationToken);
+        return (await GetAsync(dataUseId, cancellationToken))!;
+    }
+
+    private static void EnsureRunning(SqliteConnection writer, SqliteTransaction transaction, string dataUseId)
+    {
+        using var command = writer.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = "SELECT status FROM data_uses WHERE id = $id;";
+        command.Parameters.AddWithValue("$id", dataUseId);
+        switch (command.ExecuteScalar())
+        {
+            case null:
+                throw new ArgumentException($"No data use with id '{dataUseId}'.", nameof(dataUseId));
+            case long status when status != (long)DataUseStatus.Running:
+                throw new InvalidOperationException($"Data use '{dataUseId}' has already ended ({(DataUseStatus)status}).");
+        }
+    }
+
+    private async ValueTask<IReadOnlyList<DataUse>> QueryDataUsesAsync(string sql, Action<SqliteCommand> bind, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        await InitializeAsync(cancellationToken);
+        return Guard("read", () =>
+        {
+            using var connection = OpenReader();
+            using var command = connection.CreateCommand();
+            command.CommandText = sql;
+            bind(command);
+            using var reader = command.ExecuteReader();
+            var result = new List<DataUse>();
+            while (reader.Read())
+            {
+                result.Add(new DataUse
+                {
+                    Id = reader.GetString(0),
+                    PurposeId = reader.GetString(1),
+                    Description = reader.GetString(2),
+                    StartedAt = ToTime(reader.GetInt64(3)),
+                    EndedAt = reader.IsDBNull(4) ? null : ToTime(reader.GetInt64(4)),
+                    Status = (DataUseStatus)reader.GetInt32(5),
+                    SubjectCount = reader.GetInt64(6),
+                    ItemsSeen = reader.IsDBNull(7) ? null : reader.GetInt64(7),
+                    ItemsKept = reader.IsDBNull(8) ? null : reader.GetInt64(8),
+                    FailureReason = reader.IsDBNull(9) ? null : reader.GetString(9),
+                });
+            }
+
+            return (IReadOnlyList<DataUse>)result;
+        });
+    }
+
+    private async ValueTask<T> WriteAsync<T>(Func<SqliteConnection, T> body, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        await InitializeAsync(cancellationToken);
+        await _writeLock.WaitAsync(cancellationToken);
+        try
+        {
+            return Guard("write to", () => body(_writer ?? throw new ObjectDisposedException(nameof(SqliteConsentStore))));
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+    }
+}

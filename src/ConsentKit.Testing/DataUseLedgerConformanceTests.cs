@@ -1,0 +1,192 @@
+using Xunit;
+
+namespace ConsentKit.Testing;
+
+/// <summary>
+/// The behaviour every <see cref="IDataUseLedger"/> must have. Derive a test class in your store's test
+/// project and return a new, empty store that implements both <see cref="IConsentStore"/> and
+/// <see cref="IDataUseLedger"/>.
+/// </summary>
+public abstract class DataUseLedgerConformanceTests : IAsyncLifetime
+{
+    private static readonly DateTimeOffset T0 = new(2026, 11, 1, 12, 0, 0, TimeSpan.Zero);
+    private IConsentStore? _store;
+
+    /// <summary>The store under test.</summary>
+    protected IConsentStore Store => _store ?? throw new InvalidOperationException("The store is created in InitializeAsync.");
+
+    /// <summary>The store's ledger.</summary>
+    protected IDataUseLedger Ledger => (IDataUseLedger)Store;
+
+    /// <summary>Creates a new, empty store that also implements <see cref="IDataUseLedger"/>.</summary>
+    protected abstract ValueTask<IConsentStore> CreateStoreAsync();
+
+    /// <inheritdoc />
+    public async ValueTask InitializeAsync()
+    {
+        _store = await CreateStoreAsync();
+        Assert.IsAssignableFrom<IDataUseLedger>(_store);
+    }
+
+    /// <inheritdoc />
+    public async ValueTask DisposeAsync()
+    {
+        switch (_store)
+        {
+            case IAsyncDisposable asyncDisposable:
+                await asyncDisposable.DisposeAsync();
+                break;
+            case IDisposable disposable:
+                disposable.Dispose();
+                break;
+        }
+
+        await DisposeResourcesAsync();
+        GC.SuppressFinalize(this);
+    }
+
+    /// <summary>Releases anything else the test class holds (a temp folder, a database).</summary>
+    protected virtual ValueTask DisposeResourcesAsync() => ValueTask.CompletedTask;
+
+    /// <summary>A started data use is running, with every field as given.</summary>
+    [Fact]
+    public async Task Start_RecordsARunningDataUse()
+    {
+        var started = await Ledger.StartAsync(new NewDataUse("run-1", ConsentPurposes.GenerativeAiTraining, "genai-model-v7 training set", T0), TestContext.Current.CancellationToken);
+
+        var read = await Ledger.GetAsync("run-1", TestContext.Current.CancellationToken);
+        Assert.NotNull(read);
+        Assert.Equal(started, read);
+        Assert.Equal(DataUseStatus.Running, read.Status);
+        Assert.Equal("genai-model-v7 training set", read.Description);
+        Assert.Equal(T0, read.StartedAt);
+        Assert.Null(read.EndedAt);
+        Assert.Equal(0, read.SubjectCount);
+    }
+
+    /// <summary>Ids are unique; a second start with the same id is refused and changes nothing.</summary>
+    [Fact]
+    public async Task Start_WithATakenId_Throws()
+    {
+        await Ledger.StartAsync(new NewDataUse("run-1", ConsentPurposes.GenerativeAiTraining, "first", T0), TestContext.Current.CancellationToken);
+
+        await Assert.ThrowsAnyAsync<ArgumentException>(async () =>
+            await Ledger.StartAsync(new NewDataUse("run-1", ConsentPurposes.Analytics, "second", T0)));
+
+        Assert.Equal("first", (await Ledger.GetAsync("run-1", TestContext.Current.CancellationToken))!.Description);
+    }
+
+    /// <summary>Malformed data uses are refused and nothing is written.</summary>
+    [Theory]
+    [InlineData("", "ai-training", "d")]
+    [InlineData("run\n1", "ai-training", "d")]
+    [InlineData("run-1", "Not A Purpose", "d")]
+    [InlineData("run-1", "ai-training", "")]
+    public async Task Start_WithBadFields_ThrowsAndWritesNothing(string id, string purpose, string description)
+    {
+        await Assert.ThrowsAnyAsync<ArgumentException>(async () => await Ledger.StartAsync(new NewDataUse(id, purpose, description, T0)));
+
+        Assert.Empty(await Ledger.ListAsync(10, TestContext.Current.CancellationToken));
+    }
+
+    /// <summary>Completing records the end, the counts and the subjects.</summary>
+    [Fact]
+    public async Task Complete_RecordsCountsAndSubjects()
+    {
+        var grant = await Store.AppendAsync(Grant("alice", 0), TestContext.Current.CancellationToken);
+        await Ledger.StartAsync(new NewDataUse("run-1", ConsentPurposes.GenerativeAiTraining, "set", T0), TestContext.Current.CancellationToken);
+        await Ledger.AddSubjectsAsync("run-1", [new DataUseSubject("alice", grant.Sequence)], TestContext.Current.CancellationToken);
+        await Ledger.AddSubjectsAsync("run-1", [new DataUseSubject("alice", grant.Sequence), new DataUseSubject("bob", grant.Sequence)], TestContext.Current.CancellationToken);
+
+        var completed = await Ledger.CompleteAsync("run-1", T0.AddMinutes(5), 10, 4, TestContext.Current.CancellationToken);
+
+        Assert.Equal(DataUseStatus.Completed, completed.Status);
+        Assert.Equal(T0.AddMinutes(5), completed.EndedAt);
+        Assert.Equal(2, completed.SubjectCount);
+        Assert.Equal(10, completed.ItemsSeen);
+        Assert.Equal(4, completed.ItemsKept);
+        Assert.Equal(completed, await Ledger.GetAsync("run-1", TestContext.Current.CancellationToken));
+    }
+
+    /// <summary>A failed run says so and why; it never reads as completed.</summary>
+    [Fact]
+    public async Task Fail_RecordsTheFailure_AndAnEndedRunCannotEndAgain()
+    {
+        await Ledger.StartAsync(new NewDataUse("run-1", ConsentPurposes.GenerativeAiTraining, "set", T0), TestContext.Current.CancellationToken);
+
+        var failed = await Ledger.FailAsync("run-1", T0.AddMinutes(1), "store down", TestContext.Current.CancellationToken);
+
+        Assert.Equal(DataUseStatus.Failed, failed.Status);
+        Assert.Equal("store down", failed.FailureReason);
+        await Assert.ThrowsAsync<InvalidOperationException>(async () => await Ledger.CompleteAsync("run-1", T0, 1, 1));
+        Assert.Equal(DataUseStatus.Failed, (await Ledger.GetAsync("run-1", TestContext.Current.CancellationToken))!.Status);
+    }
+
+    /// <summary>The uses that included a subject, optionally for one purpose.</summary>
+    [Fact]
+    public async Task FindBySubject_ReturnsTheUsesThatIncludedTheSubject()
+    {
+        await StartWith("genai-1", ConsentPurposes.GenerativeAiTraining, ("alice", 1), ("bob", 2));
+        await StartWith("analytics-1", ConsentPurposes.Analytics, ("alice", 3));
+        await StartWith("genai-2", ConsentPurposes.GenerativeAiTraining, ("bob", 2));
+
+        var alice = await Ledger.FindBySubjectAsync("alice", cancellationToken: TestContext.Current.CancellationToken);
+        var aliceGenAi = await Ledger.FindBySubjectAsync("alice", ConsentPurposes.GenerativeAiTraining, TestContext.Current.CancellationToken);
+
+        Assert.Equal(["genai-1", "analytics-1"], alice.Select(u => u.Id));
+        Assert.Equal(["genai-1"], aliceGenAi.Select(u => u.Id));
+        Assert.Empty(await Ledger.FindBySubjectAsync("carol", cancellationToken: TestContext.Current.CancellationToken));
+    }
+
+    /// <summary>
+    /// A withdrawal affects the uses that included the subject under an earlier grant, for its purpose
+    /// or a descendant — and no others.
+    /// </summary>
+    [Fact]
+    public async Task FindAffectedBy_ReturnsExactlyTheUsesUnderEarlierGrants()
+    {
+        var firstGrant = await Store.AppendAsync(Grant("alice", 0), TestContext.Current.CancellationToken);
+        var bobGrant = await Store.AppendAsync(Grant("bob", 0), TestContext.Current.CancellationToken);
+        var analyticsGrant = await Store.AppendAsync(Grant("alice", 0, ConsentPurposes.Analytics), TestContext.Current.CancellationToken);
+        await StartWith("before", ConsentPurposes.GenerativeAiTraining, ("alice", firstGrant.Sequence), ("bob", bobGrant.Sequence));
+        await StartWith("analytics", ConsentPurposes.Analytics, ("alice", analyticsGrant.Sequence));
+        await StartWith("bob-only", ConsentPurposes.GenerativeAiTraining, ("bob", bobGrant.Sequence));
+        var withdrawal = await Store.AppendAsync(Withdrawal("alice", 1), TestContext.Current.CancellationToken);
+        var regrant = await Store.AppendAsync(Grant("alice", 2), TestContext.Current.CancellationToken);
+        await StartWith("after", ConsentPurposes.GenerativeAiTraining, ("alice", regrant.Sequence));
+        var parentWithdrawal = await Store.AppendAsync(Withdrawal("alice", 3, ConsentPurposes.AiTraining), TestContext.Current.CancellationToken);
+
+        var byWithdrawal = await Ledger.FindAffectedByAsync(withdrawal, TestContext.Current.CancellationToken);
+        var byParentWithdrawal = await Ledger.FindAffectedByAsync(parentWithdrawal, TestContext.Current.CancellationToken);
+
+        Assert.Equal(["before"], byWithdrawal.Select(u => u.Id));
+        Assert.Equal(["before", "after"], byParentWithdrawal.Select(u => u.Id));
+    }
+
+    /// <summary>The list is newest first and honours the limit.</summary>
+    [Fact]
+    public async Task List_IsNewestFirst()
+    {
+        for (var i = 0; i < 5; i++)
+        {
+            await Ledger.StartAsync(new NewDataUse($"run-{i}", ConsentPurposes.GenerativeAiTraining, $"set {i}", T0.AddMinutes(i)), TestContext.Current.CancellationToken);
+        }
+
+        var list = await Ledger.ListAsync(3, TestContext.Current.CancellationToken);
+
+        Assert.Equal(["run-4", "run-3", "run-2"], list.Select(u => u.Id));
+    }
+
+    private async Task StartWith(string id, string purpose, params (string Subject, long Sequence)[] subjects)
+    {
+        await Ledger.StartAsync(new NewDataUse(id, purpose, id, T0), TestContext.Current.CancellationToken);
+        await Ledger.AddSubjectsAsync(id, [.. subjects.Select(s => new DataUseSubject(s.Subject, s.Sequence))], TestContext.Current.CancellationToken);
+        await Ledger.CompleteAsync(id, T0, subjects.Length, subjects.Length, TestContext.Current.CancellationToken);
+    }
+
+    private static NewConsentRecord Grant(string subject, int minutes, string purpose = ConsentPurposes.GenerativeAiTraining) =>
+        new(subject, purpose, ConsentStatus.Granted, "1", T0.AddMinutes(minutes), null, ConsentMethod.SubjectUserInterface);
+
+    private static NewConsentRecord Withdrawal(string subject, int minutes, string purpose = ConsentPurposes.GenerativeAiTraining) =>
+        new(subject, purpose, ConsentStatus.Withdrawn, "1", T0.AddMinutes(minutes), null, ConsentMethod.SubjectUserInterface);
+}

@@ -1,0 +1,100 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace ConsentKit;
+
+/// <summary>
+/// Filters data streams by consent for pipelines (training-set builds, exports): only items whose
+/// subject allows the purpose get through, and the run can be recorded in the data-use ledger.
+/// </summary>
+/// <remarks>
+/// The filter asks <see cref="IConsentGate.CheckManyAsync"/>; it has no rules of its own. A store
+/// failure ends the run with a <see cref="ConsentStoreException"/> — never "let everything through".
+/// </remarks>
+public sealed class ConsentFilter
+{
+    private readonly IConsentGate _gate;
+    private readonly IDataUseLedger? _ledger;
+    private readonly TimeProvider _timeProvider;
+    private readonly ILogger _logger;
+
+    /// <summary>Creates the filter.</summary>
+    /// <param name="gate">The gate that decides.</param>
+    /// <param name="store">The store; its ledger records runs when it keeps one.</param>
+    /// <param name="timeProvider">The clock.</param>
+    /// <param name="logger">The logger.</param>
+    public ConsentFilter(IConsentGate gate, IConsentStore store, TimeProvider? timeProvider = null, ILogger<ConsentFilter>? logger = null)
+    {
+        ArgumentNullException.ThrowIfNull(gate);
+        ArgumentNullException.ThrowIfNull(store);
+        _gate = gate;
+        _ledger = store as IDataUseLedger;
+        _timeProvider = timeProvider ?? TimeProvider.System;
+        _logger = logger ?? NullLogger<ConsentFilter>.Instance;
+    }
+
+    /// <summary>Filters an asynchronous stream.</summary>
+    /// <typeparam name="T">The item type.</typeparam>
+    /// <param name="source">The items.</param>
+    /// <param name="subjectOf">Whose data an item is (e.g. <c>post =&gt; post.AuthorId</c>); <see langword="null"/> leaves the item out.</param>
+    /// <param name="purposeId">The purpose, e.g. <see cref="ConsentPurposes.GenerativeAiTraining"/>.</param>
+    /// <param name="options">Batch size and ledger recording.</param>
+    public ConsentFilterRun<T> Filter<T>(IAsyncEnumerable<T> source, Func<T, string?> subjectOf, string purposeId, ConsentFilterOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        ArgumentNullException.ThrowIfNull(subjectOf);
+        ArgumentNullException.ThrowIfNull(purposeId);
+        options ??= new ConsentFilterOptions();
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(options.BatchSize, "options.BatchSize");
+        if (options.DataUseDescription is not null && _ledger is null)
+        {
+            throw new InvalidOperationException("This run asks to be recorded, but the configured consent store keeps no data-use ledger.");
+        }
+
+        return new ConsentFilterRun<T>(source, subjectOf, purposeId, _gate, _ledger, _timeProvider, _logger, options);
+    }
+
+    /// <summary>Filters a synchronous sequence (consent is still looked up asynchronously, in batches).</summary>
+    /// <typeparam name="T">The item type.</typeparam>
+    /// <param name="source">The items.</param>
+    /// <param name="subjectOf">Whose data an item is.</param>
+    /// <param name="purposeId">The purpose.</param>
+    /// <param name="options">Batch size and ledger recording.</param>
+    public ConsentFilterRun<T> Filter<T>(IEnumerable<T> source, Func<T, string?> subjectOf, string purposeId, ConsentFilterOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        return Filter(source.ToAsyncEnumerable(), subjectOf, purposeId, options);
+    }
+}
+
+/// <summary>LINQ-style entry points for <see cref="ConsentFilter"/>.</summary>
+public static class ConsentFilterExtensions
+{
+    /// <summary>Keeps only the items whose subject has a valid opt-in for <paramref name="purposeId"/>.</summary>
+    /// <typeparam name="T">The item type.</typeparam>
+    /// <param name="source">The items.</param>
+    /// <param name="filter">The consent filter (from DI).</param>
+    /// <param name="subjectOf">Whose data an item is.</param>
+    /// <param name="purposeId">The purpose.</param>
+    /// <param name="options">Batch size and ledger recording.</param>
+    public static ConsentFilterRun<T> WhereConsented<T>(
+        this IAsyncEnumerable<T> source, ConsentFilter filter, Func<T, string?> subjectOf, string purposeId, ConsentFilterOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(filter);
+        return filter.Filter(source, subjectOf, purposeId, options);
+    }
+
+    /// <summary>Keeps only the items whose subject has a valid opt-in for <paramref name="purposeId"/>.</summary>
+    /// <typeparam name="T">The item type.</typeparam>
+    /// <param name="source">The items.</param>
+    /// <param name="filter">The consent filter (from DI).</param>
+    /// <param name="subjectOf">Whose data an item is.</param>
+    /// <param name="purposeId">The purpose.</param>
+    /// <param name="options">Batch size and ledger recording.</param>
+    public static ConsentFilterRun<T> WhereConsented<T>(
+        this IEnumerable<T> source, ConsentFilter filter, Func<T, string?> subjectOf, string purposeId, ConsentFilterOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(filter);
+        return filter.Filter(source, subjectOf, purposeId, options);
+    }
+}

@@ -1,0 +1,157 @@
+namespace ConsentKit;
+
+/// <summary>The data-use ledger half of <see cref="InMemoryConsentStore"/>.</summary>
+public sealed partial class InMemoryConsentStore : IDataUseLedger
+{
+    private readonly Dictionary<string, DataUseState> _dataUses = new(StringComparer.Ordinal);
+    private readonly List<DataUseState> _dataUseOrder = [];
+    private readonly Dictionary<string, List<DataUseState>> _dataUsesBySubject = new(StringComparer.Ordinal);
+
+    /// <inheritdoc />
+    public ValueTask<DataUse> StartAsync(NewDataUse dataUse, CancellationToken cancellationToken = default)
+    {
+        DataUseRules.Validate(dataUse);
+        cancellationToken.ThrowIfCancellationRequested();
+        lock (_lock)
+        {
+            if (_dataUses.ContainsKey(dataUse.Id))
+            {
+                throw new ArgumentException($"A data use with id '{dataUse.Id}' already exists.", "dataUse.Id");
+            }
+
+            var state = new DataUseState(new DataUse
+            {
+                Id = dataUse.Id,
+                PurposeId = dataUse.PurposeId,
+                Description = dataUse.Description,
+                StartedAt = dataUse.StartedAt,
+                Status = DataUseStatus.Running,
+            });
+            _dataUses.Add(dataUse.Id, state);
+            _dataUseOrder.Add(state);
+            return ValueTask.FromResult(state.Snapshot);
+        }
+    }
+
+    /// <inheritdoc />
+    public ValueTask AddSubjectsAsync(string dataUseId, IReadOnlyList<DataUseSubject> subjects, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(dataUseId);
+        ArgumentNullException.ThrowIfNull(subjects);
+        cancellationToken.ThrowIfCancellationRequested();
+        lock (_lock)
+        {
+            var state = Running(dataUseId);
+            foreach (var subject in subjects)
+            {
+                if (state.Subjects.TryAdd(subject.SubjectId, subject.ConsentSequence))
+                {
+                    if (!_dataUsesBySubject.TryGetValue(subject.SubjectId, out var uses))
+                    {
+                        _dataUsesBySubject[subject.SubjectId] = uses = [];
+                    }
+
+                    uses.Add(state);
+                }
+            }
+
+            state.Snapshot = state.Snapshot with { SubjectCount = state.Subjects.Count };
+        }
+
+        return ValueTask.CompletedTask;
+    }
+
+    /// <inheritdoc />
+    public ValueTask<DataUse> CompleteAsync(string dataUseId, DateTimeOffset endedAt, long itemsSeen, long itemsKept, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(dataUseId);
+        lock (_lock)
+        {
+            var state = Running(dataUseId);
+            state.Snapshot = state.Snapshot with { Status = DataUseStatus.Completed, EndedAt = endedAt, ItemsSeen = itemsSeen, ItemsKept = itemsKept };
+            return ValueTask.FromResult(state.Snapshot);
+        }
+    }
+
+    /// <inheritdoc />
+    public ValueTask<DataUse> FailAsync(string dataUseId, DateTimeOffset endedAt, string reason, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(dataUseId);
+        lock (_lock)
+        {
+            var state = Running(dataUseId);
+            state.Snapshot = state.Snapshot with { Status = DataUseStatus.Failed, EndedAt = endedAt, FailureReason = reason };
+            return ValueTask.FromResult(state.Snapshot);
+        }
+    }
+
+    /// <inheritdoc />
+    public ValueTask<DataUse?> GetAsync(string dataUseId, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(dataUseId);
+        lock (_lock)
+        {
+            return ValueTask.FromResult(_dataUses.TryGetValue(dataUseId, out var state) ? state.Snapshot : null);
+        }
+    }
+
+    /// <inheritdoc />
+    public ValueTask<IReadOnlyList<DataUse>> ListAsync(int limit = 100, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limit);
+        lock (_lock)
+        {
+            return ValueTask.FromResult<IReadOnlyList<DataUse>>([.. _dataUseOrder.AsEnumerable().Reverse().Take(limit).Select(s => s.Snapshot)]);
+        }
+    }
+
+    /// <inheritdoc />
+    public ValueTask<IReadOnlyList<DataUse>> FindBySubjectAsync(string subjectId, string? purposeId = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(subjectId);
+        lock (_lock)
+        {
+            IReadOnlyList<DataUse> result = _dataUsesBySubject.TryGetValue(subjectId, out var uses)
+                ? [.. uses.Where(u => purposeId is null || u.Snapshot.PurposeId == purposeId).Select(u => u.Snapshot)]
+                : [];
+            return ValueTask.FromResult(result);
+        }
+    }
+
+    /// <inheritdoc />
+    public ValueTask<IReadOnlyList<DataUse>> FindAffectedByAsync(ConsentRecord record, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(record);
+        lock (_lock)
+        {
+            IReadOnlyList<DataUse> result = _dataUsesBySubject.TryGetValue(record.SubjectId, out var uses)
+                ? [.. uses
+                    .Where(u => DataUseRules.IsAffectedPurpose(u.Snapshot.PurposeId, record.PurposeId) && u.Subjects[record.SubjectId] < record.Sequence)
+                    .Select(u => u.Snapshot)]
+                : [];
+            return ValueTask.FromResult(result);
+        }
+    }
+
+    private DataUseState Running(string dataUseId)
+    {
+        if (!_dataUses.TryGetValue(dataUseId, out var state))
+        {
+            throw new ArgumentException($"No data use with id '{dataUseId}'.", nameof(dataUseId));
+        }
+
+        if (state.Snapshot.Status != DataUseStatus.Running)
+        {
+            throw new InvalidOperationException($"Data use '{dataUseId}' has already ended ({state.Snapshot.Status}).");
+        }
+
+        return state;
+    }
+
+    private sealed class DataUseState(DataUse snapshot)
+    {
+        public DataUse Snapshot { get; set; } = snapshot;
+
+        public Dictionary<string, long> Subjects { get; } = new(StringComparer.Ordinal);
+    }
+}
