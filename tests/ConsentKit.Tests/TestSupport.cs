@@ -88,17 +88,37 @@ internal sealed class CountingStore(IConsentStore inner) : IConsentStore
         return inner.GetCurrentAsync(subjectId, cancellationToken);
     }
 
-    public ValueTask<IReadOnlyList<ConsentRecord>> GetCurrentManyAsync(IReadOnlyCollection<string> subjectIds, CancellationToken cancellationToken = default) =>
-        inner.GetCurrentManyAsync(subjectIds, cancellationToken);
+    public int BulkReads => Volatile.Read(ref _bulkReads);
+
+    public List<string> SubjectsRequested { get; } = [];
+
+    private int _bulkReads;
+
+    public ValueTask<IReadOnlyList<ConsentRecord>> GetCurrentManyAsync(IReadOnlyCollection<string> subjectIds, CancellationToken cancellationToken = default)
+    {
+        Interlocked.Increment(ref _bulkReads);
+        lock (SubjectsRequested)
+        {
+            SubjectsRequested.AddRange(subjectIds);
+        }
+
+        return inner.GetCurrentManyAsync(subjectIds, cancellationToken);
+    }
 
     public ValueTask<IReadOnlyList<ConsentRecord>> GetHistoryAsync(string subjectId, CancellationToken cancellationToken = default) =>
         inner.GetHistoryAsync(subjectId, cancellationToken);
 }
 
 /// <summary>A store whose reads fail or hang on demand; appends go to an in-memory store.</summary>
-internal sealed class FaultyStore : IConsentStore
+internal sealed class FaultyStore : IConsentStore, IDataUseLedger
 {
     private readonly InMemoryConsentStore _inner = new();
+    private int _bulkReads;
+
+    public InMemoryConsentStore Inner => _inner;
+
+    /// <summary>Bulk reads after this many succeed fail with <see cref="ReadFailure"/> (or a default error).</summary>
+    public int? FailBulkReadsAfter { get; set; }
 
     public Exception? ReadFailure { get; set; }
 
@@ -126,9 +146,42 @@ internal sealed class FaultyStore : IConsentStore
         return await _inner.GetCurrentAsync(subjectId, cancellationToken);
     }
 
-    public ValueTask<IReadOnlyList<ConsentRecord>> GetCurrentManyAsync(IReadOnlyCollection<string> subjectIds, CancellationToken cancellationToken = default) =>
-        ReadFailure is { } failure ? ValueTask.FromException<IReadOnlyList<ConsentRecord>>(failure) : _inner.GetCurrentManyAsync(subjectIds, cancellationToken);
+    public ValueTask<IReadOnlyList<ConsentRecord>> GetCurrentManyAsync(IReadOnlyCollection<string> subjectIds, CancellationToken cancellationToken = default)
+    {
+        if (ReadFailure is { } failure && FailBulkReadsAfter is null)
+        {
+            return ValueTask.FromException<IReadOnlyList<ConsentRecord>>(failure);
+        }
+
+        if (FailBulkReadsAfter is { } after && Interlocked.Increment(ref _bulkReads) > after)
+        {
+            return ValueTask.FromException<IReadOnlyList<ConsentRecord>>(ReadFailure ?? new InvalidOperationException("bulk read failed"));
+        }
+
+        return _inner.GetCurrentManyAsync(subjectIds, cancellationToken);
+    }
 
     public ValueTask<IReadOnlyList<ConsentRecord>> GetHistoryAsync(string subjectId, CancellationToken cancellationToken = default) =>
         _inner.GetHistoryAsync(subjectId, cancellationToken);
+
+    public ValueTask<DataUse> StartAsync(NewDataUse dataUse, CancellationToken cancellationToken = default) => _inner.StartAsync(dataUse, cancellationToken);
+
+    public ValueTask AddSubjectsAsync(string dataUseId, IReadOnlyList<DataUseSubject> subjects, CancellationToken cancellationToken = default) =>
+        _inner.AddSubjectsAsync(dataUseId, subjects, cancellationToken);
+
+    public ValueTask<DataUse> CompleteAsync(string dataUseId, DateTimeOffset endedAt, long itemsSeen, long itemsKept, CancellationToken cancellationToken = default) =>
+        _inner.CompleteAsync(dataUseId, endedAt, itemsSeen, itemsKept, cancellationToken);
+
+    public ValueTask<DataUse> FailAsync(string dataUseId, DateTimeOffset endedAt, string reason, CancellationToken cancellationToken = default) =>
+        _inner.FailAsync(dataUseId, endedAt, reason, cancellationToken);
+
+    public ValueTask<DataUse?> GetAsync(string dataUseId, CancellationToken cancellationToken = default) => _inner.GetAsync(dataUseId, cancellationToken);
+
+    public ValueTask<IReadOnlyList<DataUse>> ListAsync(int limit = 100, CancellationToken cancellationToken = default) => _inner.ListAsync(limit, cancellationToken);
+
+    public ValueTask<IReadOnlyList<DataUse>> FindBySubjectAsync(string subjectId, string? purposeId = null, CancellationToken cancellationToken = default) =>
+        _inner.FindBySubjectAsync(subjectId, purposeId, cancellationToken);
+
+    public ValueTask<IReadOnlyList<DataUse>> FindAffectedByAsync(ConsentRecord record, CancellationToken cancellationToken = default) =>
+        _inner.FindAffectedByAsync(record, cancellationToken);
 }
