@@ -1,0 +1,220 @@
+using System.Text.Json;
+using Microsoft.AspNetCore.Antiforgery;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+
+namespace ConsentKit.AspNetCore;
+
+/// <summary>A purpose as the signed-in person sees it in the consent API.</summary>
+/// <param name="PurposeId">The purpose id.</param>
+/// <param name="DisplayName">The short name.</param>
+/// <param name="Notice">The notice text.</param>
+/// <param name="NoticeVersion">The current notice version: name it when granting.</param>
+/// <param name="ParentId">The parent purpose, if any.</param>
+/// <param name="State"><c>granted</c>, <c>refused</c>, <c>withdrawn</c>, <c>none</c>, <c>expired</c> or <c>notice-outdated</c>.</param>
+/// <param name="Allowed">Whether the gate allows the purpose now.</param>
+/// <param name="SetAt">When the deciding record was made.</param>
+/// <param name="DecidedBy">The purpose whose record decided (a parent's refusal decides for its children).</param>
+public sealed record ConsentPurposeState(
+    string PurposeId, string DisplayName, string Notice, string NoticeVersion, string? ParentId, string State, bool Allowed, DateTimeOffset? SetAt, string? DecidedBy);
+
+/// <summary>The body of a grant, refusal or withdrawal.</summary>
+/// <param name="NoticeVersion">The notice version the person saw (required to grant).</param>
+/// <param name="Source">Where it was expressed, e.g. <c>settings-page</c>.</param>
+public sealed record ConsentChoiceRequest(string? NoticeVersion, string? Source);
+
+/// <summary>A consent record as returned by the consent API.</summary>
+/// <param name="Sequence">The store-assigned sequence.</param>
+/// <param name="PurposeId">The purpose.</param>
+/// <param name="Status"><c>granted</c>, <c>refused</c> or <c>withdrawn</c>.</param>
+/// <param name="NoticeVersion">The notice version.</param>
+/// <param name="RecordedAt">When.</param>
+/// <param name="ExpiresAt">When a grant expires.</param>
+/// <param name="Method">How it was expressed.</param>
+/// <param name="Source">Where it was expressed.</param>
+public sealed record ConsentRecordResponse(
+    long Sequence, string PurposeId, string Status, string NoticeVersion, DateTimeOffset RecordedAt, DateTimeOffset? ExpiresAt, string Method, string? Source)
+{
+    internal static ConsentRecordResponse From(ConsentRecord r) => new(
+        r.Sequence, r.PurposeId, r.Status.ToString().ToLowerInvariant(), r.NoticeVersion, r.RecordedAt, r.ExpiresAt, r.Method.ToString(), r.Source);
+}
+
+/// <summary>The self-service consent API handlers. The subject is always the authenticated caller.</summary>
+internal static class ConsentApi
+{
+    public static async Task<IResult> ListAsync(HttpContext context, ConsentPurposeCatalog catalog, IConsentGate gate, IOptions<ConsentEnforcementOptions> options)
+    {
+        if (Caller(context, options) is not { } subject)
+        {
+            return Unauthenticated();
+        }
+
+        var states = new List<ConsentPurposeState>();
+        foreach (var purpose in catalog.Purposes)
+        {
+            var decision = await gate.CheckAsync(subject, purpose.Id, context.RequestAborted);
+            if (decision.Reason == ConsentDecisionReason.StoreUnavailable)
+            {
+                return Problem(StatusCodes.Status503ServiceUnavailable, "Consent store unavailable", "Your consent choices cannot be read right now.");
+            }
+
+            states.Add(new ConsentPurposeState(
+                purpose.Id, purpose.DisplayName, purpose.Description, purpose.NoticeVersion, purpose.ParentId,
+                StateOf(decision), decision.IsAllowed, decision.Record?.RecordedAt,
+                decision.Record is { } r && r.PurposeId != purpose.Id ? r.PurposeId : null));
+        }
+
+        return Results.Ok(states);
+    }
+
+    public static async Task<IResult> HistoryAsync(HttpContext context, IConsentStore store, IOptions<ConsentEnforcementOptions> options)
+    {
+        if (Caller(context, options) is not { } subject)
+        {
+            return Unauthenticated();
+        }
+
+        try
+        {
+            var history = await store.GetHistoryAsync(subject, context.RequestAborted);
+            return Results.Ok(history.Select(ConsentRecordResponse.From).ToList());
+        }
+        catch (ConsentStoreException)
+        {
+            return Problem(StatusCodes.Status503ServiceUnavailable, "Consent store unavailable", "Your consent history cannot be read right now.");
+        }
+    }
+
+    public static Task<IResult> GrantAsync(HttpContext context, string purposeId) => ChooseAsync(context, purposeId, ConsentStatus.Granted);
+
+    public static Task<IResult> RefuseAsync(HttpContext context, string purposeId) => ChooseAsync(context, purposeId, ConsentStatus.Refused);
+
+    public static Task<IResult> WithdrawAsync(HttpContext context, string purposeId) => ChooseAsync(context, purposeId, ConsentStatus.Withdrawn);
+
+    private static async Task<IResult> ChooseAsync(HttpContext context, string purposeId, ConsentStatus status)
+    {
+        var options = context.RequestServices.GetRequiredService<IOptions<ConsentEnforcementOptions>>();
+        if (Caller(context, options) is not { } subject)
+        {
+            return Unauthenticated();
+        }
+
+        var (request, method, error) = await ReadChoiceAsync(context, options.Value);
+        if (error is not null)
+        {
+            return error;
+        }
+
+        var recorder = context.RequestServices.GetRequiredService<IConsentRecorder>();
+        var evidence = new ConsentEvidence(method, request!.NoticeVersion, request.Source ?? "consent-api");
+        try
+        {
+            var record = status switch
+            {
+                ConsentStatus.Granted => await recorder.GrantAsync(subject, purposeId, evidence, context.RequestAborted),
+                ConsentStatus.Refused => await recorder.RefuseAsync(subject, purposeId, evidence, context.RequestAborted),
+                _ => await recorder.WithdrawAsync(subject, purposeId, evidence, context.RequestAborted),
+            };
+            return Results.Ok(ConsentRecordResponse.From(record));
+        }
+        catch (ConsentPurposeNotFoundException ex)
+        {
+            return Problem(StatusCodes.Status404NotFound, "Unknown purpose", ex.Message);
+        }
+        catch (ConsentNoticeOutdatedException ex)
+        {
+            return Problem(StatusCodes.Status409Conflict, "Notice version outdated", ex.Message, ("currentNoticeVersion", ex.CurrentNoticeVersion));
+        }
+        catch (ArgumentException ex)
+        {
+            return Problem(StatusCodes.Status400BadRequest, "Invalid consent request", ex.Message, ("field", ex.ParamName));
+        }
+        catch (ConsentStoreException)
+        {
+            return Problem(StatusCodes.Status503ServiceUnavailable, "Consent store unavailable", "Your choice could not be saved; nothing was recorded. Please try again.");
+        }
+    }
+
+    /// <summary>JSON from API clients (the subject's API call) or a form from a page (the subject's act in the UI, antiforgery-checked).</summary>
+    private static async Task<(ConsentChoiceRequest? Request, ConsentMethod Method, IResult? Error)> ReadChoiceAsync(HttpContext context, ConsentEnforcementOptions options)
+    {
+        var request = context.Request;
+        if (request.ContentLength > options.MaxRequestBodyBytes)
+        {
+            return (null, default, Problem(StatusCodes.Status413PayloadTooLarge, "Request too large", $"The body must be at most {options.MaxRequestBodyBytes} bytes."));
+        }
+
+        if (request.HasFormContentType)
+        {
+            try
+            {
+                await context.RequestServices.GetRequiredService<IAntiforgery>().ValidateRequestAsync(context);
+            }
+            catch (AntiforgeryValidationException)
+            {
+                return (null, default, Problem(StatusCodes.Status400BadRequest, "Antiforgery token missing or invalid", "Reload the page and try again."));
+            }
+
+            var form = await request.ReadFormAsync(context.RequestAborted);
+            return (new ConsentChoiceRequest(form["noticeVersion"].FirstOrDefault(), form["source"].FirstOrDefault() ?? "settings-page"), ConsentMethod.SubjectUserInterface, null);
+        }
+
+        if (!request.HasJsonContentType())
+        {
+            return (null, default, Problem(StatusCodes.Status415UnsupportedMediaType, "Unsupported media type", "Send application/json or a form."));
+        }
+
+        // Read at most the limit plus one byte: a body without Content-Length cannot be made huge either.
+        var buffer = new byte[options.MaxRequestBodyBytes + 1];
+        var length = 0;
+        int read;
+        while (length < buffer.Length && (read = await request.Body.ReadAsync(buffer.AsMemory(length), context.RequestAborted)) > 0)
+        {
+            length += read;
+        }
+
+        if (length > options.MaxRequestBodyBytes)
+        {
+            return (null, default, Problem(StatusCodes.Status413PayloadTooLarge, "Request too large", $"The body must be at most {options.MaxRequestBodyBytes} bytes."));
+        }
+
+        try
+        {
+            var choice = JsonSerializer.Deserialize<ConsentChoiceRequest>(buffer.AsSpan(0, length), JsonSerializerOptions.Web);
+            return choice is null
+                ? (null, default, Problem(StatusCodes.Status400BadRequest, "Malformed request", "The body must be a JSON object."))
+                : (choice, ConsentMethod.SubjectApiCall, null);
+        }
+        catch (JsonException)
+        {
+            return (null, default, Problem(StatusCodes.Status400BadRequest, "Malformed request", "The body is not valid JSON of the expected shape."));
+        }
+    }
+
+    private static string? Caller(HttpContext context, IOptions<ConsentEnforcementOptions> options) =>
+        DefaultConsentSubjectResolver.CallerOf(context, options.Value);
+
+    private static string StateOf(ConsentDecision decision) => decision.Reason switch
+    {
+        ConsentDecisionReason.Granted => "granted",
+        ConsentDecisionReason.Refused => "refused",
+        ConsentDecisionReason.Withdrawn => "withdrawn",
+        ConsentDecisionReason.Expired => "expired",
+        ConsentDecisionReason.NoticeOutdated => "notice-outdated",
+        _ => "none",
+    };
+
+    private static IResult Unauthenticated() =>
+        Problem(StatusCodes.Status401Unauthorized, "Sign in required", "Sign in to see and change your consent choices.");
+
+    private static IResult Problem(int status, string title, string detail, params (string Key, object? Value)[] extensions) =>
+        TypedResults.Problem(new ProblemDetails
+        {
+            Status = status,
+            Title = title,
+            Detail = detail,
+            Extensions = extensions.Where(e => e.Value is not null).ToDictionary(e => e.Key, e => e.Value),
+        });
+}

@@ -1,0 +1,60 @@
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace ConsentKit.AspNetCore;
+
+/// <summary>The consent decisions made for the current request, so endpoint code can ask again without another store call.</summary>
+public interface IConsentDecisionFeature
+{
+    /// <summary>A decision already made in this request for a subject and purpose.</summary>
+    /// <param name="subjectId">The subject.</param>
+    /// <param name="purposeId">The purpose.</param>
+    /// <param name="decision">The decision.</param>
+    bool TryGet(string subjectId, string purposeId, out ConsentDecision decision);
+
+    /// <summary>Remembers a decision for the rest of the request.</summary>
+    /// <param name="subjectId">The subject.</param>
+    /// <param name="purposeId">The purpose.</param>
+    /// <param name="decision">The decision.</param>
+    void Set(string subjectId, string purposeId, ConsentDecision decision);
+}
+
+internal sealed class ConsentDecisionFeature : IConsentDecisionFeature
+{
+    private readonly Dictionary<(string, string), ConsentDecision> _decisions = [];
+
+    public bool TryGet(string subjectId, string purposeId, out ConsentDecision decision) => _decisions.TryGetValue((subjectId, purposeId), out decision);
+
+    public void Set(string subjectId, string purposeId, ConsentDecision decision) => _decisions[(subjectId, purposeId)] = decision;
+}
+
+/// <summary>Consent checks from endpoint code.</summary>
+public static class ConsentHttpContextExtensions
+{
+    /// <summary>
+    /// The gate's decision for <paramref name="subjectId"/> and <paramref name="purposeId"/>, reusing a
+    /// decision already made in this request.
+    /// </summary>
+    /// <param name="context">The request.</param>
+    /// <param name="subjectId">The subject.</param>
+    /// <param name="purposeId">The purpose.</param>
+    public static async ValueTask<ConsentDecision> CheckConsentAsync(this HttpContext context, string subjectId, string purposeId)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var feature = context.Features.Get<IConsentDecisionFeature>();
+        if (feature is null)
+        {
+            feature = new ConsentDecisionFeature();
+            context.Features.Set(feature);
+        }
+
+        if (feature.TryGet(subjectId, purposeId, out var decision))
+        {
+            return decision;
+        }
+
+        decision = await context.RequestServices.GetRequiredService<IConsentGate>().CheckAsync(subjectId, purposeId, context.RequestAborted);
+        feature.Set(subjectId, purposeId, decision);
+        return decision;
+    }
+}

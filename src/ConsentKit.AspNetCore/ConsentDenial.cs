@@ -1,0 +1,79 @@
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.Options;
+
+namespace ConsentKit.AspNetCore;
+
+/// <summary>Why a request was stopped by consent enforcement.</summary>
+/// <param name="PurposeId">The purpose the endpoint needs.</param>
+/// <param name="Decision">The gate's decision.</param>
+/// <param name="SubjectIsCaller">Whether the subject is the caller (who may learn the detailed reason).</param>
+/// <param name="Unauthenticated">Whether the caller must sign in first (the subject is the caller and there is none).</param>
+public sealed record ConsentDenial(string PurposeId, ConsentDecision Decision, bool SubjectIsCaller, bool Unauthenticated);
+
+/// <summary>Writes the response for a denied request. One replaceable place, like <c>IAuthorizationMiddlewareResultHandler</c>.</summary>
+public interface IConsentDeniedHandler
+{
+    /// <summary>Writes the response.</summary>
+    /// <param name="context">The request.</param>
+    /// <param name="denial">Why it was denied.</param>
+    Task HandleAsync(HttpContext context, ConsentDenial denial);
+}
+
+/// <summary>The default: RFC 9457 problem details, 401 for an anonymous caller, 403 otherwise.</summary>
+internal sealed class ProblemDetailsConsentDeniedHandler(IProblemDetailsService problemDetails, IOptions<ConsentEnforcementOptions> options) : IConsentDeniedHandler
+{
+    public async Task HandleAsync(HttpContext context, ConsentDenial denial)
+    {
+        var status = denial.Unauthenticated ? StatusCodes.Status401Unauthorized : StatusCodes.Status403Forbidden;
+        var problem = new ProblemDetails { Status = status };
+        problem.Extensions["purpose"] = denial.PurposeId;
+        if (denial.Unauthenticated)
+        {
+            problem.Type = "https://consentkit.dev/problems/sign-in-required";
+            problem.Title = "Sign in required";
+            problem.Detail = "Sign in so that your consent choices can be checked.";
+        }
+        else if (denial.SubjectIsCaller)
+        {
+            problem.Type = "https://consentkit.dev/problems/consent-required";
+            problem.Title = "Consent required";
+            problem.Detail = Describe(denial.Decision);
+            problem.Extensions["reason"] = ConsentKitInstrumentation.ReasonTag(denial.Decision.Reason);
+            if (denial.Decision.Record is { } record && record.PurposeId != denial.PurposeId)
+            {
+                problem.Extensions["decidedBy"] = record.PurposeId;
+            }
+
+            if (options.Value.ConsentUrl is { } url)
+            {
+                problem.Extensions["consentUrl"] = url;
+            }
+        }
+        else
+        {
+            // Someone asking about another person learns only that it is not permitted.
+            problem.Type = "https://consentkit.dev/problems/not-permitted";
+            problem.Title = "Not permitted";
+            problem.Detail = "This person's data may not be used for this purpose.";
+        }
+
+        context.Response.StatusCode = status;
+        if (!await problemDetails.TryWriteAsync(new ProblemDetailsContext { HttpContext = context, ProblemDetails = problem }))
+        {
+            await context.Response.WriteAsJsonAsync(problem);
+        }
+    }
+
+    private static string Describe(ConsentDecision decision) => decision.Reason switch
+    {
+        ConsentDecisionReason.NoRecord => "You have not agreed to this use of your data.",
+        ConsentDecisionReason.Refused => "You refused this use of your data.",
+        ConsentDecisionReason.Withdrawn => "You withdrew your consent to this use of your data.",
+        ConsentDecisionReason.Expired => "Your consent to this use of your data has expired; you can give it again.",
+        ConsentDecisionReason.NoticeOutdated => "The notice for this use has changed since you agreed; please review it and agree again.",
+        ConsentDecisionReason.UnknownPurpose => "This purpose is not known.",
+        ConsentDecisionReason.StoreUnavailable => "Your consent could not be confirmed right now, so your data is not used.",
+        _ => "Your data may not be used for this purpose.",
+    };
+}

@@ -1,0 +1,135 @@
+using ConsentKit;
+using ConsentKit.AspNetCore;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.AspNetCore.Routing.Matching;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+
+namespace Microsoft.Extensions.DependencyInjection
+{
+    /// <summary>Registers the ASP.NET Core adapter.</summary>
+    public static class ConsentKitAspNetCoreServiceExtensions
+    {
+        /// <summary>Adds consent enforcement, the consent API and privacy signals to ASP.NET Core.</summary>
+        /// <param name="builder">The ConsentKit builder.</param>
+        /// <param name="configure">Configures enforcement.</param>
+        public static IConsentKitBuilder AddAspNetCore(this IConsentKitBuilder builder, Action<ConsentEnforcementOptions>? configure = null)
+        {
+            ArgumentNullException.ThrowIfNull(builder);
+            var services = builder.Services;
+            services.AddOptions<ConsentEnforcementOptions>();
+            if (configure is not null)
+            {
+                services.Configure(configure);
+            }
+
+            services.AddProblemDetails();
+            services.AddAntiforgery();
+            services.TryAddSingleton<IConsentSubjectResolver, DefaultConsentSubjectResolver>();
+            services.TryAddSingleton<IConsentDeniedHandler, ProblemDetailsConsentDeniedHandler>();
+            services.TryAddSingleton<GlobalPrivacyControl>();
+            services.TryAddEnumerable(ServiceDescriptor.Singleton<MatcherPolicy, ConsentMiddlewareGuardPolicy>());
+            return builder;
+        }
+    }
+}
+
+namespace Microsoft.AspNetCore.Builder
+{
+    /// <summary>Consent enforcement for the request pipeline and endpoints.</summary>
+    public static class ConsentKitApplicationBuilderExtensions
+    {
+        /// <summary>
+        /// Enforces the consent metadata of the selected endpoint by asking the gate, records Global Privacy
+        /// Control refusals and sets the Content-Usage header. Place it after authentication and authorization.
+        /// </summary>
+        /// <param name="app">The app.</param>
+        public static IApplicationBuilder UseConsentEnforcement(this IApplicationBuilder app)
+        {
+            ArgumentNullException.ThrowIfNull(app);
+            return app.UseMiddleware<ConsentEnforcementMiddleware>();
+        }
+
+        /// <summary>Requires the caller's consent to <paramref name="purposeId"/>.</summary>
+        /// <typeparam name="TBuilder">The builder type.</typeparam>
+        /// <param name="builder">An endpoint or a route group.</param>
+        /// <param name="purposeId">The purpose.</param>
+        public static TBuilder RequireConsent<TBuilder>(this TBuilder builder, string purposeId)
+            where TBuilder : IEndpointConventionBuilder =>
+            builder.RequireConsent(purposeId, ConsentSubject.Caller);
+
+        /// <summary>Requires <paramref name="subject"/>'s consent to <paramref name="purposeId"/>.</summary>
+        /// <typeparam name="TBuilder">The builder type.</typeparam>
+        /// <param name="builder">An endpoint or a route group.</param>
+        /// <param name="purposeId">The purpose.</param>
+        /// <param name="subject">Whose consent, e.g. <c>ConsentSubject.FromRoute("userId")</c> for a partner API serving that person's data.</param>
+        public static TBuilder RequireConsent<TBuilder>(this TBuilder builder, string purposeId, ConsentSubject subject)
+            where TBuilder : IEndpointConventionBuilder
+        {
+            ArgumentNullException.ThrowIfNull(builder);
+            ArgumentException.ThrowIfNullOrWhiteSpace(purposeId);
+            ArgumentNullException.ThrowIfNull(subject);
+            var metadata = new RequireConsentMetadata(purposeId, subject);
+            builder.Add(endpoint => endpoint.Metadata.Add(metadata));
+            return builder;
+        }
+
+        /// <summary>This endpoint needs no consent, even inside a guarded group.</summary>
+        /// <typeparam name="TBuilder">The builder type.</typeparam>
+        /// <param name="builder">An endpoint.</param>
+        public static TBuilder AllowWithoutConsent<TBuilder>(this TBuilder builder)
+            where TBuilder : IEndpointConventionBuilder
+        {
+            ArgumentNullException.ThrowIfNull(builder);
+            builder.Add(endpoint => endpoint.Metadata.Add(AllowWithoutConsentMetadata.Instance));
+            return builder;
+        }
+
+        /// <summary>
+        /// Responses carry <c>Content-Usage: train-ai=y</c> when the person named by <paramref name="subjectRouteValue"/>
+        /// allows <paramref name="purposeId"/>, and <c>train-ai=n</c> otherwise.
+        /// </summary>
+        /// <typeparam name="TBuilder">The builder type.</typeparam>
+        /// <param name="builder">An endpoint that returns a person's content.</param>
+        /// <param name="subjectRouteValue">The route value naming the person whose content it is.</param>
+        /// <param name="purposeId">The purpose mapped to <c>train-ai</c>; default <see cref="ConsentPurposes.GenerativeAiTraining"/>.</param>
+        public static TBuilder WithContentUsageHeader<TBuilder>(this TBuilder builder, string subjectRouteValue, string purposeId = ConsentPurposes.GenerativeAiTraining)
+            where TBuilder : IEndpointConventionBuilder
+        {
+            ArgumentNullException.ThrowIfNull(builder);
+            var metadata = new ContentUsageMetadata(purposeId, ConsentSubject.FromRoute(subjectRouteValue));
+            builder.Add(endpoint => endpoint.Metadata.Add(metadata));
+            return builder;
+        }
+
+        /// <summary>
+        /// Maps the self-service consent API for the signed-in person: <c>GET</c> (every purpose and its state),
+        /// <c>GET history</c>, and <c>POST {purposeId}/grant|refuse|withdraw</c>.
+        /// </summary>
+        /// <param name="endpoints">The app's endpoints.</param>
+        /// <param name="prefix">The route prefix. Default <c>/api/consents</c>.</param>
+        /// <returns>The group, to add conventions (rate limiting, CORS, …).</returns>
+        public static RouteGroupBuilder MapConsentEndpoints(this IEndpointRouteBuilder endpoints, string prefix = "/api/consents")
+        {
+            ArgumentNullException.ThrowIfNull(endpoints);
+            var group = endpoints.MapGroup(prefix).WithTags("Consent");
+            group.MapGet("/", ConsentApi.ListAsync);
+            group.MapGet("/history", ConsentApi.HistoryAsync);
+            group.MapPost("/{purposeId}/grant", ConsentApi.GrantAsync).DisableAntiforgery();
+            group.MapPost("/{purposeId}/refuse", ConsentApi.RefuseAsync).DisableAntiforgery();
+            group.MapPost("/{purposeId}/withdraw", ConsentApi.WithdrawAsync).DisableAntiforgery();
+            return group;
+        }
+
+        /// <summary>Serves <c>/.well-known/gpc.json</c>: this site honours Global Privacy Control.</summary>
+        /// <param name="endpoints">The app's endpoints.</param>
+        public static IEndpointConventionBuilder MapGlobalPrivacyControlWellKnown(this IEndpointRouteBuilder endpoints)
+        {
+            ArgumentNullException.ThrowIfNull(endpoints);
+            return endpoints.MapGet("/.well-known/gpc.json", (IOptions<ConsentEnforcementOptions> options) =>
+                Results.Json(new { gpc = true, lastUpdate = options.Value.GlobalPrivacyControlLastUpdate.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture) }));
+        }
+    }
+}
