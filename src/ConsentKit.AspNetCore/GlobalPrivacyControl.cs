@@ -8,6 +8,7 @@ namespace ConsentKit.AspNetCore;
 internal sealed partial class GlobalPrivacyControl(
     IConsentGate gate,
     IConsentRecorder recorder,
+    IConsentStore store,
     ConsentPurposeCatalog catalog,
     IOptions<ConsentEnforcementOptions> options,
     ILogger<GlobalPrivacyControl> logger)
@@ -35,26 +36,44 @@ internal sealed partial class GlobalPrivacyControl(
         return false;
     }
 
-    /// <summary>Records a refusal (method PrivacySignal) for each honouring purpose the person has made no choice for.</summary>
+    /// <summary>
+    /// Records a refusal (method PrivacySignal) for each honouring purpose on which the person has no record,
+    /// unless refusing it would block a grant the person gave to one of its children: an explicit choice
+    /// is never overridden by a signal.
+    /// </summary>
     public async Task RecordRefusalsAsync(string subjectId, CancellationToken cancellationToken)
     {
-        foreach (var purposeId in Purposes())
+        try
         {
-            try
+            // The cached gate answers the common case (everything already on record) without a store read.
+            var open = false;
+            foreach (var purposeId in Purposes())
             {
-                var decision = await gate.CheckAsync(subjectId, purposeId, cancellationToken);
+                open |= (await gate.CheckAsync(subjectId, purposeId, cancellationToken)).Reason == ConsentDecisionReason.NoRecord;
+            }
 
-                // Only where nothing is on record: an explicit choice is never overwritten by a signal.
-                if (decision.Reason == ConsentDecisionReason.NoRecord && decision.Record is null)
-                {
-                    await recorder.RefuseAsync(subjectId, purposeId, new ConsentEvidence(ConsentMethod.PrivacySignal, Source: "sec-gpc"), cancellationToken);
-                }
-            }
-            catch (Exception ex) when (ex is ConsentStoreException or ArgumentException)
+            if (!open)
             {
-                // The gate still denies where nothing is on record, so the signal is honoured anyway.
-                LogRefusalNotRecorded(logger, purposeId, ex);
+                return;
             }
+
+            var current = (await store.GetCurrentAsync(subjectId, cancellationToken)).ToList();
+            foreach (var purposeId in Purposes())
+            {
+                var onRecord = current.Any(r => r.PurposeId == purposeId);
+                var wouldBlockAGrant = current.Any(r => r.Status == ConsentStatus.Granted && DataUseRules.IsAffectedPurpose(r.PurposeId, purposeId));
+                if (onRecord || wouldBlockAGrant)
+                {
+                    continue;
+                }
+
+                current.Add(await recorder.RefuseAsync(subjectId, purposeId, new ConsentEvidence(ConsentMethod.PrivacySignal, Source: "sec-gpc"), cancellationToken));
+            }
+        }
+        catch (Exception ex) when (ex is ConsentStoreException or ArgumentException)
+        {
+            // The gate still denies where nothing is on record, so the signal is honoured anyway.
+            LogRefusalNotRecorded(logger, subjectId.Length, ex);
         }
     }
 
@@ -62,6 +81,6 @@ internal sealed partial class GlobalPrivacyControl(
         .Select(p => p.Id)
         .Where(id => options.Value.GlobalPrivacyControlPurposes.Any(root => DataUseRules.IsAffectedPurpose(id, root)))];
 
-    [LoggerMessage(101, LogLevel.Error, "A Global Privacy Control refusal of '{PurposeId}' could not be recorded; the gate still denies.", EventName = "GpcRefusalNotRecorded")]
-    private static partial void LogRefusalNotRecorded(ILogger logger, string purposeId, Exception exception);
+    [LoggerMessage(101, LogLevel.Error, "A Global Privacy Control refusal could not be recorded (subject id of {SubjectIdLength} characters); the gate still denies.", EventName = "GpcRefusalNotRecorded")]
+    private static partial void LogRefusalNotRecorded(ILogger logger, int subjectIdLength, Exception exception);
 }
