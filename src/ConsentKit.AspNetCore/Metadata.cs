@@ -83,3 +83,24 @@ internal sealed class AllowWithoutConsentMetadata : IAllowWithoutConsentMetadata
 {
     public static readonly AllowWithoutConsentMetadata Instance = new();
 }
+
+/// <summary>
+/// Responses of this controller, action or page carry the IETF aipref <c>Content-Usage</c> header from the
+/// consent of the person a route value names: <c>train-ai=y</c> only when they opted in.
+/// </summary>
+[AttributeUsage(AttributeTargets.Class | AttributeTargets.Method, AllowMultiple = false, Inherited = true)]
+public sealed class ContentUsageHeaderAttribute : Attribute, IContentUsageMetadata
+{
+    /// <summary>Uses the consent of the person named by <paramref name="subjectRouteValue"/>.</summary>
+    /// <param name="subjectRouteValue">The route value naming the person whose content the response carries.</param>
+    public ContentUsageHeaderAttribute(string subjectRouteValue)
+    {
+        Subject = ConsentSubject.FromRoute(subjectRouteValue);
+    }
+
+    /// <inheritdoc />
+    public string PurposeId { get; set; } = ConsentPurposes.GenerativeAiTraining;
+
+    /// <inheritdoc />
+    public ConsentSubject Subject { get; }
+}

@@ -1,0 +1,60 @@
+using ConsentKit.Samples.WebApp.Demo;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Mvc.RazorPages;
+
+namespace ConsentKit.Samples.WebApp.Pages.Admin;
+
+/// <summary>The data team's view: consent rates, recent changes, training-set builds and what withdrawals affect.</summary>
+public sealed class IndexModel(ConsentPurposeCatalog catalog, IConsentGate gate, IConsentStore store, IDataUseLedger ledger, TrainingSets sets) : PageModel
+{
+    public sealed record Rate(ConsentPurpose Purpose, int Allowed, int Members);
+
+    public sealed record Run(DataUse Use, IReadOnlyList<string> Members);
+
+    public sealed record Withdrawal(ConsentRecord Record, IReadOnlyList<DataUse> Affected);
+
+    public List<Rate> Rates { get; } = [];
+
+    public List<ConsentRecord> Recent { get; } = [];
+
+    public List<Run> Runs { get; } = [];
+
+    public List<Withdrawal> Withdrawals { get; } = [];
+
+    [TempData]
+    public string? Built { get; set; }
+
+    public async Task OnGetAsync()
+    {
+        var members = DemoPeople.Members.Select(p => p.Id).ToList();
+        foreach (var purpose in catalog.Purposes)
+        {
+            var decisions = await gate.CheckManyAsync(members, purpose.Id, HttpContext.RequestAborted);
+            Rates.Add(new Rate(purpose, decisions.Values.Count(d => d.IsAllowed), members.Count));
+        }
+
+        var all = new List<ConsentRecord>();
+        foreach (var member in members)
+        {
+            all.AddRange(await store.GetHistoryAsync(member, HttpContext.RequestAborted));
+        }
+
+        Recent.AddRange(all.OrderByDescending(r => r.Sequence).Take(15));
+        foreach (var use in await ledger.ListAsync(20, HttpContext.RequestAborted))
+        {
+            Runs.Add(new Run(use, [.. sets.AuthorsIn(use.Id).Select(DemoPeople.NameOf)]));
+        }
+
+        foreach (var record in all.Where(r => r.Status == ConsentStatus.Withdrawn).OrderByDescending(r => r.Sequence))
+        {
+            Withdrawals.Add(new Withdrawal(record, await ledger.FindAffectedByAsync(record, HttpContext.RequestAborted)));
+        }
+    }
+
+    public async Task<IActionResult> OnPostBuildAsync()
+    {
+        var report = await sets.BuildAsync(HttpContext.RequestAborted);
+        Built = $"Built {report.DataUse?.Id}: {report.ItemsKept} of {report.ItemsSeen} posts kept from {report.SubjectsKept} members.";
+        return RedirectToPage();
+    }
+}

@@ -1,0 +1,125 @@
+// A small professional network: members choose, on Settings → Data and privacy, what their data may be
+// used for. Generative-AI training is off until they turn it on; the data team's training-set builds
+// take only opted-in members' posts and record who went in, so a withdrawal shows which sets it affects.
+using System.Security.Claims;
+using System.Text.Json;
+using ConsentKit;
+using ConsentKit.AspNetCore;
+using ConsentKit.Samples.WebApp.Demo;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authentication.Cookies;
+
+var builder = WebApplication.CreateBuilder(args);
+
+var databasePath = Path.Combine(builder.Environment.ContentRootPath, builder.Configuration["ConsentKit:Sqlite:Path"] ?? "consentkit-demo.db");
+var dataDirectory = Path.GetDirectoryName(databasePath)!;
+
+builder.Services.AddAuthentication(CookieAuthenticationDefaults.AuthenticationScheme)
+    .AddCookie(o =>
+    {
+        o.LoginPath = "/signin";
+        o.AccessDeniedPath = "/signin";
+        o.Cookie.Name = "consentkit-demo";
+    });
+builder.Services.AddAuthorizationBuilder().AddPolicy("operator", p => p.RequireClaim("role", "operator"));
+builder.Services.AddRazorPages(o =>
+{
+    o.Conventions.AuthorizePage("/Settings/Privacy");
+    o.Conventions.AuthorizeFolder("/Admin", "operator");
+});
+
+var consent = builder.Services.AddConsentKit()
+    .AddPurpose(ConsentPurposes.AiTraining, "Data for AI training", "Use my profile and the content I post to train AI and machine-learning models.", "1")
+    .AddPurpose(ConsentPurposes.GenerativeAiTraining, "Data for Generative AI improvement", "Use my data for training content-creation AI models.", "1", lifetime: TimeSpan.FromDays(365))
+    .AddPurpose(ConsentPurposes.Personalization, "Personalization", "Use my activity to tailor my feed.", "1")
+    .AddPurpose(ConsentPurposes.Analytics, "Analytics", "Use my activity to measure and improve the service.", "1")
+    .AddPurpose(ConsentPurposes.Marketing, "Marketing", "Send me news and offers.", "1")
+    .AddPurpose(ConsentPurposes.ThirdPartySharing, "Sharing with partners", "Share my data with partner companies.", "1")
+    .AddAspNetCore(o => o.ConsentUrl = "/settings/privacy");
+
+// Purposes from configuration, alongside the ones in code.
+foreach (var purpose in builder.Configuration.GetSection("ConsentKit:Purposes").Get<List<ConsentPurpose>>() ?? [])
+{
+    consent.AddPurpose(purpose);
+}
+
+switch (builder.Configuration["ConsentKit:Store"] ?? "sqlite")
+{
+    case "sqlite":
+        consent.UseSqliteStore($"Data Source={databasePath}");
+        break;
+    case var other:
+        throw new InvalidOperationException(
+            $"ConsentKit:Store is '{other}', but this version of the sample supports only 'sqlite' (the PostgreSQL store is not available yet).");
+}
+
+builder.Services.AddSingleton(new PostRepository(databasePath));
+builder.Services.AddSingleton(sp => new TrainingSets(
+    sp.GetRequiredService<PostRepository>(), sp.GetRequiredService<ConsentFilter>(), sp.GetRequiredService<TimeProvider>(),
+    Path.Combine(dataDirectory, "training-sets")));
+builder.Services.AddHostedService<DemoSeeder>();
+
+var app = builder.Build();
+
+app.UseExceptionHandler("/Error");
+app.UseStaticFiles();
+app.UseRouting();
+app.UseAuthentication();
+app.UseAuthorization();
+app.UseAntiforgery();
+app.UseConsentEnforcement();
+
+app.MapRazorPages();
+app.MapConsentEndpoints("/api/consents");
+app.MapGlobalPrivacyControlWellKnown();
+
+app.MapPost("/signin", async (HttpContext context, IFormCollection form) =>
+{
+    if (DemoPeople.Find(form["person"]) is not { } person)
+    {
+        return Results.Redirect("/signin");
+    }
+
+    var claims = new List<Claim> { new("sub", person.Id), new(ClaimTypes.Name, person.Name) };
+    if (person.IsOperator)
+    {
+        claims.Add(new Claim("role", "operator"));
+    }
+
+    await context.SignInAsync(new ClaimsPrincipal(new ClaimsIdentity(claims, CookieAuthenticationDefaults.AuthenticationScheme)));
+    return Results.Redirect(person.IsOperator ? "/admin" : "/");
+});
+
+app.MapPost("/signout", async (HttpContext context) =>
+{
+    await context.SignOutAsync();
+    return Results.Redirect("/");
+});
+
+// The person's own consent records, as a file they can keep.
+app.MapGet("/settings/privacy/download", async (HttpContext context, IConsentStore store) =>
+{
+    var subject = context.User.FindFirstValue("sub")!;
+    var history = await store.GetHistoryAsync(subject, context.RequestAborted);
+    var body = JsonSerializer.SerializeToUtf8Bytes(
+        new { subject, exportedAt = DateTimeOffset.UtcNow, records = history.Select(ConsentRecordView.From) },
+        new JsonSerializerOptions(JsonSerializerDefaults.Web) { WriteIndented = true });
+    return Results.File(body, "application/json", $"consent-records-{subject}.json");
+}).RequireAuthorization();
+
+// A partner (e.g. an AI company) may read a member's posts only if that member opted in.
+app.MapGet("/partner/users/{id}/posts", (string id, PostRepository posts, CancellationToken cancellationToken) =>
+        Results.Ok(posts.StreamAsync(id, cancellationToken)))
+    .RequireConsent(ConsentPurposes.GenerativeAiTraining, ConsentSubject.FromRoute("id"));
+
+app.Run();
+
+/// <summary>A consent record as shown to people and in downloads.</summary>
+internal sealed record ConsentRecordView(long Sequence, string Purpose, string Status, string NoticeVersion, DateTimeOffset RecordedAt, DateTimeOffset? ExpiresAt, string Method, string? Source)
+{
+    public static ConsentRecordView From(ConsentRecord r) => new(
+        r.Sequence, r.PurposeId, r.Status.ToString().ToLowerInvariant(), r.NoticeVersion, r.RecordedAt, r.ExpiresAt, r.Method.ToString(), r.Source);
+}
+
+/// <summary>The entry point, visible to WebApplicationFactory in the tests.</summary>
+public partial class Program;

@@ -1,0 +1,71 @@
+using System.Net;
+using System.Text.RegularExpressions;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace ConsentKit.Samples.Tests;
+
+/// <summary>The web sample with its own SQLite file in a temp folder.</summary>
+public sealed partial class WebAppFactory : WebApplicationFactory<ConsentKit.Samples.WebApp.Demo.PostRepository>
+{
+    private readonly string _directory = Path.Combine(Path.GetTempPath(), "consentkit-webapp-tests", Guid.NewGuid().ToString("N"));
+
+    public WebAppFactory(Action<IServiceCollection>? services = null)
+    {
+        Directory.CreateDirectory(_directory);
+        Services_ = services;
+    }
+
+    public string DataDirectory => _directory;
+
+    private Action<IServiceCollection>? Services_ { get; }
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        builder.UseSetting("ConsentKit:Sqlite:Path", Path.Combine(_directory, "consent.db"));
+        builder.UseEnvironment("Production");
+        if (Services_ is not null)
+        {
+            builder.ConfigureServices(Services_);
+        }
+    }
+
+    /// <summary>A client signed in as <paramref name="person"/> through the real sign-in form and cookie.</summary>
+    public async Task<HttpClient> SignInAsync(string person)
+    {
+        var client = CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false, HandleCookies = true });
+        var page = await client.GetStringAsync("/signin");
+        var response = await client.PostAsync("/signin", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["person"] = person,
+            ["__RequestVerificationToken"] = TokenIn(page),
+        }));
+        if (response.StatusCode != HttpStatusCode.Redirect)
+        {
+            throw new InvalidOperationException($"Sign-in failed: {response.StatusCode}");
+        }
+
+        return client;
+    }
+
+    public static string TokenIn(string html) => AntiforgeryField().Match(html).Groups[1].Value;
+
+    protected override void Dispose(bool disposing)
+    {
+        base.Dispose(disposing);
+        SqliteConnection.ClearAllPools();
+        try
+        {
+            Directory.Delete(_directory, recursive: true);
+        }
+        catch (IOException)
+        {
+            // Best effort: the OS cleans the temp folder.
+        }
+    }
+
+    [GeneratedRegex("name=\"__RequestVerificationToken\" type=\"hidden\" value=\"([^\"]+)\"")]
+    private static partial Regex AntiforgeryField();
+}

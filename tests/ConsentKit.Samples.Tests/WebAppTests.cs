@@ -1,0 +1,159 @@
+using System.Net;
+using System.Text.Json;
+using FluentAssertions;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
+namespace ConsentKit.Samples.Tests;
+
+public sealed class WebAppTests : IDisposable
+{
+    private readonly WebAppFactory _factory = new();
+
+    [Fact]
+    public async Task SignInPage_ListsTheDemoPeople()
+    {
+        var html = await _factory.CreateClient().GetStringAsync("/signin");
+
+        html.Should().Contain("Ada Lovelace").And.Contain("Grace Hopper").And.Contain("Demo Operator");
+    }
+
+    [Fact]
+    public async Task Settings_NeedSignIn()
+    {
+        var response = await _factory.CreateClient(new() { AllowAutoRedirect = false }).GetAsync("/settings/privacy");
+
+        response.StatusCode.Should().Be(HttpStatusCode.Redirect);
+        response.Headers.Location!.ToString().Should().Contain("/signin");
+    }
+
+    [Fact]
+    public async Task GenerativeAiSwitch_IsOffUntilThePersonTurnsItOn_ThenOneClickEachWay()
+    {
+        var ada = await _factory.SignInAsync("ada");
+
+        var before = await ada.GetStringAsync("/settings/privacy");
+        Switch(before, ConsentPurposes.GenerativeAiTraining).Should().Contain("aria-checked=\"false\"").And.Contain("Off, you have not chosen");
+
+        (await Toggle(ada, before, ConsentPurposes.GenerativeAiTraining, turnOn: true)).StatusCode.Should().Be(HttpStatusCode.Redirect);
+        var on = await ada.GetStringAsync("/settings/privacy");
+        Switch(on, ConsentPurposes.GenerativeAiTraining).Should().Contain("aria-checked=\"true\"").And.Contain("On since");
+        (await ada.GetAsync("/users/ada")).Headers.GetValues("Content-Usage").Should().Equal("train-ai=y");
+        (await _factory.CreateClient().GetAsync("/partner/users/ada/posts")).StatusCode.Should().Be(HttpStatusCode.OK);
+
+        await Toggle(ada, on, ConsentPurposes.GenerativeAiTraining, turnOn: false);
+        var off = await ada.GetStringAsync("/settings/privacy");
+        Switch(off, ConsentPurposes.GenerativeAiTraining).Should().Contain("aria-checked=\"false\"").And.Contain("Off since");
+        (await ada.GetAsync("/users/ada")).Headers.GetValues("Content-Usage").Should().Equal("train-ai=n");
+        (await _factory.CreateClient().GetAsync("/partner/users/ada/posts")).StatusCode.Should().Be(HttpStatusCode.Forbidden);
+
+        var download = await ada.GetAsync("/settings/privacy/download");
+        download.Content.Headers.ContentDisposition!.FileName.Should().Contain("consent-records-ada.json");
+        var records = JsonDocument.Parse(await download.Content.ReadAsStringAsync()).RootElement.GetProperty("records");
+        records.EnumerateArray().Select(r => r.GetProperty("status").GetString()).Should().Equal("granted", "withdrawn");
+        records.EnumerateArray().Should().OnlyContain(r => r.GetProperty("method").GetString() == "SubjectUserInterface");
+    }
+
+    [Fact]
+    public async Task ToggleWithoutAntiforgeryToken_IsRejected_AndWritesNothing()
+    {
+        var ada = await _factory.SignInAsync("ada");
+
+        var response = await ada.PostAsync("/settings/privacy", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["purposeId"] = ConsentPurposes.GenerativeAiTraining,
+            ["noticeVersion"] = "1",
+            ["turnOn"] = "true",
+        }));
+
+        response.StatusCode.Should().Be(HttpStatusCode.BadRequest);
+        (await _factory.Services.GetRequiredService<IConsentStore>().GetHistoryAsync("ada", TestContext.Current.CancellationToken)).Should().BeEmpty();
+    }
+
+    [Fact]
+    public async Task AGrantUnderAnOlderNotice_AsksThePersonToAgreeAgain()
+    {
+        var ada = await _factory.SignInAsync("ada");
+        await _factory.Services.GetRequiredService<IConsentStore>().AppendAsync(new NewConsentRecord(
+            "ada", ConsentPurposes.GenerativeAiTraining, ConsentStatus.Granted, "0", DateTimeOffset.UtcNow.AddDays(-3), null, ConsentMethod.SubjectUserInterface, "settings-page"),
+            TestContext.Current.CancellationToken);
+
+        var html = await ada.GetStringAsync("/settings/privacy");
+
+        Switch(html, ConsentPurposes.GenerativeAiTraining).Should().Contain("aria-checked=\"false\"")
+            .And.Contain("You agreed to version 0; the notice is now version 1");
+    }
+
+    [Fact]
+    public async Task Admin_IsForTheOperatorOnly()
+    {
+        var ada = await _factory.SignInAsync("ada");
+        var operatorClient = await _factory.SignInAsync("operator");
+
+        (await ada.GetAsync("/admin")).StatusCode.Should().Be(HttpStatusCode.Redirect);
+        (await operatorClient.GetAsync("/admin")).StatusCode.Should().Be(HttpStatusCode.OK);
+    }
+
+    [Fact]
+    public async Task ConsentApi_IsMounted_ForTheSignedInPerson()
+    {
+        var ada = await _factory.SignInAsync("ada");
+
+        var purposes = JsonDocument.Parse(await ada.GetStringAsync("/api/consents")).RootElement;
+
+        purposes.EnumerateArray().Select(p => p.GetProperty("purposeId").GetString()).Should().Contain([ConsentPurposes.GenerativeAiTraining, "research"]);
+        (await _factory.CreateClient().GetAsync("/api/consents")).StatusCode.Should().Be(HttpStatusCode.Unauthorized);
+    }
+
+    [Fact]
+    public async Task StoreFailure_ShowsAClearError_AndNobodyAppearsOptedIn()
+    {
+        using var failing = new WebAppFactory(services =>
+        {
+            // The seeder writes consent records, which this store refuses; the posts are seeded below.
+            services.Remove(services.Single(d => d.ImplementationType == typeof(ConsentKit.Samples.WebApp.Demo.DemoSeeder)));
+            services.Replace(ServiceDescriptor.Singleton<IConsentStore>(new UnavailableStore()));
+        });
+        var ada = await failing.SignInAsync("ada");
+        await failing.Services.GetRequiredService<ConsentKit.Samples.WebApp.Demo.PostRepository>().EnsureSeededAsync(TestContext.Current.CancellationToken);
+
+        var html = await ada.GetStringAsync("/settings/privacy");
+
+        html.Should().Contain("data-testid=\"store-error\"").And.NotContain("aria-checked=\"true\"");
+        (await failing.CreateClient().GetAsync("/partner/users/grace/posts")).StatusCode.Should().Be(HttpStatusCode.Forbidden);
+        (await failing.CreateClient().GetAsync("/users/grace")).Headers.GetValues("Content-Usage").Should().Equal("train-ai=n");
+    }
+
+    private static async Task<HttpResponseMessage> Toggle(HttpClient client, string page, string purposeId, bool turnOn) =>
+        await client.PostAsync("/settings/privacy", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["purposeId"] = purposeId,
+            ["noticeVersion"] = "1",
+            ["turnOn"] = turnOn ? "true" : "false",
+            ["__RequestVerificationToken"] = WebAppFactory.TokenIn(page),
+        }));
+
+    private static string Switch(string html, string purposeId)
+    {
+        var start = html.IndexOf($"data-purpose=\"{purposeId}\"", StringComparison.Ordinal);
+        var end = html.IndexOf("</section>", start, StringComparison.Ordinal);
+        return html[start..end];
+    }
+
+    public void Dispose() => _factory.Dispose();
+
+    private sealed class UnavailableStore : IConsentStore
+    {
+        public ValueTask<ConsentRecord> AppendAsync(NewConsentRecord record, CancellationToken cancellationToken = default) => throw Down();
+
+        public ValueTask<IReadOnlyList<ConsentRecord>> AppendManyAsync(IReadOnlyList<NewConsentRecord> records, CancellationToken cancellationToken = default) => throw Down();
+
+        public ValueTask<IReadOnlyList<ConsentRecord>> GetCurrentAsync(string subjectId, CancellationToken cancellationToken = default) => throw Down();
+
+        public ValueTask<IReadOnlyList<ConsentRecord>> GetCurrentManyAsync(IReadOnlyCollection<string> subjectIds, CancellationToken cancellationToken = default) => throw Down();
+
+        public ValueTask<IReadOnlyList<ConsentRecord>> GetHistoryAsync(string subjectId, CancellationToken cancellationToken = default) => throw Down();
+
+        private static ConsentStoreException Down() => new("The consent database is unreachable.");
+    }
+}
