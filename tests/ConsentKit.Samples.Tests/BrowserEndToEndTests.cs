@@ -1,0 +1,98 @@
+using FluentAssertions;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Playwright;
+
+namespace ConsentKit.Samples.Tests;
+
+/// <summary>The whole story in a real Chromium against the web sample on a real port.</summary>
+public sealed class BrowserEndToEndTests
+{
+    private const string ChromiumPath = "/usr/bin/chromium";
+    private const string GenAi = ConsentPurposes.GenerativeAiTraining;
+
+    [Fact]
+    public async Task OptIn_IsOffUntilTurnedOn_TrainingSetsFollowTheSwitch_AndAdminShowsTheWithdrawalsImpact()
+    {
+        if (!File.Exists(ChromiumPath))
+        {
+            Assert.Skip($"Chromium is not installed at {ChromiumPath}: install it with 'apt-get install -y chromium' (.ci/run does this) to run the browser test.");
+        }
+
+        using var factory = new WebAppFactory();
+        factory.UseKestrel(0);
+        factory.StartServer();
+        var baseUrl = factory.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+
+        using var playwright = await Playwright.CreateAsync();
+        await using var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+        {
+            ExecutablePath = ChromiumPath,
+            Headless = true,
+            Args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
+        });
+        var ada = await SignInAsync(browser, baseUrl, "ada");
+        var admin = await SignInAsync(browser, baseUrl, "operator");
+
+        // Ada has never chosen: the switch is off.
+        await ada.GotoAsync($"{baseUrl}/settings/privacy");
+        var adaSwitch = ada.Locator($"[data-purpose='{GenAi}'] button.switch");
+        (await adaSwitch.GetAttributeAsync("aria-checked")).Should().Be("false");
+        (await ada.Locator($"[data-purpose='{GenAi}'] [data-testid=state]").InnerTextAsync()).Should().Contain("you have not chosen");
+        await ScreenshotAsync(ada, "settings-off");
+
+        var first = await BuildAsync(admin, baseUrl);
+        first.Members.Should().NotContain("Ada Lovelace").And.Contain("Grace Hopper");
+
+        // One click on.
+        await adaSwitch.ClickAsync();
+        await ada.Locator($"[data-purpose='{GenAi}'] button.switch[aria-checked='true']").WaitForAsync();
+        (await ada.Locator("[data-testid=history]").InnerTextAsync()).Should().Contain(GenAi).And.Contain("Granted");
+        await ScreenshotAsync(ada, "settings-on");
+
+        var second = await BuildAsync(admin, baseUrl);
+        second.Members.Should().Contain("Ada Lovelace");
+
+        // One click off.
+        await ada.Locator($"[data-purpose='{GenAi}'] button.switch").ClickAsync();
+        await ada.Locator($"[data-purpose='{GenAi}'] button.switch[aria-checked='false']").WaitForAsync();
+
+        var third = await BuildAsync(admin, baseUrl);
+        third.Members.Should().NotContain("Ada Lovelace");
+        var withdrawal = await admin.Locator("[data-testid=withdrawals] li[data-subject='ada']").InnerTextAsync();
+        withdrawal.Should().Contain(second.Id, "the set built while Ada was opted in holds her data").And.NotContain(first.Id).And.NotContain(third.Id);
+        await ScreenshotAsync(admin, "admin");
+    }
+
+    private static async Task<IPage> SignInAsync(IBrowser browser, string baseUrl, string person)
+    {
+        var context = await browser.NewContextAsync(new BrowserNewContextOptions { ViewportSize = new ViewportSize { Width = 1000, Height = 1100 } });
+        var page = await context.NewPageAsync();
+        await page.GotoAsync($"{baseUrl}/signin");
+        await page.Locator($"button[data-person='{person}']").ClickAsync();
+        await page.WaitForURLAsync(url => !url.Contains("/signin", StringComparison.Ordinal));
+        return page;
+    }
+
+    private static async Task<(string Id, string Members)> BuildAsync(IPage admin, string baseUrl)
+    {
+        await admin.GotoAsync($"{baseUrl}/admin");
+        var before = await admin.Locator("[data-testid=runs] tr[data-run]").CountAsync();
+        await admin.Locator("[data-testid=build]").ClickAsync();
+        await admin.Locator("[data-testid=built]").WaitForAsync();
+        var rows = admin.Locator("[data-testid=runs] tr[data-run]");
+        (await rows.CountAsync()).Should().Be(before + 1);
+        var latest = rows.First;
+        return ((await latest.GetAttributeAsync("data-run"))!, await latest.Locator("[data-testid=members]").InnerTextAsync());
+    }
+
+    private static async Task ScreenshotAsync(IPage page, string name)
+    {
+        var directory = Path.Combine(AppContext.BaseDirectory, "screenshots");
+        Directory.CreateDirectory(directory);
+        var path = Path.Combine(directory, $"{name}.png");
+        var bytes = await page.ScreenshotAsync(new PageScreenshotOptions { Path = path, FullPage = true });
+        TestContext.Current.AddAttachment($"{name}.png", bytes, "image/png");
+    }
+}
