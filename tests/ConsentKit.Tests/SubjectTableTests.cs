@@ -1,0 +1,141 @@
+using FluentAssertions;
+
+namespace ConsentKit.Tests;
+
+public sealed class SubjectTableTests
+{
+    [Fact]
+    public void SetGetRemove_AcrossGrowth()
+    {
+        var table = new SubjectTable(sizeLimit: 10_000);
+        for (var i = 0; i < 5_000; i++)
+        {
+            table.Set($"user-{i}", Entry(i));
+        }
+
+        table.Count.Should().Be(5_000);
+        for (var i = 0; i < 5_000; i++)
+        {
+            table.TryGet($"user-{i}", out var entry).Should().BeTrue();
+            IdOf(entry).Should().Be(i);
+        }
+
+        table.Remove("user-42");
+        table.TryGet("user-42", out _).Should().BeFalse();
+        table.TryGet("user-43", out var after).Should().BeTrue("removal leaves a tombstone, not a hole in the probe chain");
+        IdOf(after).Should().Be(43);
+        table.TryGet("nobody", out _).Should().BeFalse();
+    }
+
+    [Fact]
+    public void Replace_KeepsOneEntryPerKey()
+    {
+        var table = new SubjectTable(sizeLimit: 100);
+        table.Set("alice", Entry(1));
+        table.Set("alice", Entry(2));
+
+        table.Count.Should().Be(1);
+        table.TryGet("alice", out var entry).Should().BeTrue();
+        IdOf(entry).Should().Be(2);
+    }
+
+    [Fact]
+    public void ConditionalRemove_LeavesANewerFillAlone()
+    {
+        var table = new SubjectTable(sizeLimit: 100);
+        var old = Entry(1);
+        table.Set("alice", old);
+        table.Set("alice", Entry(2));
+
+        table.Remove("alice", onlyIf: old.Decisions);
+
+        table.TryGet("alice", out var entry).Should().BeTrue();
+        IdOf(entry).Should().Be(2);
+    }
+
+    [Fact]
+    public void SizeLimit_IsKept_ByEvicting()
+    {
+        var table = new SubjectTable(sizeLimit: 1_000);
+        for (var i = 0; i < 20_000; i++)
+        {
+            table.Set($"user-{i}", Entry(i));
+            table.Count.Should().BeLessThanOrEqualTo(1_000);
+        }
+
+        table.TryGet("user-19999", out _).Should().BeTrue("the newest entry is always kept");
+    }
+
+    [Fact]
+    public void Clear_EmptiesTheTable()
+    {
+        var table = new SubjectTable(sizeLimit: 100);
+        table.Set("alice", Entry(1));
+
+        table.Clear();
+
+        table.TryGet("alice", out _).Should().BeFalse();
+        table.Count.Should().Be(0);
+    }
+
+    [Fact]
+    public async Task ConcurrentReaders_NeverSeeAnotherKeysEntry_WhileWritersChurn()
+    {
+        var table = new SubjectTable(sizeLimit: 24);
+        const int keys = 64;
+        var names = Enumerable.Range(0, keys).Select(i => $"subject-{i}").ToArray();
+        var mismatches = 0;
+        var hits = 0L;
+        using var stop = new CancellationTokenSource();
+
+        var readers = Enumerable.Range(0, 2).Select(r => Task.Run(() =>
+        {
+            var random = new Random(r);
+            while (!stop.IsCancellationRequested)
+            {
+                var i = random.Next(keys);
+                if (table.TryGet(names[i], out var entry))
+                {
+                    Interlocked.Increment(ref hits);
+                    if (IdOf(entry) != i)
+                    {
+                        Interlocked.Increment(ref mismatches);
+                    }
+                }
+            }
+        })).ToArray();
+
+        var writer = Task.Run(() =>
+        {
+            var random = new Random(99);
+            for (var n = 0; n < 2_000_000; n++)
+            {
+                var i = random.Next(keys);
+                switch (n % 100_000)
+                {
+                    case 99_999:
+                        table.Clear();
+                        break;
+                    case < 30_000:
+                        table.Remove(names[i]);
+                        break;
+                    default:
+                        table.Set(names[i], Entry(i));
+                        break;
+                }
+            }
+        });
+
+        await writer;
+        await stop.CancelAsync();
+        await Task.WhenAll(readers);
+
+        mismatches.Should().Be(0);
+        hits.Should().BePositive();
+    }
+
+    private static SubjectCacheEntry Entry(int id) =>
+        new([], [new CachedDecision(default, id)], long.MaxValue);
+
+    private static long IdOf(SubjectCacheEntry entry) => entry.Decisions[0].AllowedUntilTicks;
+}
