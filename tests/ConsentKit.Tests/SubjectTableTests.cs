@@ -47,7 +47,7 @@ public sealed class SubjectTableTests
         table.Set("alice", old);
         table.Set("alice", Entry(2));
 
-        table.Remove("alice", onlyIf: old.Decisions);
+        table.Remove("alice", onlyIf: old.Current);
 
         table.TryGet("alice", out var entry).Should().BeTrue();
         IdOf(entry).Should().Be(2);
@@ -134,8 +134,8 @@ public sealed class SubjectTableTests
         hits.Should().BePositive();
     }
 
-    private static SubjectCacheEntry Entry(int id) =>
-        new([], [new CachedDecision(default, id)], long.MaxValue);
+    // Each fill gets its own records array (its identity); the id rides in AllowedUntilTicks.
+    private static SubjectCacheEntry Entry(int id) => new(new ConsentRecord?[1], 0, 0, id, long.MaxValue);
 
-    private static long IdOf(SubjectCacheEntry entry) => entry.Decisions[0].AllowedUntilTicks;
+    private static long IdOf(SubjectCacheEntry entry) => entry.AllowedUntilTicks;
 }

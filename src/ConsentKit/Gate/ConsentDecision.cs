@@ -9,11 +9,25 @@ namespace ConsentKit;
 /// </remarks>
 public readonly struct ConsentDecision : IEquatable<ConsentDecision>
 {
+    // Either the deciding ConsentRecord itself, or a subject's records-by-purpose array with _index
+    // pointing at the deciding one: the gate's cache hands out decisions without touching the record.
+    private readonly object? _source;
+    private readonly int _index;
+
     private ConsentDecision(string? purposeId, ConsentDecisionReason reason, ConsentRecord? record)
     {
         PurposeId = purposeId;
         Reason = reason;
-        Record = record;
+        _source = record;
+        _index = -1;
+    }
+
+    internal ConsentDecision(string purposeId, ConsentDecisionReason reason, ConsentRecord?[] records, int index)
+    {
+        PurposeId = purposeId;
+        Reason = reason;
+        _source = index >= 0 ? records : null;
+        _index = index;
     }
 
     /// <summary>The purpose that was asked about.</summary>
@@ -27,7 +41,12 @@ public readonly struct ConsentDecision : IEquatable<ConsentDecision>
     /// this purpose), or the refusal, withdrawal, expired or outdated grant that denies (possibly a
     /// parent's: check <see cref="ConsentRecord.PurposeId"/>). <see langword="null"/> when no record decided.
     /// </summary>
-    public ConsentRecord? Record { get; }
+    public ConsentRecord? Record => _source switch
+    {
+        ConsentRecord record => record,
+        ConsentRecord?[] records => records[_index],
+        _ => null,
+    };
 
     /// <summary>Whether the subject's data may be used for the purpose.</summary>
     public bool IsAllowed => Reason == ConsentDecisionReason.Granted;

@@ -81,15 +81,14 @@ public sealed class ConsentGate : IConsentGate, IConsentCacheInvalidator, IDispo
             var now = _clock.UtcTicks;
             if (now < entry.StaleAtTicks)
             {
-                ref readonly var cached = ref entry.Decisions[purposeIndex];
-                var decision = cached.Decision;
+                var packed = entry.Packed(purposeIndex);
+                var reason = (ConsentDecisionReason)(packed & 0xF);
 
                 // The coarse clock may lag by one resolution: near an expiry, decide exactly instead.
-                if (decision.IsAllowed && now + _clock.ResolutionTicks >= cached.AllowedUntilTicks)
-                {
-                    decision = ConsentEvaluator.Decide(_catalog, purposeIndex, entry.Current, _clock.ExactUtcNow(), out _);
-                }
-
+                var decision = packed == SubjectCacheEntry.Unpacked
+                    || (reason == ConsentDecisionReason.Granted && now + _clock.ResolutionTicks >= entry.AllowedUntilTicks)
+                    ? ConsentEvaluator.Decide(_catalog, purposeIndex, entry.Current, _clock.ExactUtcNow(), out _)
+                    : new ConsentDecision(_catalog[purposeIndex].Id, reason, entry.Current, packed >> 4 == SubjectCacheEntry.NoRecord ? -1 : packed >> 4);
                 _instrumentation.RecordDecision(_catalog[purposeIndex].Id, decision);
                 return new(decision);
             }
@@ -224,7 +223,7 @@ public sealed class ConsentGate : IConsentGate, IConsentCacheInvalidator, IDispo
             }
         }
 
-        decision = entry.Decisions[purposeIndex].Decision;
+        decision = ConsentEvaluator.Decide(_catalog, purposeIndex, entry.Current, now, out _);
         Log.DecidedFromStore(_logger, subjectId, purposeId, decision.Reason);
         _instrumentation.RecordDecision(purposeId, decision);
         return decision;
@@ -252,17 +251,34 @@ public sealed class ConsentGate : IConsentGate, IConsentCacheInvalidator, IDispo
     private SubjectCacheEntry Fill(IReadOnlyList<ConsentRecord> records, DateTimeOffset now)
     {
         var current = ConsentEvaluator.IndexByPurpose(_catalog, records);
-        var decisions = new CachedDecision[_catalog.Count];
-        for (var i = 0; i < decisions.Length; i++)
+        ulong low = 0, high = 0;
+        var allowedUntil = long.MaxValue;
+        for (var i = 0; i < Math.Min(_catalog.Count, 16); i++)
         {
             var decision = ConsentEvaluator.Decide(_catalog, i, current, now, out var until);
-            decisions[i] = new CachedDecision(decision, until.UtcTicks);
+            if (decision.IsAllowed)
+            {
+                allowedUntil = Math.Min(allowedUntil, until.UtcTicks);
+            }
+
+            var deciding = decision.Record is { } record ? _catalog.IndexOf(record.PurposeId) : SubjectCacheEntry.NoRecord;
+            var packed = deciding is < 0 or >= SubjectCacheEntry.NoRecord && decision.Record is not null
+                ? SubjectCacheEntry.Unpacked
+                : (int)decision.Reason | (deciding << 4);
+            if (i < 8)
+            {
+                low = SubjectCacheEntry.Pack(low, i, packed);
+            }
+            else
+            {
+                high = SubjectCacheEntry.Pack(high, i, packed);
+            }
         }
 
         var staleAt = now.UtcTicks > DateTimeOffset.MaxValue.UtcTicks - _maxStalenessTicks
             ? DateTimeOffset.MaxValue.UtcTicks
             : now.UtcTicks + _maxStalenessTicks;
-        return new SubjectCacheEntry(current, decisions, staleAt);
+        return new SubjectCacheEntry(current, low, high, allowedUntil, staleAt);
     }
 
     private ConsentDecision DenyUnknownPurpose(string purposeId)

@@ -1,32 +1,41 @@
 namespace ConsentKit;
 
-/// <summary>A decision worked out when a cache entry was filled.</summary>
-/// <param name="Decision">The decision.</param>
-/// <param name="AllowedUntilTicks">UTC ticks at which an allowing decision stops allowing through time alone.</param>
-internal readonly record struct CachedDecision(ConsentDecision Decision, long AllowedUntilTicks);
-
 /// <summary>
-/// What the gate knows about one subject. A struct stored inline in the dictionary's node, so a warm
-/// check touches the node and one array: on 100k subjects each pointer hop is a likely cache miss.
+/// What the gate knows about one subject, worked out when the entry was filled: for each of the first
+/// 16 purposes, one byte — the reason (low nibble) and the index of the deciding record in
+/// <see cref="Current"/> (high nibble; 15 for none). It sits inline in the cache's slot array, so a warm
+/// check reads one slot and nothing else; the record itself is only touched if the caller asks for it.
 /// </summary>
-internal readonly struct SubjectCacheEntry(ConsentRecord?[] current, CachedDecision[] decisions, long staleAtTicks)
-    : IEquatable<SubjectCacheEntry>
+internal readonly struct SubjectCacheEntry(ConsentRecord?[] current, ulong low, ulong high, long allowedUntilTicks, long staleAtTicks)
 {
-    /// <summary>The subject's current records by purpose index, for exact re-decisions near an expiry.</summary>
+    /// <summary>Packed as "work it out from <see cref="Current"/>": purposes past the 16th, or a deciding index that does not fit.</summary>
+    public const int Unpacked = 0xFF;
+
+    public const int NoRecord = 0xF;
+
+    /// <summary>The subject's current records by purpose index.</summary>
     public ConsentRecord?[] Current { get; } = current;
 
-    /// <summary>The decision for each purpose index at fill time.</summary>
-    public CachedDecision[] Decisions { get; } = decisions;
+    /// <summary>The earliest instant, in UTC ticks, at which any allowing decision stops allowing through time alone.</summary>
+    public long AllowedUntilTicks { get; } = allowedUntilTicks;
 
     /// <summary>UTC ticks after which the entry must be read again from the store.</summary>
     public long StaleAtTicks { get; } = staleAtTicks;
 
-    // Identity is the fill: two entries are the same only if they came from the same read.
-    public bool Equals(SubjectCacheEntry other) => ReferenceEquals(Decisions, other.Decisions);
+    private ulong Low { get; } = low;
 
-    public override bool Equals(object? obj) => obj is SubjectCacheEntry other && Equals(other);
+    private ulong High { get; } = high;
 
-    public override int GetHashCode() => Decisions?.GetHashCode() ?? 0;
+    /// <summary>The packed byte for <paramref name="purposeIndex"/>, or <see cref="Unpacked"/>.</summary>
+    public int Packed(int purposeIndex) => purposeIndex switch
+    {
+        < 8 => (int)((Low >> (purposeIndex * 8)) & 0xFF),
+        < 16 => (int)((High >> ((purposeIndex - 8) * 8)) & 0xFF),
+        _ => Unpacked,
+    };
+
+    public static ulong Pack(ulong packed, int purposeIndex, int value) =>
+        packed | ((ulong)(value & 0xFF) << ((purposeIndex % 8) * 8));
 }
 
 /// <summary>
@@ -65,7 +74,7 @@ internal sealed class SubjectCache(int sizeLimit)
         var evicted = _entries.Set(subjectId, entry);
         if (Volatile.Read(ref _epochs[stripe]) != epoch)
         {
-            _entries.Remove(subjectId, onlyIf: entry.Decisions);
+            _entries.Remove(subjectId, onlyIf: entry.Current);
         }
 
         return evicted;

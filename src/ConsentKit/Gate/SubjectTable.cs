@@ -128,12 +128,12 @@ internal sealed class SubjectTable
     }
 
     /// <summary>Removes <paramref name="key"/>; with <paramref name="onlyIf"/>, only if its entry is still that fill.</summary>
-    public void Remove(string key, CachedDecision[]? onlyIf = null)
+    public void Remove(string key, ConsentRecord?[]? onlyIf = null)
     {
         lock (_writeLock)
         {
             var index = Find(_slots, key, Hash(key));
-            if (index >= 0 && (onlyIf is null || ReferenceEquals(_slots[index].Entry.Decisions, onlyIf)))
+            if (index >= 0 && (onlyIf is null || ReferenceEquals(_slots[index].Entry.Current, onlyIf)))
             {
                 Write(ref _slots[index], Tombstone, 0, default);
                 _count--;
