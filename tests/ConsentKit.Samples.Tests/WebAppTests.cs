@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.Json;
 using FluentAssertions;
+using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
@@ -122,6 +123,16 @@ public sealed class WebAppTests : IDisposable
         html.Should().Contain("data-testid=\"store-error\"").And.NotContain("aria-checked=\"true\"");
         (await failing.CreateClient().GetAsync("/partner/users/grace/posts")).StatusCode.Should().Be(HttpStatusCode.Forbidden);
         (await failing.CreateClient().GetAsync("/users/grace")).Headers.GetValues("Content-Usage").Should().Equal("train-ai=n");
+    }
+
+    [Fact]
+    public void AStoreKindThatIsNotAvailable_StopsTheAppWithAClearMessage()
+    {
+        using var factory = new WebAppFactory().WithWebHostBuilder(b => b.UseSetting("ConsentKit:Store", "postgresql"));
+
+        var act = () => factory.CreateClient();
+
+        act.Should().Throw<InvalidOperationException>().WithMessage("*'postgresql'*supports only 'sqlite'*");
     }
 
     private static async Task<HttpResponseMessage> Toggle(HttpClient client, string page, string purposeId, bool turnOn) =>
