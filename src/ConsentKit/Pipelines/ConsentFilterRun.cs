@@ -61,16 +61,18 @@ public sealed class ConsentFilterRun<T> : IAsyncEnumerable<T>
         }
 
         // Each distinct subject is looked up once per run: memory grows with distinct subjects, never
-        // with the number of items.
-        var decided = new Dictionary<string, ConsentDecision>(StringComparer.Ordinal);
-        var batch = new List<(T Item, string? Subject)>(_options.BatchSize);
+        // with the number of items. Subjects get a number the first time they are seen, so each item
+        // costs one hash lookup; the default comparer is ordinal and keeps the runtime's fast
+        // non-randomized string hashing (falling back to randomized hashing under collisions).
+        var decided = new SubjectDecisions();
+        var batch = new List<(T Item, int Subject)>(_options.BatchSize);
         var kept = new List<T>(_options.BatchSize);
         var finished = false;
         try
         {
             await foreach (var item in _source.WithCancellation(cancellationToken))
             {
-                batch.Add((item, _subjectOf(item)));
+                batch.Add((item, decided.NumberOf(_subjectOf(item))));
                 if (batch.Count < _options.BatchSize)
                 {
                     continue;
@@ -110,7 +112,7 @@ public sealed class ConsentFilterRun<T> : IAsyncEnumerable<T>
     }
 
     private async ValueTask DecideBatchAsync(
-        List<(T Item, string? Subject)> batch, Dictionary<string, ConsentDecision> decided, List<T> kept, DataUse? dataUse, CancellationToken cancellationToken)
+        List<(T Item, int Subject)> batch, SubjectDecisions decided, List<T> kept, DataUse? dataUse, CancellationToken cancellationToken)
     {
         kept.Clear();
         if (batch.Count == 0)
@@ -118,15 +120,7 @@ public sealed class ConsentFilterRun<T> : IAsyncEnumerable<T>
             return;
         }
 
-        var fresh = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var (_, subject) in batch)
-        {
-            if (subject is not null && !decided.ContainsKey(subject))
-            {
-                fresh.Add(subject);
-            }
-        }
-
+        var fresh = decided.TakeUndecided();
         if (fresh.Count > 0)
         {
             var decisions = await _gate.CheckManyAsync(fresh, Report.PurposeId, cancellationToken);
@@ -141,7 +135,7 @@ public sealed class ConsentFilterRun<T> : IAsyncEnumerable<T>
                         $"The consent store failed during a '{Report.PurposeId}' run after {Report.ItemsSeen:N0} items; the run was stopped.");
                 }
 
-                decided[subject] = decision;
+                decided.Decide(subject, decision);
                 if (decision.IsAllowed)
                 {
                     newlyKept.Add(new DataUseSubject(subject, decision.Record!.Sequence));
@@ -159,9 +153,7 @@ public sealed class ConsentFilterRun<T> : IAsyncEnumerable<T>
 
         foreach (var (item, subject) in batch)
         {
-            var decision = subject is not null && decided.TryGetValue(subject, out var d)
-                ? d
-                : ConsentDecision.Deny(Report.PurposeId, ConsentDecisionReason.NoRecord);
+            var decision = decided[subject];
             Report.Seen(decision);
             if (decision.IsAllowed)
             {
@@ -170,5 +162,44 @@ public sealed class ConsentFilterRun<T> : IAsyncEnumerable<T>
         }
 
         batch.Clear();
+    }
+
+    /// <summary>Numbers subjects as they are first seen and keeps one decision per number.</summary>
+    private sealed class SubjectDecisions
+    {
+        private const int NoSubject = -1;
+
+        private readonly Dictionary<string, int> _numbers = [];
+        private readonly List<ConsentDecision> _decisions = [];
+        private readonly List<string> _undecided = [];
+
+        public ConsentDecision this[int number] => number == NoSubject ? default : _decisions[number];
+
+        public int NumberOf(string? subject)
+        {
+            if (subject is null)
+            {
+                return NoSubject;
+            }
+
+            ref var number = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(_numbers, subject, out var seen);
+            if (!seen)
+            {
+                number = _decisions.Count;
+                _decisions.Add(default);
+                _undecided.Add(subject);
+            }
+
+            return number;
+        }
+
+        public List<string> TakeUndecided()
+        {
+            var undecided = new List<string>(_undecided);
+            _undecided.Clear();
+            return undecided;
+        }
+
+        public void Decide(string subject, ConsentDecision decision) => _decisions[_numbers[subject]] = decision;
     }
 }
