@@ -194,3 +194,43 @@ public sealed class GateCacheTests
             _inner.GetHistoryAsync(subjectId, cancellationToken);
     }
 }
+
+public sealed class GateCachePackingTests
+{
+    [Fact]
+    public async Task PurposesPastTheSixteenthAndDeepHierarchies_DecideTheSameOnAWarmCache()
+    {
+        // 6 standard purposes + 14 more: the last ones do not fit the slot's packed bytes, and the child
+        // of purpose #17 is decided by a record whose index does not fit a nibble.
+        using var kit = new ConsentKitFixture(b =>
+        {
+            for (var i = 0; i < 12; i++)
+            {
+                b.AddPurpose($"extra-{i}", $"Extra {i}", "Extra purpose.", "1");
+            }
+
+            b.AddPurpose("extra-11.child", "Child", "Child purpose.", "1", coveredByParent: true);
+            b.AddPurpose("extra-11.child.leaf", "Leaf", "Leaf purpose.", "1");
+        });
+        var parentGrant = await kit.GrantAsync("alice", "extra-11");
+        await kit.GrantAsync("alice", "extra-11.child.leaf");
+
+        for (var pass = 0; pass < 2; pass++)
+        {
+            var child = await kit.CheckAsync("alice", "extra-11.child");
+            child.IsAllowed.Should().BeTrue("pass {0}", pass);
+            child.Record.Should().BeSameAs(parentGrant);
+            (await kit.CheckAsync("alice", "extra-11.child.leaf")).IsAllowed.Should().BeTrue();
+            (await kit.CheckAsync("alice", "extra-10")).Reason.Should().Be(ConsentDecisionReason.NoRecord);
+        }
+
+        var withdrawal = await kit.WithdrawAsync("alice", "extra-11");
+
+        for (var pass = 0; pass < 2; pass++)
+        {
+            var leaf = await kit.CheckAsync("alice", "extra-11.child.leaf");
+            leaf.Reason.Should().Be(ConsentDecisionReason.Withdrawn);
+            leaf.Record.Should().BeSameAs(withdrawal);
+        }
+    }
+}
