@@ -134,8 +134,8 @@ public sealed class SubjectTableTests
         hits.Should().BePositive();
     }
 
-    // Each fill gets its own records array (its identity); the id rides in AllowedUntilTicks.
-    private static SubjectCacheEntry Entry(int id) => new(new ConsentRecord?[1], 0, 0, id, long.MaxValue);
+    // Each fill gets its own records array (its identity); the id rides in StaleAtTicks.
+    private static SubjectCacheEntry Entry(int id) => new(new ConsentRecord?[1], 0, id);
 
-    private static long IdOf(SubjectCacheEntry entry) => entry.AllowedUntilTicks;
+    private static long IdOf(SubjectCacheEntry entry) => entry.StaleAtTicks;
 }

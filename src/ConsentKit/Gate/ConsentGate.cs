@@ -81,14 +81,11 @@ public sealed class ConsentGate : IConsentGate, IConsentCacheInvalidator, IDispo
             var now = _clock.UtcTicks;
             if (now < entry.StaleAtTicks)
             {
+                // Fresh here also means no allowing decision is within a clock resolution of expiring.
                 var packed = entry.Packed(purposeIndex);
-                var reason = (ConsentDecisionReason)(packed & 0xF);
-
-                // The coarse clock may lag by one resolution: near an expiry, decide exactly instead.
                 var decision = packed == SubjectCacheEntry.Unpacked
-                    || (reason == ConsentDecisionReason.Granted && now + _clock.ResolutionTicks >= entry.AllowedUntilTicks)
                     ? ConsentEvaluator.Decide(_catalog, purposeIndex, entry.Current, _clock.ExactUtcNow(), out _)
-                    : new ConsentDecision(_catalog[purposeIndex].Id, reason, entry.Current, packed >> 4 == SubjectCacheEntry.NoRecord ? -1 : packed >> 4);
+                    : new ConsentDecision(_catalog[purposeIndex].Id, (ConsentDecisionReason)(packed & 0xF), entry.Current, packed >> 4 == SubjectCacheEntry.NoRecord ? -1 : packed >> 4);
                 _instrumentation.RecordDecision(_catalog[purposeIndex].Id, decision);
                 return new(decision);
             }
@@ -214,7 +211,7 @@ public sealed class ConsentGate : IConsentGate, IConsentCacheInvalidator, IDispo
 
         var now = _clock.ExactUtcNow();
         var entry = Fill(records, now);
-        if (_maxStalenessTicks > 0)
+        if (entry.StaleAtTicks > now.UtcTicks)
         {
             var evicted = _cache.TryAdd(subjectId, entry, epoch);
             if (evicted > 0)
@@ -251,34 +248,31 @@ public sealed class ConsentGate : IConsentGate, IConsentCacheInvalidator, IDispo
     private SubjectCacheEntry Fill(IReadOnlyList<ConsentRecord> records, DateTimeOffset now)
     {
         var current = ConsentEvaluator.IndexByPurpose(_catalog, records);
-        ulong low = 0, high = 0;
-        var allowedUntil = long.MaxValue;
-        for (var i = 0; i < Math.Min(_catalog.Count, 16); i++)
+        ulong packed = 0;
+        var staleAt = now.UtcTicks > DateTimeOffset.MaxValue.UtcTicks - _maxStalenessTicks
+            ? DateTimeOffset.MaxValue.UtcTicks
+            : now.UtcTicks + _maxStalenessTicks;
+        for (var i = 0; i < _catalog.Count; i++)
         {
             var decision = ConsentEvaluator.Decide(_catalog, i, current, now, out var until);
             if (decision.IsAllowed)
             {
-                allowedUntil = Math.Min(allowedUntil, until.UtcTicks);
+                // The coarse clock may lag by one resolution: stop trusting the entry that much before
+                // an expiry, so a grant never outlives it.
+                staleAt = Math.Min(staleAt, until.UtcTicks - _clock.ResolutionTicks);
             }
 
-            var deciding = decision.Record is { } record ? _catalog.IndexOf(record.PurposeId) : SubjectCacheEntry.NoRecord;
-            var packed = deciding is < 0 or >= SubjectCacheEntry.NoRecord && decision.Record is not null
-                ? SubjectCacheEntry.Unpacked
-                : (int)decision.Reason | (deciding << 4);
-            if (i < 8)
+            if (i < SubjectCacheEntry.PackedPurposes)
             {
-                low = SubjectCacheEntry.Pack(low, i, packed);
-            }
-            else
-            {
-                high = SubjectCacheEntry.Pack(high, i, packed);
+                var deciding = decision.Record is { } record ? _catalog.IndexOf(record.PurposeId) : SubjectCacheEntry.NoRecord;
+                var value = deciding is < 0 or >= SubjectCacheEntry.NoRecord && decision.Record is not null
+                    ? SubjectCacheEntry.Unpacked
+                    : (int)decision.Reason | (deciding << 4);
+                packed = SubjectCacheEntry.Pack(packed, i, value);
             }
         }
 
-        var staleAt = now.UtcTicks > DateTimeOffset.MaxValue.UtcTicks - _maxStalenessTicks
-            ? DateTimeOffset.MaxValue.UtcTicks
-            : now.UtcTicks + _maxStalenessTicks;
-        return new SubjectCacheEntry(current, low, high, allowedUntil, staleAt);
+        return new SubjectCacheEntry(current, packed, staleAt);
     }
 
     private ConsentDecision DenyUnknownPurpose(string purposeId)

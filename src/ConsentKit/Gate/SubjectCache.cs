@@ -2,40 +2,37 @@ namespace ConsentKit;
 
 /// <summary>
 /// What the gate knows about one subject, worked out when the entry was filled: for each of the first
-/// 16 purposes, one byte — the reason (low nibble) and the index of the deciding record in
-/// <see cref="Current"/> (high nibble; 15 for none). It sits inline in the cache's slot array, so a warm
-/// check reads one slot and nothing else; the record itself is only touched if the caller asks for it.
+/// 8 purposes, one byte — the reason (low nibble) and the index of the deciding record in
+/// <see cref="Current"/> (high nibble; 15 for none). It sits inline in the cache's slot array (40 bytes
+/// with the key), so a warm check reads one slot and nothing else; the record itself is only touched if
+/// the caller asks for it. Later purposes are decided from <see cref="Current"/> on each check.
 /// </summary>
-internal readonly struct SubjectCacheEntry(ConsentRecord?[] current, ulong low, ulong high, long allowedUntilTicks, long staleAtTicks)
+internal readonly struct SubjectCacheEntry(ConsentRecord?[] current, ulong packed, long staleAtTicks)
 {
-    /// <summary>Packed as "work it out from <see cref="Current"/>": purposes past the 16th, or a deciding index that does not fit.</summary>
+    /// <summary>Packed as "work it out from <see cref="Current"/>": purposes past the 8th, or a deciding index that does not fit.</summary>
     public const int Unpacked = 0xFF;
 
     public const int NoRecord = 0xF;
 
+    public const int PackedPurposes = 8;
+
     /// <summary>The subject's current records by purpose index.</summary>
     public ConsentRecord?[] Current { get; } = current;
 
-    /// <summary>The earliest instant, in UTC ticks, at which any allowing decision stops allowing through time alone.</summary>
-    public long AllowedUntilTicks { get; } = allowedUntilTicks;
-
-    /// <summary>UTC ticks after which the entry must be read again from the store.</summary>
+    /// <summary>
+    /// UTC ticks from which the entry must not be used: the staleness bound, or one clock resolution
+    /// before the earliest expiry of an allowing decision, whichever comes first.
+    /// </summary>
     public long StaleAtTicks { get; } = staleAtTicks;
 
-    private ulong Low { get; } = low;
-
-    private ulong High { get; } = high;
+    private ulong PackedDecisions { get; } = packed;
 
     /// <summary>The packed byte for <paramref name="purposeIndex"/>, or <see cref="Unpacked"/>.</summary>
-    public int Packed(int purposeIndex) => purposeIndex switch
-    {
-        < 8 => (int)((Low >> (purposeIndex * 8)) & 0xFF),
-        < 16 => (int)((High >> ((purposeIndex - 8) * 8)) & 0xFF),
-        _ => Unpacked,
-    };
+    public int Packed(int purposeIndex) =>
+        purposeIndex < PackedPurposes ? (int)((PackedDecisions >> (purposeIndex * 8)) & 0xFF) : Unpacked;
 
     public static ulong Pack(ulong packed, int purposeIndex, int value) =>
-        packed | ((ulong)(value & 0xFF) << ((purposeIndex % 8) * 8));
+        packed | ((ulong)(value & 0xFF) << (purposeIndex * 8));
 }
 
 /// <summary>

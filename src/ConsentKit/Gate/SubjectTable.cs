@@ -37,7 +37,7 @@ internal sealed class SubjectTable
     public SubjectTable(int sizeLimit)
     {
         _sizeLimit = sizeLimit;
-        _maxCapacity = (int)Math.Min(1 << 30, BitOperations_RoundUpToPowerOf2((long)sizeLimit * 2));
+        _maxCapacity = (int)Math.Min(1 << 30, BitOperations_RoundUpToPowerOf2(((long)sizeLimit * 5 / 4) + 1));
         _slots = new Slot[Math.Min(_maxCapacity, MinCapacity)];
     }
 
@@ -90,7 +90,9 @@ internal sealed class SubjectTable
                 evicted = EvictLocked();
             }
 
-            if ((_count + _tombstones + 1) * 2 > _slots.Length)
+            // Linear probing stays short up to about 80 % full; the slots are small, so a longer probe
+            // mostly stays in the same cache lines, and a smaller array stays in cache.
+            if ((long)(_count + _tombstones + 1) * 5 > (long)_slots.Length * 4)
             {
                 RebuildLocked(_slots.Length < _maxCapacity ? _slots.Length * 2 : _slots.Length);
             }
