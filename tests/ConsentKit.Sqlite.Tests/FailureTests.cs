@@ -22,6 +22,80 @@ public sealed class FailureTests : IDisposable
     }
 
     [Fact]
+    public async Task ReadOnlyDirectory_FailsClearly_AndTheGateDenies()
+    {
+        var directory = Path.Combine(_database.Directory, "read-only");
+        Directory.CreateDirectory(directory);
+        MakeReadOnly(directory);
+        try
+        {
+            var path = Path.Combine(directory, "consent.db");
+            using var store = new SqliteConsentStore(new SqliteConsentStoreOptions { ConnectionString = $"Data Source={path}" });
+
+            var act = async () => await store.InitializeAsync();
+
+            (await act.Should().ThrowAsync<ConsentStoreException>()).Which.Message.Should().Contain(path).And.Contain("writable");
+            var services = new ServiceCollection();
+            services.AddConsentKit().AddStandardPurposes().UseStore(_ => store);
+            using var provider = services.BuildServiceProvider();
+            (await provider.GetRequiredService<IConsentGate>().CheckAsync("alice", ConsentPurposes.GenerativeAiTraining, TestContext.Current.CancellationToken))
+                .Reason.Should().Be(ConsentDecisionReason.StoreUnavailable);
+            File.Exists(path).Should().BeFalse();
+        }
+        finally
+        {
+            MakeWritable(directory);
+        }
+    }
+
+    // Root ignores permission bits, so as root the directory is made immutable instead (ext4 and most
+    // Linux file systems); CI runs as root.
+    private static void MakeReadOnly(string directory)
+    {
+        if (Environment.IsPrivilegedProcess)
+        {
+            if (Run("chattr", "+i", directory) != 0)
+            {
+                Assert.Skip($"Running as root and 'chattr +i' is not supported for {directory}, so a read-only directory cannot be made here.");
+            }
+        }
+        else if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(directory, UnixFileMode.UserRead | UnixFileMode.UserExecute);
+        }
+        else
+        {
+            Assert.Skip("Read-only directories are made with Unix permissions; this test runs on Linux.");
+        }
+    }
+
+    private static void MakeWritable(string directory)
+    {
+        if (Environment.IsPrivilegedProcess)
+        {
+            Run("chattr", "-i", directory);
+        }
+        else if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        }
+    }
+
+    private static int Run(string command, params string[] args)
+    {
+        try
+        {
+            using var process = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo(command, args) { RedirectStandardError = true })!;
+            process.WaitForExit();
+            return process.ExitCode;
+        }
+        catch (System.ComponentModel.Win32Exception)
+        {
+            return -1;
+        }
+    }
+
+    [Fact]
     public async Task ParentThatIsAFile_FailsClearly()
     {
         var file = Path.Combine(_database.Directory, "not-a-directory");
