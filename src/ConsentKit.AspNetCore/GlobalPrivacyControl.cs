@@ -61,7 +61,7 @@ internal sealed partial class GlobalPrivacyControl(
             foreach (var purposeId in Purposes())
             {
                 var onRecord = current.Any(r => r.PurposeId == purposeId);
-                var wouldBlockAGrant = current.Any(r => r.Status == ConsentStatus.Granted && DataUseRules.IsAffectedPurpose(r.PurposeId, purposeId));
+                var wouldBlockAGrant = current.Any(r => r.Status == ConsentStatus.Granted && ConsentPurposeId.IsSelfOrDescendant(r.PurposeId, purposeId));
                 if (onRecord || wouldBlockAGrant)
                 {
                     continue;
@@ -79,7 +79,7 @@ internal sealed partial class GlobalPrivacyControl(
 
     private string[] Purposes() => _purposes ??= [.. catalog.Purposes
         .Select(p => p.Id)
-        .Where(id => options.Value.GlobalPrivacyControlPurposes.Any(root => DataUseRules.IsAffectedPurpose(id, root)))];
+        .Where(id => options.Value.GlobalPrivacyControlPurposes.Any(root => ConsentPurposeId.IsSelfOrDescendant(id, root)))];
 
     [LoggerMessage(101, LogLevel.Error, "A Global Privacy Control refusal could not be recorded (subject id of {SubjectIdLength} characters); the gate still denies.", EventName = "GpcRefusalNotRecorded")]
     private static partial void LogRefusalNotRecorded(ILogger logger, int subjectIdLength, Exception exception);

@@ -27,6 +27,16 @@ public sealed class StartupValidationTests
     [InlineData("ïa", false)]
     public void PurposeId_Rules(string id, bool valid) => ConsentPurposeId.IsValid(id).Should().Be(valid);
 
+    [Theory]
+    [InlineData("ai-training", "ai-training", true)]
+    [InlineData("ai-training.generative", "ai-training", true)]
+    [InlineData("ai-training.generative.images", "ai-training", true)]
+    [InlineData("ai-trainingx", "ai-training", false)]
+    [InlineData("ai-training", "ai-training.generative", false)]
+    [InlineData("analytics", "ai-training", false)]
+    public void PurposeId_SelfOrDescendant(string purpose, string ancestor, bool expected) =>
+        ConsentPurposeId.IsSelfOrDescendant(purpose, ancestor).Should().Be(expected);
+
     [Fact]
     public void PurposeId_LongerThan128_IsInvalid()
     {

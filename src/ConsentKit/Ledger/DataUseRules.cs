@@ -29,17 +29,4 @@ public static class DataUseRules
             throw new ArgumentException($"A data use description must be 1 to {MaxDescriptionLength} characters without control characters.", "dataUse.Description");
         }
     }
-
-    /// <summary>Whether a use for <paramref name="usePurposeId"/> is affected by a record about <paramref name="recordPurposeId"/>: the same purpose or a descendant.</summary>
-    /// <param name="usePurposeId">The data use's purpose.</param>
-    /// <param name="recordPurposeId">The withdrawn or refused purpose.</param>
-    public static bool IsAffectedPurpose(string usePurposeId, string recordPurposeId)
-    {
-        ArgumentNullException.ThrowIfNull(usePurposeId);
-        ArgumentNullException.ThrowIfNull(recordPurposeId);
-        return usePurposeId == recordPurposeId
-            || (usePurposeId.Length > recordPurposeId.Length
-                && usePurposeId.StartsWith(recordPurposeId, StringComparison.Ordinal)
-                && usePurposeId[recordPurposeId.Length] == '.');
-    }
 }

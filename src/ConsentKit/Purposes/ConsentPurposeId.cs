@@ -44,6 +44,23 @@ public static class ConsentPurposeId
         return !previousWasSeparator;
     }
 
+    /// <summary>
+    /// Whether <paramref name="purposeId"/> is <paramref name="ancestorId"/> or one of its descendants
+    /// (<c>ai-training.generative</c> is within <c>ai-training</c>; <c>ai-trainingx</c> is not).
+    /// </summary>
+    /// <param name="purposeId">The purpose id to test.</param>
+    /// <param name="ancestorId">The purpose id that may contain it.</param>
+    public static bool IsSelfOrDescendant(string purposeId, string ancestorId)
+    {
+        ArgumentNullException.ThrowIfNull(purposeId);
+        ArgumentNullException.ThrowIfNull(ancestorId);
+        return purposeId.Length == ancestorId.Length
+            ? string.Equals(purposeId, ancestorId, StringComparison.Ordinal)
+            : purposeId.Length > ancestorId.Length
+                && purposeId[ancestorId.Length] == '.'
+                && purposeId.StartsWith(ancestorId, StringComparison.Ordinal);
+    }
+
     /// <summary>The parent id of <paramref name="id"/> (<c>a.b</c> → <c>a</c>), or <see langword="null"/> at the top level.</summary>
     /// <param name="id">A purpose id.</param>
     public static string? GetParent(string? id)

@@ -126,7 +126,7 @@ public sealed partial class InMemoryConsentStore : IDataUseLedger
         {
             IReadOnlyList<DataUse> result = _dataUsesBySubject.TryGetValue(record.SubjectId, out var uses)
                 ? [.. uses
-                    .Where(u => DataUseRules.IsAffectedPurpose(u.Snapshot.PurposeId, record.PurposeId) && u.Subjects[record.SubjectId] < record.Sequence)
+                    .Where(u => ConsentPurposeId.IsSelfOrDescendant(u.Snapshot.PurposeId, record.PurposeId) && u.Subjects[record.SubjectId] < record.Sequence)
                     .Select(u => u.Snapshot)]
                 : [];
             return ValueTask.FromResult(result);
