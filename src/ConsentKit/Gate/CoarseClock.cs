@@ -6,8 +6,8 @@ namespace ConsentKit;
 /// </summary>
 /// <remarks>
 /// The value may lag the true time by up to <see cref="Resolution"/>. Callers that must not act late
-/// (an expiry) compare against <see cref="UtcTicks"/> plus <see cref="Resolution"/>, which errs on the
-/// early side, and decide exactly on the slow path.
+/// (an expiry) stop trusting what they cached one <see cref="Resolution"/> before the deadline, which
+/// errs on the early side, and decide at the exact time on the slow path.
 /// </remarks>
 internal sealed class CoarseClock : IDisposable
 {

@@ -12,11 +12,11 @@ namespace ConsentKit;
 /// <remarks>
 /// <para>
 /// A cache entry holds every purpose's decision for one subject, worked out when the entry is filled,
-/// so a check on a warm entry is two lookups and a comparison with a coarse clock. Writes made through
+/// so a check on a warm entry is one slot read and a comparison with a coarse clock. Writes made through
 /// <see cref="IConsentRecorder"/> invalidate the subject before the write returns;
 /// <see cref="ConsentKitOptions.CacheMaxStaleness"/> bounds what writes made elsewhere can hide.
 /// </para>
-/// <para>Rules live in one internal evaluator shared with the pipeline filter; this class only caches and times.</para>
+/// <para>Rules live in one internal evaluator, also used for bulk checks (<see cref="CheckManyAsync"/>); this class only caches and times.</para>
 /// </remarks>
 public sealed class ConsentGate : IConsentGate, IConsentCacheInvalidator, IDisposable
 {
@@ -210,7 +210,7 @@ public sealed class ConsentGate : IConsentGate, IConsentCacheInvalidator, IDispo
         }
 
         var now = _clock.ExactUtcNow();
-        var entry = Fill(records, now);
+        var entry = Fill(records, now, purposeIndex, out decision);
         if (entry.StaleAtTicks > now.UtcTicks)
         {
             var evicted = _cache.TryAdd(subjectId, entry, epoch);
@@ -220,7 +220,6 @@ public sealed class ConsentGate : IConsentGate, IConsentCacheInvalidator, IDispo
             }
         }
 
-        decision = ConsentEvaluator.Decide(_catalog, purposeIndex, entry.Current, now, out _);
         Log.DecidedFromStore(_logger, subjectId, purposeId, decision.Reason);
         _instrumentation.RecordDecision(purposeId, decision);
         return decision;
@@ -245,8 +244,9 @@ public sealed class ConsentGate : IConsentGate, IConsentCacheInvalidator, IDispo
         return await _store.GetCurrentManyAsync(subjectIds, cancellationToken);
     }
 
-    private SubjectCacheEntry Fill(IReadOnlyList<ConsentRecord> records, DateTimeOffset now)
+    private SubjectCacheEntry Fill(IReadOnlyList<ConsentRecord> records, DateTimeOffset now, int requestedIndex, out ConsentDecision requested)
     {
+        requested = default;
         var current = ConsentEvaluator.IndexByPurpose(_catalog, records);
         ulong packed = 0;
         var staleAt = now.UtcTicks > DateTimeOffset.MaxValue.UtcTicks - _maxStalenessTicks
@@ -255,6 +255,11 @@ public sealed class ConsentGate : IConsentGate, IConsentCacheInvalidator, IDispo
         for (var i = 0; i < _catalog.Count; i++)
         {
             var decision = ConsentEvaluator.Decide(_catalog, i, current, now, out var until);
+            if (i == requestedIndex)
+            {
+                requested = decision;
+            }
+
             if (decision.IsAllowed)
             {
                 // The coarse clock may lag by one resolution: stop trusting the entry that much before

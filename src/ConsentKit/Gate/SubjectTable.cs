@@ -4,7 +4,7 @@ namespace ConsentKit;
 
 /// <summary>
 /// An open-addressing hash table of subject → <see cref="SubjectCacheEntry"/> laid out in one array of
-/// structs: readers take no lock and touch one slot (plus the decisions array), writers serialise on a
+/// structs: readers take no lock and touch one slot, writers serialise on a
 /// lock. Built for the gate's hot path, where a <c>ConcurrentDictionary</c> measured about 5× a plain
 /// <c>Dictionary</c> on 100k keys because its nodes are scattered over the heap.
 /// </summary>
