@@ -131,16 +131,7 @@ public sealed partial class SqliteConsentStore : IConsentStore, IDisposable
             return [];
         }
 
-        await InitializeAsync(cancellationToken);
-        await _writeLock.WaitAsync(cancellationToken);
-        try
-        {
-            return Guard("append to", () => AppendLocked(records));
-        }
-        finally
-        {
-            _writeLock.Release();
-        }
+        return await WriteAsync(writer => AppendLocked(writer, records), cancellationToken);
     }
 
     /// <inheritdoc />
@@ -209,9 +200,8 @@ public sealed partial class SqliteConsentStore : IConsentStore, IDisposable
         _writeLock.Dispose();
     }
 
-    private List<ConsentRecord> AppendLocked(IReadOnlyList<NewConsentRecord> records)
+    private static IReadOnlyList<ConsentRecord> AppendLocked(SqliteConnection writer, IReadOnlyList<NewConsentRecord> records)
     {
-        var writer = _writer ?? throw new ObjectDisposedException(nameof(SqliteConsentStore));
         using var transaction = writer.BeginTransaction(deferred: false);
         using var command = writer.CreateCommand();
         command.Transaction = transaction;
@@ -263,6 +253,22 @@ public sealed partial class SqliteConsentStore : IConsentStore, IDisposable
 
         transaction.Commit();
         return stored;
+    }
+
+    /// <summary>Runs <paramref name="body"/> on the one writer connection, one write at a time.</summary>
+    private async ValueTask<T> WriteAsync<T>(Func<SqliteConnection, T> body, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        await InitializeAsync(cancellationToken);
+        await _writeLock.WaitAsync(cancellationToken);
+        try
+        {
+            return Guard("write to", () => body(_writer ?? throw new ObjectDisposedException(nameof(SqliteConsentStore))));
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
     }
 
     private List<ConsentRecord> Query(string sql, Action<SqliteCommand> bind)

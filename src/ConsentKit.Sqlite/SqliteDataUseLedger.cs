@@ -195,19 +195,4 @@ public sealed partial class SqliteConsentStore : IDataUseLedger
             return (IReadOnlyList<DataUse>)result;
         });
     }
-
-    private async ValueTask<T> WriteAsync<T>(Func<SqliteConnection, T> body, CancellationToken cancellationToken)
-    {
-        cancellationToken.ThrowIfCancellationRequested();
-        await InitializeAsync(cancellationToken);
-        await _writeLock.WaitAsync(cancellationToken);
-        try
-        {
-            return Guard("write to", () => body(_writer ?? throw new ObjectDisposedException(nameof(SqliteConsentStore))));
-        }
-        finally
-        {
-            _writeLock.Release();
-        }
-    }
 }
