@@ -4,49 +4,11 @@ namespace ConsentKit.Testing;
 
 /// <summary>
 /// The behaviour every <see cref="IConsentStore"/> must have. Derive a test class in your store's test
-/// project, implement <see cref="CreateStoreAsync"/>, and every test here runs against your store.
+/// project, implement <see cref="StoreTestBase.CreateStoreAsync"/>, and every test here runs against your store.
 /// </summary>
 /// <remarks>Each test gets a new, empty store.</remarks>
-public abstract class ConsentStoreConformanceTests : IAsyncLifetime
+public abstract class ConsentStoreConformanceTests : StoreTestBase
 {
-    private static readonly DateTimeOffset T0 = new(2026, 11, 1, 12, 0, 0, TimeSpan.Zero);
-    private IConsentStore? _store;
-
-    /// <summary>The store under test, new and empty for each test.</summary>
-    protected IConsentStore Store => _store ?? throw new InvalidOperationException("The store is created in InitializeAsync.");
-
-    /// <summary>Creates a new, empty store.</summary>
-    protected abstract ValueTask<IConsentStore> CreateStoreAsync();
-
-    /// <summary>Releases the store; by default disposes it if it is disposable.</summary>
-    /// <param name="store">The store.</param>
-    protected virtual async ValueTask DisposeStoreAsync(IConsentStore store)
-    {
-        switch (store)
-        {
-            case IAsyncDisposable asyncDisposable:
-                await asyncDisposable.DisposeAsync();
-                break;
-            case IDisposable disposable:
-                disposable.Dispose();
-                break;
-        }
-    }
-
-    /// <inheritdoc />
-    public async ValueTask InitializeAsync() => _store = await CreateStoreAsync();
-
-    /// <inheritdoc />
-    public async ValueTask DisposeAsync()
-    {
-        if (_store is not null)
-        {
-            await DisposeStoreAsync(_store);
-        }
-
-        GC.SuppressFinalize(this);
-    }
-
     /// <summary>A record for tests.</summary>
     protected static NewConsentRecord Record(
         string subjectId,

@@ -7,46 +7,11 @@ namespace ConsentKit.Testing;
 /// project and return a new, empty store that implements both <see cref="IConsentStore"/> and
 /// <see cref="IDataUseLedger"/>.
 /// </summary>
-public abstract class DataUseLedgerConformanceTests : IAsyncLifetime
+public abstract class DataUseLedgerConformanceTests : StoreTestBase
 {
-    private static readonly DateTimeOffset T0 = new(2026, 11, 1, 12, 0, 0, TimeSpan.Zero);
-    private IConsentStore? _store;
-
-    /// <summary>The store under test.</summary>
-    protected IConsentStore Store => _store ?? throw new InvalidOperationException("The store is created in InitializeAsync.");
-
     /// <summary>The store's ledger.</summary>
-    protected IDataUseLedger Ledger => (IDataUseLedger)Store;
-
-    /// <summary>Creates a new, empty store that also implements <see cref="IDataUseLedger"/>.</summary>
-    protected abstract ValueTask<IConsentStore> CreateStoreAsync();
-
-    /// <inheritdoc />
-    public async ValueTask InitializeAsync()
-    {
-        _store = await CreateStoreAsync();
-        Assert.IsAssignableFrom<IDataUseLedger>(_store);
-    }
-
-    /// <inheritdoc />
-    public async ValueTask DisposeAsync()
-    {
-        switch (_store)
-        {
-            case IAsyncDisposable asyncDisposable:
-                await asyncDisposable.DisposeAsync();
-                break;
-            case IDisposable disposable:
-                disposable.Dispose();
-                break;
-        }
-
-        await DisposeResourcesAsync();
-        GC.SuppressFinalize(this);
-    }
-
-    /// <summary>Releases anything else the test class holds (a temp folder, a database).</summary>
-    protected virtual ValueTask DisposeResourcesAsync() => ValueTask.CompletedTask;
+    protected IDataUseLedger Ledger => Store as IDataUseLedger
+        ?? throw new InvalidOperationException($"{Store.GetType().Name} does not implement IDataUseLedger.");
 
     /// <summary>A started data use is running, with every field as given.</summary>
     [Fact]

@@ -21,9 +21,9 @@ public sealed class SqliteDataUseLedgerConformanceTests : DataUseLedgerConforman
 
     protected override ValueTask<IConsentStore> CreateStoreAsync() => ValueTask.FromResult<IConsentStore>(_database.CreateStore());
 
-    protected override ValueTask DisposeResourcesAsync()
+    protected override async ValueTask DisposeStoreAsync(IConsentStore store)
     {
+        await base.DisposeStoreAsync(store);
         _database.Dispose();
-        return ValueTask.CompletedTask;
     }
 }
