@@ -102,7 +102,7 @@ app.MapGet("/settings/privacy/download", async (HttpContext context, IConsentSto
     var subject = context.User.FindFirstValue("sub")!;
     var history = await store.GetHistoryAsync(subject, context.RequestAborted);
     var body = JsonSerializer.SerializeToUtf8Bytes(
-        new { subject, exportedAt = DateTimeOffset.UtcNow, records = history.Select(ConsentRecordView.From) },
+        new { subject, exportedAt = DateTimeOffset.UtcNow, records = history.Select(ConsentRecordResponse.From) },
         new JsonSerializerOptions(JsonSerializerDefaults.Web) { WriteIndented = true });
     return Results.File(body, "application/json", $"consent-records-{subject}.json");
 }).RequireAuthorization();
@@ -113,13 +113,6 @@ app.MapGet("/partner/users/{id}/posts", (string id, PostRepository posts, Cancel
     .RequireConsent(ConsentPurposes.GenerativeAiTraining, ConsentSubject.FromRoute("id"));
 
 app.Run();
-
-/// <summary>A consent record as shown to people and in downloads.</summary>
-internal sealed record ConsentRecordView(long Sequence, string Purpose, string Status, string NoticeVersion, DateTimeOffset RecordedAt, DateTimeOffset? ExpiresAt, string Method, string? Source)
-{
-    public static ConsentRecordView From(ConsentRecord r) => new(
-        r.Sequence, r.PurposeId, r.Status.ToString().ToLowerInvariant(), r.NoticeVersion, r.RecordedAt, r.ExpiresAt, r.Method.ToString(), r.Source);
-}
 
 /// <summary>The entry point, visible to WebApplicationFactory in the tests.</summary>
 public partial class Program;

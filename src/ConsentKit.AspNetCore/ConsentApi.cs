@@ -37,8 +37,13 @@ public sealed record ConsentChoiceRequest(string? NoticeVersion, string? Source)
 public sealed record ConsentRecordResponse(
     long Sequence, string PurposeId, string Status, string NoticeVersion, DateTimeOffset RecordedAt, DateTimeOffset? ExpiresAt, string Method, string? Source)
 {
-    internal static ConsentRecordResponse From(ConsentRecord r) => new(
-        r.Sequence, r.PurposeId, r.Status.ToString().ToLowerInvariant(), r.NoticeVersion, r.RecordedAt, r.ExpiresAt, r.Method.ToString(), r.Source);
+    /// <summary>The response for a stored record.</summary>
+    /// <param name="r">The record.</param>
+    public static ConsentRecordResponse From(ConsentRecord r)
+    {
+        ArgumentNullException.ThrowIfNull(r);
+        return new(r.Sequence, r.PurposeId, r.Status.ToString().ToLowerInvariant(), r.NoticeVersion, r.RecordedAt, r.ExpiresAt, r.Method.ToString(), r.Source);
+    }
 }
 
 /// <summary>The self-service consent API handlers. The subject is always the authenticated caller.</summary>
