@@ -135,6 +135,51 @@ public sealed partial class SqliteConsentStore : IConsentStore, IDisposable
     }
 
     /// <inheritdoc />
+    public async ValueTask<ConsentRecord?> AppendIfCurrentAsync(NewConsentRecord record, long expectedCurrentSequence, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(record);
+        ArgumentOutOfRangeException.ThrowIfNegative(expectedCurrentSequence);
+        cancellationToken.ThrowIfCancellationRequested();
+
+        // The check runs inside the append's BEGIN IMMEDIATE transaction, which holds the database's
+        // write lock (for every process): nothing can land between the check and the insert.
+        return await WriteAsync(writer => AppendLocked(writer, [record], expectedCurrentSequence) is [var stored] ? stored : null, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public async ValueTask<IReadOnlyList<ConsentRecord>> GetChangesAsync(long afterSequence, int maxCount, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(afterSequence);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxCount);
+        cancellationToken.ThrowIfCancellationRequested();
+        await InitializeAsync(cancellationToken);
+
+        // SQLite has one writer at a time and sequences are assigned under its lock, so commit order is
+        // sequence order: reading by sequence can never skip a record that commits later.
+        return Guard("read", () => Query(
+            $"SELECT {Columns} FROM consent_events e WHERE e.sequence > $after ORDER BY e.sequence LIMIT $limit;",
+            command =>
+            {
+                command.Parameters.AddWithValue("$after", afterSequence);
+                command.Parameters.AddWithValue("$limit", maxCount);
+            }));
+    }
+
+    /// <inheritdoc />
+    public async ValueTask<long> GetLastSequenceAsync(CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        await InitializeAsync(cancellationToken);
+        return Guard("read", () =>
+        {
+            using var connection = OpenReader();
+            using var command = connection.CreateCommand();
+            command.CommandText = "SELECT COALESCE(MAX(sequence), 0) FROM consent_events;";
+            return (long)command.ExecuteScalar()!;
+        });
+    }
+
+    /// <inheritdoc />
     public async ValueTask<IReadOnlyList<ConsentRecord>> GetCurrentAsync(string subjectId, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(subjectId);
@@ -200,11 +245,27 @@ public sealed partial class SqliteConsentStore : IConsentStore, IDisposable
         _writeLock.Dispose();
     }
 
-    private static IReadOnlyList<ConsentRecord> AppendLocked(SqliteConnection writer, IReadOnlyList<NewConsentRecord> records)
+    /// <param name="writer">The writer connection.</param>
+    /// <param name="records">The records, appended all or none.</param>
+    /// <param name="expectedCurrentSequence">For a conditional append of one record: the pair's current sequence it requires (0 for none); nothing is written (and an empty list returned) when it differs.</param>
+    private static IReadOnlyList<ConsentRecord> AppendLocked(SqliteConnection writer, IReadOnlyList<NewConsentRecord> records, long? expectedCurrentSequence = null)
     {
         using var transaction = writer.BeginTransaction(deferred: false);
         using var command = writer.CreateCommand();
         command.Transaction = transaction;
+
+        if (expectedCurrentSequence is { } expected)
+        {
+            using var current = writer.CreateCommand();
+            current.Transaction = transaction;
+            current.CommandText = "SELECT COALESCE((SELECT sequence FROM consent_current WHERE subject_id = $subject AND purpose_id = $purpose), 0);";
+            current.Parameters.AddWithValue("$subject", records[0].SubjectId);
+            current.Parameters.AddWithValue("$purpose", records[0].PurposeId);
+            if ((long)current.ExecuteScalar()! != expected)
+            {
+                return [];
+            }
+        }
 
         // This connection holds the database's write lock for the whole transaction (BEGIN IMMEDIATE),
         // so the next sequences are known up front: no RETURNING round trip per row.

@@ -6,8 +6,12 @@ namespace ConsentKit.Testing;
 /// The behaviour every <see cref="IConsentStore"/> must have. Derive a test class in your store's test
 /// project, implement <see cref="StoreTestBase.CreateStoreAsync"/>, and every test here runs against your store.
 /// </summary>
-/// <remarks>Each test gets a new, empty store.</remarks>
-public abstract class ConsentStoreConformanceTests : StoreTestBase
+/// <remarks>
+/// Each test uses subject ids of its own (<see cref="StoreTestBase.S"/>), so the suite passes both on a
+/// new store per test and on one store shared by the whole class (an <c>IClassFixture</c> holding a
+/// server database, say): <see cref="StoreTestBase.CreateStoreAsync"/> decides which.
+/// </remarks>
+public abstract partial class ConsentStoreConformanceTests : StoreTestBase
 {
     /// <summary>A record for tests.</summary>
     protected static NewConsentRecord Record(
@@ -26,9 +30,9 @@ public abstract class ConsentStoreConformanceTests : StoreTestBase
     [Fact]
     public async Task Append_AssignsIncreasingSequences()
     {
-        var first = await Store.AppendAsync(Record("alice"), TestContext.Current.CancellationToken);
-        var second = await Store.AppendAsync(Record("bob"), TestContext.Current.CancellationToken);
-        var third = await Store.AppendAsync(Record("alice", status: ConsentStatus.Withdrawn), TestContext.Current.CancellationToken);
+        var first = await Store.AppendAsync(Record(S("alice")), TestContext.Current.CancellationToken);
+        var second = await Store.AppendAsync(Record(S("bob")), TestContext.Current.CancellationToken);
+        var third = await Store.AppendAsync(Record(S("alice"), status: ConsentStatus.Withdrawn), TestContext.Current.CancellationToken);
 
         Assert.True(first.Sequence > 0);
         Assert.True(second.Sequence > first.Sequence);
@@ -39,7 +43,7 @@ public abstract class ConsentStoreConformanceTests : StoreTestBase
     [Fact]
     public async Task Append_RoundTripsEveryField()
     {
-        var subject = "o'brien; DROP TABLE consent_events; -- \"ü☃𝄞\" ".PadRight(ConsentRecordRules.MaxSubjectIdLength, 'x');
+        var subject = S("o'brien; DROP TABLE consent_events; -- \"ü☃𝄞\" ").PadRight(ConsentRecordRules.MaxSubjectIdLength, 'x');
         var metadata = new Dictionary<string, string> { ["ip-country"] = "DE", ["quote'key"] = "value; -- \"x\" ✓" };
         var expiry = T0.AddDays(365);
         var appended = await Store.AppendAsync(
@@ -64,9 +68,9 @@ public abstract class ConsentStoreConformanceTests : StoreTestBase
     [Fact]
     public async Task Append_WithoutOptionalFields_ReadsBackWithoutThem()
     {
-        await Store.AppendAsync(Record("alice", status: ConsentStatus.Refused, source: null), TestContext.Current.CancellationToken);
+        await Store.AppendAsync(Record(S("alice"), status: ConsentStatus.Refused, source: null), TestContext.Current.CancellationToken);
 
-        var read = Assert.Single(await Store.GetCurrentAsync("alice", TestContext.Current.CancellationToken));
+        var read = Assert.Single(await Store.GetCurrentAsync(S("alice"), TestContext.Current.CancellationToken));
         Assert.Null(read.Source);
         Assert.Null(read.ExpiresAt);
         Assert.Empty(read.Metadata);
@@ -77,23 +81,23 @@ public abstract class ConsentStoreConformanceTests : StoreTestBase
     [Fact]
     public async Task Reads_ForUnknownSubject_AreEmpty()
     {
-        await Store.AppendAsync(Record("alice"), TestContext.Current.CancellationToken);
+        await Store.AppendAsync(Record(S("alice")), TestContext.Current.CancellationToken);
 
-        Assert.Empty(await Store.GetCurrentAsync("nobody", TestContext.Current.CancellationToken));
-        Assert.Empty(await Store.GetHistoryAsync("nobody", TestContext.Current.CancellationToken));
-        Assert.Empty(await Store.GetCurrentManyAsync(["nobody"], TestContext.Current.CancellationToken));
+        Assert.Empty(await Store.GetCurrentAsync(S("nobody"), TestContext.Current.CancellationToken));
+        Assert.Empty(await Store.GetHistoryAsync(S("nobody"), TestContext.Current.CancellationToken));
+        Assert.Empty(await Store.GetCurrentManyAsync([S("nobody")], TestContext.Current.CancellationToken));
     }
 
     /// <summary>The current state is the last record of each purpose.</summary>
     [Fact]
     public async Task GetCurrent_ReturnsLastRecordPerPurpose()
     {
-        await Store.AppendAsync(Record("alice", ConsentPurposes.GenerativeAiTraining, ConsentStatus.Granted, 0), TestContext.Current.CancellationToken);
-        await Store.AppendAsync(Record("alice", ConsentPurposes.Analytics, ConsentStatus.Refused, 1), TestContext.Current.CancellationToken);
-        var withdrawal = await Store.AppendAsync(Record("alice", ConsentPurposes.GenerativeAiTraining, ConsentStatus.Withdrawn, 2), TestContext.Current.CancellationToken);
-        var regrant = await Store.AppendAsync(Record("alice", ConsentPurposes.Analytics, ConsentStatus.Granted, 3), TestContext.Current.CancellationToken);
+        await Store.AppendAsync(Record(S("alice"), ConsentPurposes.GenerativeAiTraining, ConsentStatus.Granted, 0), TestContext.Current.CancellationToken);
+        await Store.AppendAsync(Record(S("alice"), ConsentPurposes.Analytics, ConsentStatus.Refused, 1), TestContext.Current.CancellationToken);
+        var withdrawal = await Store.AppendAsync(Record(S("alice"), ConsentPurposes.GenerativeAiTraining, ConsentStatus.Withdrawn, 2), TestContext.Current.CancellationToken);
+        var regrant = await Store.AppendAsync(Record(S("alice"), ConsentPurposes.Analytics, ConsentStatus.Granted, 3), TestContext.Current.CancellationToken);
 
-        var current = await Store.GetCurrentAsync("alice", TestContext.Current.CancellationToken);
+        var current = await Store.GetCurrentAsync(S("alice"), TestContext.Current.CancellationToken);
 
         Assert.Equal(2, current.Count);
         Assert.Equal(withdrawal.Sequence, current.Single(r => r.PurposeId == ConsentPurposes.GenerativeAiTraining).Sequence);
@@ -109,44 +113,44 @@ public abstract class ConsentStoreConformanceTests : StoreTestBase
         var appended = new List<long>();
         for (var i = 0; i < statuses.Length; i++)
         {
-            appended.Add((await Store.AppendAsync(Record("alice", status: statuses[i], minutes: i), TestContext.Current.CancellationToken)).Sequence);
-            await Store.AppendAsync(Record("bob", minutes: i), TestContext.Current.CancellationToken);
+            appended.Add((await Store.AppendAsync(Record(S("alice"), status: statuses[i], minutes: i), TestContext.Current.CancellationToken)).Sequence);
+            await Store.AppendAsync(Record(S("bob"), minutes: i), TestContext.Current.CancellationToken);
         }
 
-        var history = await Store.GetHistoryAsync("alice", TestContext.Current.CancellationToken);
+        var history = await Store.GetHistoryAsync(S("alice"), TestContext.Current.CancellationToken);
 
         Assert.Equal(appended, history.Select(r => r.Sequence));
         Assert.Equal(statuses, history.Select(r => r.Status));
-        Assert.All(history, r => Assert.Equal("alice", r.SubjectId));
+        Assert.All(history, r => Assert.Equal(S("alice"), r.SubjectId));
     }
 
     /// <summary>Subjects never see each other's records, even with ids that differ only in case or by a prefix.</summary>
     [Fact]
     public async Task Subjects_AreIsolated()
     {
-        await Store.AppendAsync(Record("alice"), TestContext.Current.CancellationToken);
-        await Store.AppendAsync(Record("Alice", status: ConsentStatus.Refused), TestContext.Current.CancellationToken);
-        await Store.AppendAsync(Record("alice2", status: ConsentStatus.Withdrawn), TestContext.Current.CancellationToken);
+        await Store.AppendAsync(Record(S("alice")), TestContext.Current.CancellationToken);
+        await Store.AppendAsync(Record(S("Alice"), status: ConsentStatus.Refused), TestContext.Current.CancellationToken);
+        await Store.AppendAsync(Record(S("alice2"), status: ConsentStatus.Withdrawn), TestContext.Current.CancellationToken);
 
-        var alice = Assert.Single(await Store.GetCurrentAsync("alice", TestContext.Current.CancellationToken));
-        var upper = Assert.Single(await Store.GetCurrentAsync("Alice", TestContext.Current.CancellationToken));
+        var alice = Assert.Single(await Store.GetCurrentAsync(S("alice"), TestContext.Current.CancellationToken));
+        var upper = Assert.Single(await Store.GetCurrentAsync(S("Alice"), TestContext.Current.CancellationToken));
         Assert.Equal(ConsentStatus.Granted, alice.Status);
         Assert.Equal(ConsentStatus.Refused, upper.Status);
-        Assert.Single(await Store.GetHistoryAsync("alice", TestContext.Current.CancellationToken));
-        Assert.Empty(await Store.GetCurrentAsync("alic", TestContext.Current.CancellationToken));
+        Assert.Single(await Store.GetHistoryAsync(S("alice"), TestContext.Current.CancellationToken));
+        Assert.Empty(await Store.GetCurrentAsync(S("alic"), TestContext.Current.CancellationToken));
     }
 
     /// <summary>The bulk read returns the current records of exactly the subjects asked for.</summary>
     [Fact]
     public async Task GetCurrentMany_ReturnsCurrentRecordsOfRequestedSubjectsOnly()
     {
-        await Store.AppendAsync(Record("alice", ConsentPurposes.GenerativeAiTraining, ConsentStatus.Granted, 0), TestContext.Current.CancellationToken);
-        var aliceNow = await Store.AppendAsync(Record("alice", ConsentPurposes.GenerativeAiTraining, ConsentStatus.Withdrawn, 1), TestContext.Current.CancellationToken);
-        var aliceAnalytics = await Store.AppendAsync(Record("alice", ConsentPurposes.Analytics, ConsentStatus.Granted, 1), TestContext.Current.CancellationToken);
-        var bob = await Store.AppendAsync(Record("bob"), TestContext.Current.CancellationToken);
-        await Store.AppendAsync(Record("carol"), TestContext.Current.CancellationToken);
+        await Store.AppendAsync(Record(S("alice"), ConsentPurposes.GenerativeAiTraining, ConsentStatus.Granted, 0), TestContext.Current.CancellationToken);
+        var aliceNow = await Store.AppendAsync(Record(S("alice"), ConsentPurposes.GenerativeAiTraining, ConsentStatus.Withdrawn, 1), TestContext.Current.CancellationToken);
+        var aliceAnalytics = await Store.AppendAsync(Record(S("alice"), ConsentPurposes.Analytics, ConsentStatus.Granted, 1), TestContext.Current.CancellationToken);
+        var bob = await Store.AppendAsync(Record(S("bob")), TestContext.Current.CancellationToken);
+        await Store.AppendAsync(Record(S("carol")), TestContext.Current.CancellationToken);
 
-        var current = await Store.GetCurrentManyAsync(["alice", "bob", "alice", "nobody"], TestContext.Current.CancellationToken);
+        var current = await Store.GetCurrentManyAsync([S("alice"), S("bob"), S("alice"), S("nobody")], TestContext.Current.CancellationToken);
 
         Assert.Equal(
             new[] { aliceNow.Sequence, aliceAnalytics.Sequence, bob.Sequence }.Order(),
@@ -157,7 +161,7 @@ public abstract class ConsentStoreConformanceTests : StoreTestBase
     [Fact]
     public async Task GetCurrentMany_WithNoSubjects_IsEmpty()
     {
-        await Store.AppendAsync(Record("alice"), TestContext.Current.CancellationToken);
+        await Store.AppendAsync(Record(S("alice")), TestContext.Current.CancellationToken);
 
         Assert.Empty(await Store.GetCurrentManyAsync([], TestContext.Current.CancellationToken));
     }
@@ -169,10 +173,10 @@ public abstract class ConsentStoreConformanceTests : StoreTestBase
         const int subjects = 5_000;
         for (var i = 0; i < subjects; i += 2)
         {
-            await Store.AppendAsync(Record($"user-{i}"), TestContext.Current.CancellationToken);
+            await Store.AppendAsync(Record(S($"user-{i}")), TestContext.Current.CancellationToken);
         }
 
-        var ids = Enumerable.Range(0, subjects).Select(i => $"user-{i}").ToArray();
+        var ids = Enumerable.Range(0, subjects).Select(i => S($"user-{i}")).ToArray();
         var current = await Store.GetCurrentManyAsync(ids, TestContext.Current.CancellationToken);
 
         Assert.Equal(subjects / 2, current.Count);
@@ -191,7 +195,7 @@ public abstract class ConsentStoreConformanceTests : StoreTestBase
             for (var i = 0; i < perWriter; i++)
             {
                 var status = i % 2 == 0 ? ConsentStatus.Granted : ConsentStatus.Withdrawn;
-                sequences.Add((await Store.AppendAsync(Record($"writer-{w}", status: status, minutes: i))).Sequence);
+                sequences.Add((await Store.AppendAsync(Record(S($"writer-{w}"), status: status, minutes: i))).Sequence);
             }
 
             return sequences;
@@ -202,10 +206,10 @@ public abstract class ConsentStoreConformanceTests : StoreTestBase
         Assert.Equal(writers * perWriter, all.Distinct().Count());
         for (var w = 0; w < writers; w++)
         {
-            var history = await Store.GetHistoryAsync($"writer-{w}", TestContext.Current.CancellationToken);
+            var history = await Store.GetHistoryAsync(S($"writer-{w}"), TestContext.Current.CancellationToken);
             Assert.Equal(perWriter, history.Count);
             Assert.Equal(history.Select(r => r.Sequence).Order(), history.Select(r => r.Sequence));
-            var current = Assert.Single(await Store.GetCurrentAsync($"writer-{w}", TestContext.Current.CancellationToken));
+            var current = Assert.Single(await Store.GetCurrentAsync(S($"writer-{w}"), TestContext.Current.CancellationToken));
             Assert.Equal(history[^1].Sequence, current.Sequence);
         }
     }
@@ -215,7 +219,7 @@ public abstract class ConsentStoreConformanceTests : StoreTestBase
     public async Task AppendMany_AppendsInOrder()
     {
         var batch = Enumerable.Range(0, 50)
-            .Select(i => Record($"batch-{i % 5}", status: i % 3 == 0 ? ConsentStatus.Refused : ConsentStatus.Granted, minutes: i))
+            .Select(i => Record(S($"batch-{i % 5}"), status: i % 3 == 0 ? ConsentStatus.Refused : ConsentStatus.Granted, minutes: i))
             .ToArray();
 
         var stored = await Store.AppendManyAsync(batch, TestContext.Current.CancellationToken);
@@ -224,7 +228,7 @@ public abstract class ConsentStoreConformanceTests : StoreTestBase
         Assert.Equal(stored.Select(r => r.Sequence).Order(), stored.Select(r => r.Sequence));
         Assert.Equal(batch.Select(r => r.SubjectId), stored.Select(r => r.SubjectId));
         Assert.Equal(batch.Select(r => r.Status), stored.Select(r => r.Status));
-        var current = await Store.GetCurrentManyAsync([.. Enumerable.Range(0, 5).Select(i => $"batch-{i}")], TestContext.Current.CancellationToken);
+        var current = await Store.GetCurrentManyAsync([.. Enumerable.Range(0, 5).Select(i => S($"batch-{i}"))], TestContext.Current.CancellationToken);
         Assert.Equal(
             stored.GroupBy(r => r.SubjectId).Select(g => g.Max(r => r.Sequence)).Order(),
             current.Select(r => r.Sequence).Order());
@@ -235,7 +239,7 @@ public abstract class ConsentStoreConformanceTests : StoreTestBase
     public async Task AppendMany_Empty_WritesNothing()
     {
         Assert.Empty(await Store.AppendManyAsync([], TestContext.Current.CancellationToken));
-        Assert.Empty(await Store.GetCurrentManyAsync(["alice"], TestContext.Current.CancellationToken));
+        Assert.Empty(await Store.GetCurrentManyAsync([S("alice")], TestContext.Current.CancellationToken));
     }
 
     /// <summary>A cancelled call throws and writes nothing.</summary>
@@ -245,8 +249,8 @@ public abstract class ConsentStoreConformanceTests : StoreTestBase
         using var cts = new CancellationTokenSource();
         await cts.CancelAsync();
 
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await Store.AppendAsync(Record("alice"), cts.Token));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await Store.AppendAsync(Record(S("alice")), cts.Token));
 
-        Assert.Empty(await Store.GetHistoryAsync("alice", TestContext.Current.CancellationToken));
+        Assert.Empty(await Store.GetHistoryAsync(S("alice"), TestContext.Current.CancellationToken));
     }
 }

@@ -17,9 +17,9 @@ public abstract class DataUseLedgerConformanceTests : StoreTestBase
     [Fact]
     public async Task Start_RecordsARunningDataUse()
     {
-        var started = await Ledger.StartAsync(new NewDataUse("run-1", ConsentPurposes.GenerativeAiTraining, "genai-model-v7 training set", T0), TestContext.Current.CancellationToken);
+        var started = await Ledger.StartAsync(new NewDataUse(S("run-1"), ConsentPurposes.GenerativeAiTraining, "genai-model-v7 training set", T0), TestContext.Current.CancellationToken);
 
-        var read = await Ledger.GetAsync("run-1", TestContext.Current.CancellationToken);
+        var read = await Ledger.GetAsync(S("run-1"), TestContext.Current.CancellationToken);
         Assert.NotNull(read);
         Assert.Equal(started, read);
         Assert.Equal(DataUseStatus.Running, read.Status);
@@ -33,12 +33,12 @@ public abstract class DataUseLedgerConformanceTests : StoreTestBase
     [Fact]
     public async Task Start_WithATakenId_Throws()
     {
-        await Ledger.StartAsync(new NewDataUse("run-1", ConsentPurposes.GenerativeAiTraining, "first", T0), TestContext.Current.CancellationToken);
+        await Ledger.StartAsync(new NewDataUse(S("run-1"), ConsentPurposes.GenerativeAiTraining, "first", T0), TestContext.Current.CancellationToken);
 
         await Assert.ThrowsAnyAsync<ArgumentException>(async () =>
-            await Ledger.StartAsync(new NewDataUse("run-1", ConsentPurposes.Analytics, "second", T0)));
+            await Ledger.StartAsync(new NewDataUse(S("run-1"), ConsentPurposes.Analytics, "second", T0)));
 
-        Assert.Equal("first", (await Ledger.GetAsync("run-1", TestContext.Current.CancellationToken))!.Description);
+        Assert.Equal("first", (await Ledger.GetAsync(S("run-1"), TestContext.Current.CancellationToken))!.Description);
     }
 
     /// <summary>Malformed data uses are refused and nothing is written.</summary>
@@ -49,58 +49,61 @@ public abstract class DataUseLedgerConformanceTests : StoreTestBase
     [InlineData("run-1", "ai-training", "")]
     public async Task Start_WithBadFields_ThrowsAndWritesNothing(string id, string purpose, string description)
     {
+        id = id == "run-1" ? S(id) : id;
+        var before = await Ledger.ListAsync(10, TestContext.Current.CancellationToken);
+
         await Assert.ThrowsAnyAsync<ArgumentException>(async () => await Ledger.StartAsync(new NewDataUse(id, purpose, description, T0)));
 
-        Assert.Empty(await Ledger.ListAsync(10, TestContext.Current.CancellationToken));
+        Assert.Equal(before, await Ledger.ListAsync(10, TestContext.Current.CancellationToken));
     }
 
     /// <summary>Completing records the end, the counts and the subjects.</summary>
     [Fact]
     public async Task Complete_RecordsCountsAndSubjects()
     {
-        var grant = await Store.AppendAsync(Grant("alice", 0), TestContext.Current.CancellationToken);
-        await Ledger.StartAsync(new NewDataUse("run-1", ConsentPurposes.GenerativeAiTraining, "set", T0), TestContext.Current.CancellationToken);
-        await Ledger.AddSubjectsAsync("run-1", [new DataUseSubject("alice", grant.Sequence)], TestContext.Current.CancellationToken);
-        await Ledger.AddSubjectsAsync("run-1", [new DataUseSubject("alice", grant.Sequence), new DataUseSubject("bob", grant.Sequence)], TestContext.Current.CancellationToken);
+        var grant = await Store.AppendAsync(Grant(S("alice"), 0), TestContext.Current.CancellationToken);
+        await Ledger.StartAsync(new NewDataUse(S("run-1"), ConsentPurposes.GenerativeAiTraining, "set", T0), TestContext.Current.CancellationToken);
+        await Ledger.AddSubjectsAsync(S("run-1"), [new DataUseSubject(S("alice"), grant.Sequence)], TestContext.Current.CancellationToken);
+        await Ledger.AddSubjectsAsync(S("run-1"), [new DataUseSubject(S("alice"), grant.Sequence), new DataUseSubject(S("bob"), grant.Sequence)], TestContext.Current.CancellationToken);
 
-        var completed = await Ledger.CompleteAsync("run-1", T0.AddMinutes(5), 10, 4, TestContext.Current.CancellationToken);
+        var completed = await Ledger.CompleteAsync(S("run-1"), T0.AddMinutes(5), 10, 4, TestContext.Current.CancellationToken);
 
         Assert.Equal(DataUseStatus.Completed, completed.Status);
         Assert.Equal(T0.AddMinutes(5), completed.EndedAt);
         Assert.Equal(2, completed.SubjectCount);
         Assert.Equal(10, completed.ItemsSeen);
         Assert.Equal(4, completed.ItemsKept);
-        Assert.Equal(completed, await Ledger.GetAsync("run-1", TestContext.Current.CancellationToken));
+        Assert.Equal(completed, await Ledger.GetAsync(S("run-1"), TestContext.Current.CancellationToken));
     }
 
     /// <summary>A failed run says so and why; it never reads as completed.</summary>
     [Fact]
     public async Task Fail_RecordsTheFailure_AndAnEndedRunCannotEndAgain()
     {
-        await Ledger.StartAsync(new NewDataUse("run-1", ConsentPurposes.GenerativeAiTraining, "set", T0), TestContext.Current.CancellationToken);
+        await Ledger.StartAsync(new NewDataUse(S("run-1"), ConsentPurposes.GenerativeAiTraining, "set", T0), TestContext.Current.CancellationToken);
 
-        var failed = await Ledger.FailAsync("run-1", T0.AddMinutes(1), "store down", TestContext.Current.CancellationToken);
+        var failed = await Ledger.FailAsync(S("run-1"), T0.AddMinutes(1), "store down", TestContext.Current.CancellationToken);
 
         Assert.Equal(DataUseStatus.Failed, failed.Status);
         Assert.Equal("store down", failed.FailureReason);
-        await Assert.ThrowsAsync<InvalidOperationException>(async () => await Ledger.CompleteAsync("run-1", T0, 1, 1));
-        Assert.Equal(DataUseStatus.Failed, (await Ledger.GetAsync("run-1", TestContext.Current.CancellationToken))!.Status);
+        await Assert.ThrowsAsync<InvalidOperationException>(async () => await Ledger.CompleteAsync(S("run-1"), T0, 1, 1));
+        Assert.Equal(DataUseStatus.Failed, (await Ledger.GetAsync(S("run-1"), TestContext.Current.CancellationToken))!.Status);
     }
 
     /// <summary>The uses that included a subject, optionally for one purpose.</summary>
     [Fact]
     public async Task FindBySubject_ReturnsTheUsesThatIncludedTheSubject()
     {
-        await StartWith("genai-1", ConsentPurposes.GenerativeAiTraining, ("alice", 1), ("bob", 2));
-        await StartWith("analytics-1", ConsentPurposes.Analytics, ("alice", 3));
-        await StartWith("genai-2", ConsentPurposes.GenerativeAiTraining, ("bob", 2));
+        await StartWith(S("genai-1"), ConsentPurposes.GenerativeAiTraining, (S("alice"), 1), (S("bob"), 2));
+        await StartWith(S("analytics-1"), ConsentPurposes.Analytics, (S("alice"), 3));
+        await StartWith(S("genai-2"), ConsentPurposes.GenerativeAiTraining, (S("bob"), 2));
 
-        var alice = await Ledger.FindBySubjectAsync("alice", cancellationToken: TestContext.Current.CancellationToken);
-        var aliceGenAi = await Ledger.FindBySubjectAsync("alice", ConsentPurposes.GenerativeAiTraining, TestContext.Current.CancellationToken);
+        var alice = await Ledger.FindBySubjectAsync(S("alice"), cancellationToken: TestContext.Current.CancellationToken);
+        var aliceGenAi = await Ledger.FindBySubjectAsync(S("alice"), ConsentPurposes.GenerativeAiTraining, TestContext.Current.CancellationToken);
 
-        Assert.Equal(["genai-1", "analytics-1"], alice.Select(u => u.Id));
-        Assert.Equal(["genai-1"], aliceGenAi.Select(u => u.Id));
-        Assert.Empty(await Ledger.FindBySubjectAsync("carol", cancellationToken: TestContext.Current.CancellationToken));
+        Assert.Equal([S("genai-1"), S("analytics-1")], alice.Select(u => u.Id));
+        Assert.Equal([S("genai-1")], aliceGenAi.Select(u => u.Id));
+        Assert.Empty(await Ledger.FindBySubjectAsync(S("carol"), cancellationToken: TestContext.Current.CancellationToken));
     }
 
     /// <summary>
@@ -110,22 +113,22 @@ public abstract class DataUseLedgerConformanceTests : StoreTestBase
     [Fact]
     public async Task FindAffectedBy_ReturnsExactlyTheUsesUnderEarlierGrants()
     {
-        var firstGrant = await Store.AppendAsync(Grant("alice", 0), TestContext.Current.CancellationToken);
-        var bobGrant = await Store.AppendAsync(Grant("bob", 0), TestContext.Current.CancellationToken);
-        var analyticsGrant = await Store.AppendAsync(Grant("alice", 0, ConsentPurposes.Analytics), TestContext.Current.CancellationToken);
-        await StartWith("before", ConsentPurposes.GenerativeAiTraining, ("alice", firstGrant.Sequence), ("bob", bobGrant.Sequence));
-        await StartWith("analytics", ConsentPurposes.Analytics, ("alice", analyticsGrant.Sequence));
-        await StartWith("bob-only", ConsentPurposes.GenerativeAiTraining, ("bob", bobGrant.Sequence));
-        var withdrawal = await Store.AppendAsync(Withdrawal("alice", 1), TestContext.Current.CancellationToken);
-        var regrant = await Store.AppendAsync(Grant("alice", 2), TestContext.Current.CancellationToken);
-        await StartWith("after", ConsentPurposes.GenerativeAiTraining, ("alice", regrant.Sequence));
-        var parentWithdrawal = await Store.AppendAsync(Withdrawal("alice", 3, ConsentPurposes.AiTraining), TestContext.Current.CancellationToken);
+        var firstGrant = await Store.AppendAsync(Grant(S("alice"), 0), TestContext.Current.CancellationToken);
+        var bobGrant = await Store.AppendAsync(Grant(S("bob"), 0), TestContext.Current.CancellationToken);
+        var analyticsGrant = await Store.AppendAsync(Grant(S("alice"), 0, ConsentPurposes.Analytics), TestContext.Current.CancellationToken);
+        await StartWith(S("before"), ConsentPurposes.GenerativeAiTraining, (S("alice"), firstGrant.Sequence), (S("bob"), bobGrant.Sequence));
+        await StartWith(S("analytics"), ConsentPurposes.Analytics, (S("alice"), analyticsGrant.Sequence));
+        await StartWith(S("bob-only"), ConsentPurposes.GenerativeAiTraining, (S("bob"), bobGrant.Sequence));
+        var withdrawal = await Store.AppendAsync(Withdrawal(S("alice"), 1), TestContext.Current.CancellationToken);
+        var regrant = await Store.AppendAsync(Grant(S("alice"), 2), TestContext.Current.CancellationToken);
+        await StartWith(S("after"), ConsentPurposes.GenerativeAiTraining, (S("alice"), regrant.Sequence));
+        var parentWithdrawal = await Store.AppendAsync(Withdrawal(S("alice"), 3, ConsentPurposes.AiTraining), TestContext.Current.CancellationToken);
 
         var byWithdrawal = await Ledger.FindAffectedByAsync(withdrawal, TestContext.Current.CancellationToken);
         var byParentWithdrawal = await Ledger.FindAffectedByAsync(parentWithdrawal, TestContext.Current.CancellationToken);
 
-        Assert.Equal(["before"], byWithdrawal.Select(u => u.Id));
-        Assert.Equal(["before", "after"], byParentWithdrawal.Select(u => u.Id));
+        Assert.Equal([S("before")], byWithdrawal.Select(u => u.Id));
+        Assert.Equal([S("before"), S("after")], byParentWithdrawal.Select(u => u.Id));
     }
 
     /// <summary>The list is newest first and honours the limit.</summary>
@@ -134,12 +137,12 @@ public abstract class DataUseLedgerConformanceTests : StoreTestBase
     {
         for (var i = 0; i < 5; i++)
         {
-            await Ledger.StartAsync(new NewDataUse($"run-{i}", ConsentPurposes.GenerativeAiTraining, $"set {i}", T0.AddMinutes(i)), TestContext.Current.CancellationToken);
+            await Ledger.StartAsync(new NewDataUse(S($"run-{i}"), ConsentPurposes.GenerativeAiTraining, $"set {i}", T0.AddMinutes(i)), TestContext.Current.CancellationToken);
         }
 
         var list = await Ledger.ListAsync(3, TestContext.Current.CancellationToken);
 
-        Assert.Equal(["run-4", "run-3", "run-2"], list.Select(u => u.Id));
+        Assert.Equal([S("run-4"), S("run-3"), S("run-2")], list.Select(u => u.Id));
     }
 
     private async Task StartWith(string id, string purpose, params (string Subject, long Sequence)[] subjects)
@@ -149,9 +152,9 @@ public abstract class DataUseLedgerConformanceTests : StoreTestBase
         await Ledger.CompleteAsync(id, T0, subjects.Length, subjects.Length, TestContext.Current.CancellationToken);
     }
 
-    private static NewConsentRecord Grant(string subject, int minutes, string purpose = ConsentPurposes.GenerativeAiTraining) =>
+    private NewConsentRecord Grant(string subject, int minutes, string purpose = ConsentPurposes.GenerativeAiTraining) =>
         new(subject, purpose, ConsentStatus.Granted, "1", T0.AddMinutes(minutes), null, ConsentMethod.SubjectUserInterface);
 
-    private static NewConsentRecord Withdrawal(string subject, int minutes, string purpose = ConsentPurposes.GenerativeAiTraining) =>
+    private NewConsentRecord Withdrawal(string subject, int minutes, string purpose = ConsentPurposes.GenerativeAiTraining) =>
         new(subject, purpose, ConsentStatus.Withdrawn, "1", T0.AddMinutes(minutes), null, ConsentMethod.SubjectUserInterface);
 }

@@ -252,6 +252,14 @@ internal sealed class FailingReadsStore : IConsentStore
     public ValueTask<IReadOnlyList<ConsentRecord>> GetCurrentManyAsync(IReadOnlyCollection<string> subjectIds, CancellationToken cancellationToken = default) =>
         _inner.GetCurrentManyAsync(subjectIds, cancellationToken);
 
+    public ValueTask<ConsentRecord?> AppendIfCurrentAsync(NewConsentRecord record, long expectedCurrentSequence, CancellationToken cancellationToken = default) =>
+        _inner.AppendIfCurrentAsync(record, expectedCurrentSequence, cancellationToken);
+
+    public ValueTask<IReadOnlyList<ConsentRecord>> GetChangesAsync(long afterSequence, int maxCount, CancellationToken cancellationToken = default) =>
+        _inner.GetChangesAsync(afterSequence, maxCount, cancellationToken);
+
+    public ValueTask<long> GetLastSequenceAsync(CancellationToken cancellationToken = default) => _inner.GetLastSequenceAsync(cancellationToken);
+
     public ValueTask<IReadOnlyList<ConsentRecord>> GetHistoryAsync(string subjectId, CancellationToken cancellationToken = default) =>
         FailReads ? throw new ConsentStoreException("disk gone") : _inner.GetHistoryAsync(subjectId, cancellationToken);
 }

@@ -165,6 +165,12 @@ public sealed class WebAppTests : IDisposable
 
         public ValueTask<IReadOnlyList<ConsentRecord>> GetHistoryAsync(string subjectId, CancellationToken cancellationToken = default) => throw Down();
 
+        public ValueTask<ConsentRecord?> AppendIfCurrentAsync(NewConsentRecord record, long expectedCurrentSequence, CancellationToken cancellationToken = default) => throw Down();
+
+        public ValueTask<IReadOnlyList<ConsentRecord>> GetChangesAsync(long afterSequence, int maxCount, CancellationToken cancellationToken = default) => throw Down();
+
+        public ValueTask<long> GetLastSequenceAsync(CancellationToken cancellationToken = default) => throw Down();
+
         private static ConsentStoreException Down() => new("The consent database is unreachable.");
     }
 }

@@ -8,6 +8,19 @@ public sealed class SqliteConformanceTests : ConsentStoreConformanceTests
 
     protected override ValueTask<IConsentStore> CreateStoreAsync() => ValueTask.FromResult<IConsentStore>(_database.CreateStore());
 
+    protected override async ValueTask<bool> FailAppendsForAsync(string subjectId)
+    {
+        await ((SqliteConsentStore)Store).InitializeAsync(TestContext.Current.CancellationToken);
+        using var connection = _database.OpenRaw();
+        using var command = connection.CreateCommand();
+        // Triggers cannot take parameters; the id is the suite's own (letters, digits and '-').
+        command.CommandText =
+            $"CREATE TRIGGER test_fail_append BEFORE INSERT ON consent_events WHEN NEW.subject_id = '{subjectId.Replace("'", "''", StringComparison.Ordinal)}' " +
+            "BEGIN SELECT RAISE(ABORT, 'injected append failure'); END;";
+        command.ExecuteNonQuery();
+        return true;
+    }
+
     protected override async ValueTask DisposeStoreAsync(IConsentStore store)
     {
         await base.DisposeStoreAsync(store);

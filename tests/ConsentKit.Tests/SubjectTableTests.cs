@@ -87,10 +87,14 @@ public sealed class SubjectTableTests
         var mismatches = 0;
         var hits = 0L;
         using var stop = new CancellationTokenSource();
+        using var readersStarted = new CountdownEvent(2);
 
-        var readers = Enumerable.Range(0, 2).Select(r => Task.Run(() =>
+        // Own threads, and the writer starts only once both readers run: a busy thread pool (other test
+        // classes run in parallel) must not let the writer finish before a reader has looked.
+        var readers = Enumerable.Range(0, 2).Select(r => Task.Factory.StartNew(() =>
         {
             var random = new Random(r);
+            readersStarted.Signal();
             while (!stop.IsCancellationRequested)
             {
                 var i = random.Next(keys);
@@ -103,10 +107,11 @@ public sealed class SubjectTableTests
                     }
                 }
             }
-        })).ToArray();
+        }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default)).ToArray();
 
-        var writer = Task.Run(() =>
+        var writer = Task.Factory.StartNew(() =>
         {
+            readersStarted.Wait(TestContext.Current.CancellationToken);
             var random = new Random(99);
             for (var n = 0; n < 2_000_000; n++)
             {
@@ -124,7 +129,7 @@ public sealed class SubjectTableTests
                         break;
                 }
             }
-        });
+        }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
 
         await writer;
         await stop.CancelAsync();

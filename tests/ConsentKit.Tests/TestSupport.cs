@@ -105,6 +105,14 @@ internal sealed class CountingStore(IConsentStore inner) : IConsentStore
         return inner.GetCurrentManyAsync(subjectIds, cancellationToken);
     }
 
+    public ValueTask<ConsentRecord?> AppendIfCurrentAsync(NewConsentRecord record, long expectedCurrentSequence, CancellationToken cancellationToken = default) =>
+        inner.AppendIfCurrentAsync(record, expectedCurrentSequence, cancellationToken);
+
+    public ValueTask<IReadOnlyList<ConsentRecord>> GetChangesAsync(long afterSequence, int maxCount, CancellationToken cancellationToken = default) =>
+        inner.GetChangesAsync(afterSequence, maxCount, cancellationToken);
+
+    public ValueTask<long> GetLastSequenceAsync(CancellationToken cancellationToken = default) => inner.GetLastSequenceAsync(cancellationToken);
+
     public ValueTask<IReadOnlyList<ConsentRecord>> GetHistoryAsync(string subjectId, CancellationToken cancellationToken = default) =>
         inner.GetHistoryAsync(subjectId, cancellationToken);
 }
@@ -160,6 +168,14 @@ internal sealed class FaultyStore : IConsentStore, IDataUseLedger
 
         return _inner.GetCurrentManyAsync(subjectIds, cancellationToken);
     }
+
+    public ValueTask<ConsentRecord?> AppendIfCurrentAsync(NewConsentRecord record, long expectedCurrentSequence, CancellationToken cancellationToken = default) =>
+        _inner.AppendIfCurrentAsync(record, expectedCurrentSequence, cancellationToken);
+
+    public ValueTask<IReadOnlyList<ConsentRecord>> GetChangesAsync(long afterSequence, int maxCount, CancellationToken cancellationToken = default) =>
+        _inner.GetChangesAsync(afterSequence, maxCount, cancellationToken);
+
+    public ValueTask<long> GetLastSequenceAsync(CancellationToken cancellationToken = default) => _inner.GetLastSequenceAsync(cancellationToken);
 
     public ValueTask<IReadOnlyList<ConsentRecord>> GetHistoryAsync(string subjectId, CancellationToken cancellationToken = default) =>
         _inner.GetHistoryAsync(subjectId, cancellationToken);

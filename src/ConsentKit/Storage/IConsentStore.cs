@@ -30,6 +30,20 @@ public interface IConsentStore
     /// <param name="cancellationToken">Cancels the call.</param>
     ValueTask<IReadOnlyList<ConsentRecord>> AppendManyAsync(IReadOnlyList<NewConsentRecord> records, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Appends a record only if its (subject, purpose) pair's current record is still the one the caller
+    /// saw: the store checks and appends as one atomic step, so a write that landed in between wins and
+    /// nothing is written.
+    /// </summary>
+    /// <param name="record">The record to append.</param>
+    /// <param name="expectedCurrentSequence">
+    /// The sequence of the pair's current record the caller saw, or <c>0</c> for "the pair has no record yet".
+    /// </param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>The stored record, or <see langword="null"/> when the pair's current record was another one (nothing written).</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="expectedCurrentSequence"/> is negative.</exception>
+    ValueTask<ConsentRecord?> AppendIfCurrentAsync(NewConsentRecord record, long expectedCurrentSequence, CancellationToken cancellationToken = default);
+
     /// <summary>The current record of each purpose the subject has a record for; empty when there is none.</summary>
     /// <param name="subjectId">The subject.</param>
     /// <param name="cancellationToken">Cancels the call.</param>
@@ -47,4 +61,24 @@ public interface IConsentStore
     /// <param name="subjectId">The subject.</param>
     /// <param name="cancellationToken">Cancels the call.</param>
     ValueTask<IReadOnlyList<ConsentRecord>> GetHistoryAsync(string subjectId, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// The change feed: records appended after <paramref name="afterSequence"/>, oldest (lowest sequence)
+    /// first, at most <paramref name="maxCount"/> of them. Every process that shares the store reads the
+    /// same feed, so anyone can catch up from a watermark.
+    /// </summary>
+    /// <remarks>
+    /// A store must never let a reader skip a record: once a record with sequence <c>n</c> is returned,
+    /// no record with a lower sequence may become visible later (appends that commit out of sequence
+    /// order would break every follower). Gaps left by appends that failed are allowed.
+    /// </remarks>
+    /// <param name="afterSequence">The watermark: the last sequence the caller has seen, or <c>0</c> for the start.</param>
+    /// <param name="maxCount">The page size; at least 1.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="afterSequence"/> is negative or <paramref name="maxCount"/> is not positive.</exception>
+    ValueTask<IReadOnlyList<ConsentRecord>> GetChangesAsync(long afterSequence, int maxCount, CancellationToken cancellationToken = default);
+
+    /// <summary>The highest sequence appended so far, or <c>0</c> when the store is empty: where a new follower of the feed starts.</summary>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    ValueTask<long> GetLastSequenceAsync(CancellationToken cancellationToken = default);
 }

@@ -10,6 +10,7 @@ public sealed partial class InMemoryConsentStore : IConsentStore
     // the store is for tests and small tools, where simplicity beats lock-free throughput.
     private readonly Lock _lock = new();
     private readonly Dictionary<string, SubjectRecords> _subjects = new(StringComparer.Ordinal);
+    private readonly List<ConsentRecord> _log = [];
     private long _lastSequence;
 
     /// <summary>How many records have been appended.</summary>
@@ -31,7 +32,62 @@ public sealed partial class InMemoryConsentStore : IConsentStore
         cancellationToken.ThrowIfCancellationRequested();
         lock (_lock)
         {
+            ThrowIfFaulted(record);
             return ValueTask.FromResult(AppendLocked(record));
+        }
+    }
+
+    /// <inheritdoc />
+    public ValueTask<ConsentRecord?> AppendIfCurrentAsync(NewConsentRecord record, long expectedCurrentSequence, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(record);
+        ArgumentOutOfRangeException.ThrowIfNegative(expectedCurrentSequence);
+        cancellationToken.ThrowIfCancellationRequested();
+        lock (_lock)
+        {
+            var current = _subjects.TryGetValue(record.SubjectId, out var subject) && subject.Current.TryGetValue(record.PurposeId, out var last)
+                ? last.Sequence
+                : 0;
+            if (current != expectedCurrentSequence)
+            {
+                return ValueTask.FromResult<ConsentRecord?>(null);
+            }
+
+            ThrowIfFaulted(record);
+            return ValueTask.FromResult<ConsentRecord?>(AppendLocked(record));
+        }
+    }
+
+    /// <inheritdoc />
+    public ValueTask<IReadOnlyList<ConsentRecord>> GetChangesAsync(long afterSequence, int maxCount, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(afterSequence);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxCount);
+        cancellationToken.ThrowIfCancellationRequested();
+        lock (_lock)
+        {
+            // Sequences are dense here (1, 2, 3, …), so the feed is a slice of the log.
+            var start = (int)Math.Min(afterSequence, _log.Count);
+            var count = Math.Min(maxCount, _log.Count - start);
+            return ValueTask.FromResult<IReadOnlyList<ConsentRecord>>(_log.GetRange(start, count));
+        }
+    }
+
+    /// <inheritdoc />
+    public ValueTask<long> GetLastSequenceAsync(CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        return ValueTask.FromResult(Count);
+    }
+
+    /// <summary>For the conformance tests: an append of a record this returns an exception for fails with it.</summary>
+    internal Func<NewConsentRecord, Exception?>? AppendFault { get; set; }
+
+    private void ThrowIfFaulted(NewConsentRecord record)
+    {
+        if (AppendFault?.Invoke(record) is { } fault)
+        {
+            throw fault;
         }
     }
 
@@ -45,6 +101,7 @@ public sealed partial class InMemoryConsentStore : IConsentStore
         }
 
         subject.History.Add(stored);
+        _log.Add(stored);
         subject.Current[record.PurposeId] = stored;
         return stored;
     }
@@ -61,6 +118,12 @@ public sealed partial class InMemoryConsentStore : IConsentStore
         cancellationToken.ThrowIfCancellationRequested();
         lock (_lock)
         {
+            // All or none: every record is checked before the first is appended.
+            foreach (var record in records)
+            {
+                ThrowIfFaulted(record);
+            }
+
             var stored = new ConsentRecord[records.Count];
             for (var i = 0; i < stored.Length; i++)
             {
