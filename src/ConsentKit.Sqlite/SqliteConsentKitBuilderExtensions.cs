@@ -30,6 +30,10 @@ public static class SqliteConsentKitBuilderExtensions
             "SqliteConsentStoreOptions needs a connection string, a positive BusyTimeout and a positive BulkReadChunkSize.").ValidateOnStart();
         builder.Services.TryAddSingleton(sp => new SqliteConsentStore(sp.GetRequiredService<IOptions<SqliteConsentStoreOptions>>()));
         builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, SqliteConsentStoreInitializer>());
+
+        // Other processes (a training-set job, a second web instance) may write to the same file.
+        builder.AddChangeFeedFollower();
+        builder.UseDataUseLedger(sp => sp.GetRequiredService<SqliteConsentStore>());
         return builder.UseStore(sp => sp.GetRequiredService<SqliteConsentStore>());
     }
 }

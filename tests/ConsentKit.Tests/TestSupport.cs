@@ -26,6 +26,10 @@ internal sealed class ConsentKitFixture : IDisposable
         else
         {
             builder.UseStore(_ => store);
+            if (store is IDataUseLedger ledger)
+            {
+                builder.UseDataUseLedger(_ => ledger);
+            }
         }
 
         configure?.Invoke(builder);

@@ -1,5 +1,8 @@
 using ConsentKit;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
@@ -48,10 +51,14 @@ public static class ConsentKitBuilderExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         builder.Services.TryAddSingleton<InMemoryConsentStore>();
+        builder.UseDataUseLedger(sp => sp.GetRequiredService<InMemoryConsentStore>());
         return builder.UseStore(sp => sp.GetRequiredService<InMemoryConsentStore>());
     }
 
-    /// <summary>Uses <typeparamref name="TStore"/> as the consent store, replacing any store registered before.</summary>
+    /// <summary>
+    /// Uses <typeparamref name="TStore"/> as the consent store, replacing any store registered before;
+    /// when it also implements <see cref="IDataUseLedger"/>, it keeps the ledger too.
+    /// </summary>
     /// <typeparam name="TStore">The store type, registered as a singleton.</typeparam>
     /// <param name="builder">The builder.</param>
     public static IConsentKitBuilder UseStore<TStore>(this IConsentKitBuilder builder)
@@ -59,7 +66,61 @@ public static class ConsentKitBuilderExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         builder.Services.TryAddSingleton<TStore>();
+        if (typeof(IDataUseLedger).IsAssignableFrom(typeof(TStore)))
+        {
+            builder.UseDataUseLedger(sp => (IDataUseLedger)sp.GetRequiredService<TStore>());
+        }
+
         return builder.UseStore(sp => sp.GetRequiredService<TStore>());
+    }
+
+    /// <summary>
+    /// Uses the data-use ledger <paramref name="factory"/> makes, replacing any registered before. Store
+    /// extensions (<c>UseSqliteStore</c>, <c>UsePostgreSqlStore</c>, <see cref="UseInMemoryStore"/>) call it
+    /// for their own ledger; call it yourself with <see cref="UseStore(IConsentKitBuilder, Func{IServiceProvider, IConsentStore})"/>.
+    /// </summary>
+    /// <param name="builder">The builder.</param>
+    /// <param name="factory">Makes the ledger (called once).</param>
+    public static IConsentKitBuilder UseDataUseLedger(this IConsentKitBuilder builder, Func<IServiceProvider, IDataUseLedger> factory)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentNullException.ThrowIfNull(factory);
+        builder.Services.Replace(ServiceDescriptor.Singleton(factory));
+        return builder;
+    }
+
+    /// <summary>
+    /// Runs the change-feed follower: a hosted service that reads the store's change feed and tells the
+    /// gate's cache of every write, including those made by other instances and processes. The SQLite
+    /// and PostgreSQL stores add it themselves; call it again to configure it.
+    /// </summary>
+    /// <param name="builder">The builder.</param>
+    /// <param name="configure">Configures the follower.</param>
+    public static IConsentKitBuilder AddChangeFeedFollower(this IConsentKitBuilder builder, Action<ConsentChangeFeedOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        var services = builder.Services;
+        services.AddOptions<ConsentChangeFeedOptions>().ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ConsentChangeFeedOptions>, ConsentChangeFeedOptionsValidator>());
+        if (configure is not null)
+        {
+            services.Configure(configure);
+        }
+
+        if (!services.Any(d => d.ServiceType == typeof(ConsentChangeFeedFollower)))
+        {
+            services.AddSingleton(sp => new ConsentChangeFeedFollower(
+                sp.GetRequiredService<IConsentStore>(),
+                sp.GetRequiredService<IConsentCacheInvalidator>(),
+                sp.GetRequiredService<ConsentChangeFeedState>(),
+                sp.GetRequiredService<IOptions<ConsentChangeFeedOptions>>(),
+                sp.GetRequiredService<IOptions<ConsentKitOptions>>(),
+                sp.GetRequiredService<TimeProvider>(),
+                sp.GetService<ILogger<ConsentChangeFeedFollower>>()));
+            services.AddSingleton<IHostedService>(sp => sp.GetRequiredService<ConsentChangeFeedFollower>());
+        }
+
+        return builder;
     }
 
     /// <summary>Uses the store <paramref name="factory"/> makes, replacing any store registered before.</summary>

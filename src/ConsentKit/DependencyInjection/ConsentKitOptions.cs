@@ -11,11 +11,24 @@ public sealed class ConsentKitOptions
     public IList<ConsentPurpose> Purposes { get; } = [];
 
     /// <summary>
-    /// How long the gate may answer from its cache before reading the store again. This bounds how
-    /// long a write made by another process can go unseen; writes made through this process are seen
-    /// by the very next check. Default 10 seconds; <see cref="TimeSpan.Zero"/> disables the cache.
+    /// How long the gate may answer a subject from its cache before reading the store again;
+    /// <see cref="TimeSpan.Zero"/> disables the cache. Writes made through this process are seen by the
+    /// very next check whatever this says.
     /// </summary>
-    public TimeSpan CacheMaxStaleness { get; set; } = TimeSpan.FromSeconds(10);
+    /// <remarks>
+    /// Left <see langword="null"/> (the default), it depends on how the gate learns of writes made by
+    /// other processes: <see cref="DefaultCacheMaxStaleness"/> (10 seconds) when nothing tells it, and
+    /// <see cref="DefaultCacheMaxStalenessWithChangeFeed"/> (10 minutes) while a change-feed follower is
+    /// running and current — the follower then tells it of every write, and while the follower is behind
+    /// the gate does not use the cache at all.
+    /// </remarks>
+    public TimeSpan? CacheMaxStaleness { get; set; }
+
+    /// <summary>The cache's staleness bound when no change-feed follower runs: 10 seconds.</summary>
+    public static readonly TimeSpan DefaultCacheMaxStaleness = TimeSpan.FromSeconds(10);
+
+    /// <summary>The cache's staleness bound while a change-feed follower runs and is current: 10 minutes.</summary>
+    public static readonly TimeSpan DefaultCacheMaxStalenessWithChangeFeed = TimeSpan.FromMinutes(10);
 
     /// <summary>The most subjects the gate keeps in its cache. Default 100,000.</summary>
     public int CacheSizeLimit { get; set; } = 100_000;

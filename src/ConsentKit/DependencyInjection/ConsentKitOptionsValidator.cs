@@ -9,7 +9,7 @@ internal sealed class ConsentKitOptionsValidator(IServiceProviderIsService? serv
     public ValidateOptionsResult Validate(string? name, ConsentKitOptions options)
     {
         var problems = ConsentPurposeRules.FindProblems([.. options.Purposes]);
-        if (options.CacheMaxStaleness < TimeSpan.Zero)
+        if (options.CacheMaxStaleness is { } staleness && staleness < TimeSpan.Zero)
         {
             problems.Add($"{nameof(ConsentKitOptions.CacheMaxStaleness)} must not be negative.");
         }

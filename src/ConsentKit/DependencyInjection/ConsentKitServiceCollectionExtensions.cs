@@ -1,5 +1,6 @@
 using ConsentKit;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace Microsoft.Extensions.DependencyInjection;
@@ -28,13 +29,20 @@ public static class ConsentKitServiceCollectionExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton(sp => new ConsentKitInstrumentation(sp.GetService<System.Diagnostics.Metrics.IMeterFactory>()));
         services.TryAddSingleton(sp => new ConsentPurposeCatalog(sp.GetRequiredService<IOptions<ConsentKitOptions>>()));
-        services.TryAddSingleton<ConsentGate>();
+        services.TryAddSingleton(sp => new ConsentChangeFeedState(
+            sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ConsentKitInstrumentation>(), sp.GetService<ILogger<ConsentChangeFeedState>>()));
+        services.TryAddSingleton(sp => new ConsentGate(
+            sp.GetRequiredService<IConsentStore>(),
+            sp.GetRequiredService<ConsentPurposeCatalog>(),
+            sp.GetRequiredService<IOptions<ConsentKitOptions>>(),
+            sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<ConsentKitInstrumentation>(),
+            sp.GetService<ILogger<ConsentGate>>(),
+            sp.GetRequiredService<ConsentChangeFeedState>()));
         services.TryAddSingleton<IConsentGate>(sp => sp.GetRequiredService<ConsentGate>());
         services.TryAddSingleton<IConsentCacheInvalidator>(sp => sp.GetRequiredService<ConsentGate>());
         services.TryAddSingleton<IConsentRecorder, ConsentRecorder>();
         services.TryAddSingleton<ConsentFilter>();
-        services.TryAddSingleton<IDataUseLedger>(sp => sp.GetRequiredService<IConsentStore>() as IDataUseLedger
-            ?? throw new InvalidOperationException("The configured consent store keeps no data-use ledger."));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IConsentChangeObserver, WithdrawalImpactObserver>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IWithdrawalImpactHandler, LoggingWithdrawalImpactHandler>());
         return new ConsentKitBuilder(services);

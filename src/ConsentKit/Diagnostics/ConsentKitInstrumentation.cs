@@ -20,6 +20,8 @@ public sealed class ConsentKitInstrumentation : IDisposable
     private readonly bool _ownsMeter;
     private readonly Counter<long> _decisions;
     private readonly Counter<long> _recordsAppended;
+    private readonly Counter<long> _changeFeedGaps;
+    private Func<TimeSpan?>? _changeFeedLag;
 
     /// <summary>Creates the instruments from the app's meter factory, or a private meter when there is none.</summary>
     /// <param name="meterFactory">The app's meter factory, if registered.</param>
@@ -29,6 +31,13 @@ public sealed class ConsentKitInstrumentation : IDisposable
         _meter = meterFactory?.Create(Name) ?? new Meter(Name);
         _decisions = _meter.CreateCounter<long>("consentkit.gate.decisions", unit: "{decision}", description: "Consent decisions made by the gate.");
         _recordsAppended = _meter.CreateCounter<long>("consentkit.records.appended", unit: "{record}", description: "Consent records appended.");
+        _changeFeedGaps = _meter.CreateCounter<long>(
+            "consentkit.change_feed.gaps", unit: "{gap}", description: "Times the change-feed follower fell further behind than its MaxLag, so the gate read the store on every check.");
+        _meter.CreateObservableGauge(
+            "consentkit.change_feed.lag",
+            () => Volatile.Read(ref _changeFeedLag)?.Invoke() is { } lag ? [new Measurement<double>(lag.TotalSeconds)] : Array.Empty<Measurement<double>>(),
+            unit: "s",
+            description: "Time since the change-feed follower's last complete catch-up started: how old the newest write from elsewhere it may not have seen can be.");
     }
 
     /// <summary>Counts one gate decision; costs nothing when no one listens.</summary>
@@ -63,6 +72,10 @@ public sealed class ConsentKitInstrumentation : IDisposable
             new KeyValuePair<string, object?>("consentkit.purpose", record.PurposeId),
             new KeyValuePair<string, object?>("consentkit.status", record.Status == ConsentStatus.Granted ? "granted" : record.Status == ConsentStatus.Refused ? "refused" : "withdrawn"));
     }
+
+    internal void RecordChangeFeedGap() => _changeFeedGaps.Add(1);
+
+    internal void ObserveChangeFeedLag(Func<TimeSpan?> lag) => Volatile.Write(ref _changeFeedLag, lag);
 
     /// <summary>The tag value used for a decision reason, e.g. <c>notice_outdated</c>.</summary>
     /// <param name="reason">The reason.</param>

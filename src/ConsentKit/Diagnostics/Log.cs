@@ -32,6 +32,21 @@ internal static partial class Log
     [LoggerMessage(10, LogLevel.Warning, "Consent record #{Sequence} ({Status} of '{PurposeId}') affects {Count} data uses that already hold the subject's data: {DataUses}.", EventName = "WithdrawalAffectsDataUses")]
     public static partial void WithdrawalAffectsDataUses(ILogger logger, long sequence, ConsentStatus status, string purposeId, int count, string dataUses);
 
+    [LoggerMessage(11, LogLevel.Warning, "The consent change feed has not caught up for {LagMs:0} ms: writes made by other instances may be unseen, so the gate reads the store on every check until it catches up.", EventName = "ChangeFeedBehind")]
+    public static partial void ChangeFeedBehind(ILogger logger, double lagMs);
+
+    [LoggerMessage(12, LogLevel.Information, "The consent change feed is current again after {GapMs:0} ms; the gate answers from its cache.", EventName = "ChangeFeedCurrent")]
+    public static partial void ChangeFeedCurrent(ILogger logger, double gapMs);
+
+    [LoggerMessage(13, LogLevel.Warning, "Reading the consent change feed failed; retrying at every poll.", EventName = "ChangeFeedReadFailed")]
+    public static partial void ChangeFeedReadFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(14, LogLevel.Warning, "The consent change feed was {Records} records behind, too many to page through; the whole gate cache was dropped.", EventName = "ChangeFeedSkipped")]
+    public static partial void ChangeFeedSkipped(ILogger logger, long records);
+
+    [LoggerMessage(15, LogLevel.Warning, "Listening for consent change notifications stopped; the change feed is polled only.", EventName = "ChangeNotificationsFailed")]
+    public static partial void ChangeNotificationsFailed(ILogger logger, Exception exception);
+
     [LoggerMessage(8, LogLevel.Warning, "A consent record was rejected: {Problem}", EventName = "RecordRejected")]
     public static partial void RecordRejected(ILogger logger, string problem);
 }

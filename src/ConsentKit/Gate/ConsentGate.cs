@@ -13,8 +13,9 @@ namespace ConsentKit;
 /// <para>
 /// A cache entry holds every purpose's decision for one subject, worked out when the entry is filled,
 /// so a check on a warm entry is one slot read and a comparison with a coarse clock. Writes made through
-/// <see cref="IConsentRecorder"/> invalidate the subject before the write returns;
-/// <see cref="ConsentKitOptions.CacheMaxStaleness"/> bounds what writes made elsewhere can hide.
+/// <see cref="IConsentRecorder"/> invalidate the subject before the write returns; writes made elsewhere
+/// reach it through the change-feed follower, and while that is behind the gate reads the store on every
+/// check. Without a follower, <see cref="ConsentKitOptions.CacheMaxStaleness"/> bounds what they can hide.
 /// </para>
 /// <para>Rules live in one internal evaluator, also used for bulk checks (<see cref="CheckManyAsync"/>); this class only caches and times.</para>
 /// </remarks>
@@ -29,7 +30,9 @@ public sealed class ConsentGate : IConsentGate, IConsentCacheInvalidator, IDispo
     private readonly TimeProvider _timeProvider;
     private readonly CoarseClock _clock;
     private readonly SubjectCache _cache;
+    private readonly ConsentChangeFeedState _feed;
     private readonly long _maxStalenessTicks;
+    private readonly long _maxStalenessTicksWithFeed;
     private readonly TimeSpan _storeTimeout;
     private readonly int _sizeLimit;
 
@@ -47,6 +50,19 @@ public sealed class ConsentGate : IConsentGate, IConsentCacheInvalidator, IDispo
         TimeProvider? timeProvider = null,
         ConsentKitInstrumentation? instrumentation = null,
         ILogger<ConsentGate>? logger = null)
+        : this(store, catalog, options, timeProvider, instrumentation, logger, feed: null)
+    {
+    }
+
+    /// <summary>Creates the gate, told by <paramref name="feed"/> whether the change-feed follower is current.</summary>
+    internal ConsentGate(
+        IConsentStore store,
+        ConsentPurposeCatalog catalog,
+        IOptions<ConsentKitOptions> options,
+        TimeProvider? timeProvider,
+        ConsentKitInstrumentation? instrumentation,
+        ILogger<ConsentGate>? logger,
+        ConsentChangeFeedState? feed)
     {
         ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(catalog);
@@ -54,7 +70,8 @@ public sealed class ConsentGate : IConsentGate, IConsentCacheInvalidator, IDispo
         _store = store;
         _catalog = catalog;
         var settings = options.Value;
-        _maxStalenessTicks = settings.CacheMaxStaleness.Ticks;
+        _maxStalenessTicks = (settings.CacheMaxStaleness ?? ConsentKitOptions.DefaultCacheMaxStaleness).Ticks;
+        _maxStalenessTicksWithFeed = (settings.CacheMaxStaleness ?? ConsentKitOptions.DefaultCacheMaxStalenessWithChangeFeed).Ticks;
         _storeTimeout = settings.StoreTimeout;
         _sizeLimit = settings.CacheSizeLimit;
         _instrumentation = instrumentation ?? new ConsentKitInstrumentation();
@@ -62,6 +79,7 @@ public sealed class ConsentGate : IConsentGate, IConsentCacheInvalidator, IDispo
         _timeProvider = timeProvider ?? TimeProvider.System;
         _clock = new CoarseClock(_timeProvider, ClockResolution);
         _cache = new SubjectCache(_sizeLimit);
+        _feed = feed ?? new ConsentChangeFeedState(_timeProvider);
     }
 
     /// <inheritdoc />
@@ -76,7 +94,8 @@ public sealed class ConsentGate : IConsentGate, IConsentCacheInvalidator, IDispo
             return new(DenyUnknownPurpose(purposeId));
         }
 
-        if (_cache.TryGet(subjectId, out var entry))
+        // While the change-feed follower is behind, a cached entry may hide a write made elsewhere.
+        if (_feed.CacheUsable && _cache.TryGet(subjectId, out var entry))
         {
             var now = _clock.UtcTicks;
             if (now < entry.StaleAtTicks)
@@ -181,6 +200,8 @@ public sealed class ConsentGate : IConsentGate, IConsentCacheInvalidator, IDispo
     /// <inheritdoc />
     public void Dispose() => _clock.Dispose();
 
+    internal ConsentChangeFeedState ChangeFeed => _feed;
+
     internal int CachedSubjectCount => _cache.Count;
 
     private async ValueTask<ConsentDecision> CheckFromStoreAsync(string subjectId, int purposeIndex, CancellationToken cancellationToken)
@@ -249,9 +270,10 @@ public sealed class ConsentGate : IConsentGate, IConsentCacheInvalidator, IDispo
         requested = default;
         var current = ConsentEvaluator.IndexByPurpose(_catalog, records);
         ulong packed = 0;
-        var staleAt = now.UtcTicks > DateTimeOffset.MaxValue.UtcTicks - _maxStalenessTicks
+        var maxStaleness = _feed.IsCurrent ? _maxStalenessTicksWithFeed : _maxStalenessTicks;
+        var staleAt = now.UtcTicks > DateTimeOffset.MaxValue.UtcTicks - maxStaleness
             ? DateTimeOffset.MaxValue.UtcTicks
-            : now.UtcTicks + _maxStalenessTicks;
+            : now.UtcTicks + maxStaleness;
         for (var i = 0; i < _catalog.Count; i++)
         {
             var decision = ConsentEvaluator.Decide(_catalog, i, current, now, out var until);

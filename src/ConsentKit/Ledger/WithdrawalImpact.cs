@@ -21,13 +21,13 @@ public interface IWithdrawalImpactHandler
 }
 
 /// <summary>Finds the data uses a withdrawal affects and hands them to the impact handlers.</summary>
-internal sealed class WithdrawalImpactObserver(IConsentStore store, IEnumerable<IWithdrawalImpactHandler> handlers) : IConsentChangeObserver
+internal sealed class WithdrawalImpactObserver(IEnumerable<IWithdrawalImpactHandler> handlers, IDataUseLedger? ledger = null) : IConsentChangeObserver
 {
     private readonly IWithdrawalImpactHandler[] _handlers = [.. handlers];
 
     public async ValueTask OnRecordedAsync(ConsentRecord record, CancellationToken cancellationToken)
     {
-        if (record.Status == ConsentStatus.Granted || store is not IDataUseLedger ledger || _handlers.Length == 0)
+        if (record.Status == ConsentStatus.Granted || ledger is null || _handlers.Length == 0)
         {
             return;
         }

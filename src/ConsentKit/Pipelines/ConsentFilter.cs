@@ -20,15 +20,14 @@ public sealed class ConsentFilter
 
     /// <summary>Creates the filter.</summary>
     /// <param name="gate">The gate that decides.</param>
-    /// <param name="store">The store; its ledger records runs when it keeps one.</param>
+    /// <param name="ledger">Records runs that ask to be recorded; <see langword="null"/> when the store keeps none.</param>
     /// <param name="timeProvider">The clock.</param>
     /// <param name="logger">The logger.</param>
-    public ConsentFilter(IConsentGate gate, IConsentStore store, TimeProvider? timeProvider = null, ILogger<ConsentFilter>? logger = null)
+    public ConsentFilter(IConsentGate gate, IDataUseLedger? ledger = null, TimeProvider? timeProvider = null, ILogger<ConsentFilter>? logger = null)
     {
         ArgumentNullException.ThrowIfNull(gate);
-        ArgumentNullException.ThrowIfNull(store);
         _gate = gate;
-        _ledger = store as IDataUseLedger;
+        _ledger = ledger;
         _timeProvider = timeProvider ?? TimeProvider.System;
         _logger = logger ?? NullLogger<ConsentFilter>.Instance;
     }
