@@ -1,4 +1,5 @@
-# Sourced by .ci/run: installs and starts what the tests need on a fresh machine.
+# Sourced by .ci/run: installs and starts what the tests need on a fresh machine, and defines
+# consentkit_stop_services, which .ci/run calls on exit.
 
 # Real Chromium for the browser end-to-end test (Debian's package; Playwright's own browser download
 # cannot work here). If it cannot be installed, the browser test fails under CI=true, saying why.
@@ -12,3 +13,37 @@ if [[ ! -x /usr/bin/chromium ]]; then
     echo "Not root: cannot install Chromium; the browser test will fail under CI and say why."
   fi
 fi
+
+# A throwaway PostgreSQL cluster for the PostgreSQL store's tests (postgres refuses to run as root, so
+# the server runs as the postgres user). fsync stays on: the durability tests depend on it.
+consentkit_pg_root=""
+if ! compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null; then
+  echo "Installing PostgreSQL for the store tests…"
+  if [[ "$(id -u)" -eq 0 ]]; then
+    apt-get update -qq >/dev/null || true
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null || echo "Could not install PostgreSQL; its tests will fail under CI and say why."
+  fi
+fi
+if compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null && [[ "$(id -u)" -eq 0 ]]; then
+  consentkit_pg_bin="$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)"
+  consentkit_pg_root="$(mktemp -d /tmp/consentkit-pg.XXXXXX)"
+  chown postgres:postgres "$consentkit_pg_root"
+  consentkit_pg_port=55432
+  runuser -u postgres -- "$consentkit_pg_bin/initdb" -D "$consentkit_pg_root/data" -U postgres -A trust -E UTF8 --locale=C.UTF-8 --no-sync >/dev/null
+  if runuser -u postgres -- "$consentkit_pg_bin/pg_ctl" -D "$consentkit_pg_root/data" -l "$consentkit_pg_root/server.log" -w -t 60 \
+      -o "-h 127.0.0.1 -p $consentkit_pg_port -k $consentkit_pg_root -c max_connections=400" start >/dev/null; then
+    export CONSENTKIT_TEST_POSTGRES="Host=127.0.0.1;Port=$consentkit_pg_port;Username=postgres;Database=postgres"
+    # The restart test runs this (pg_ctl restart keeps the options the server was started with).
+    export CONSENTKIT_TEST_POSTGRES_RESTART="runuser -u postgres -- $consentkit_pg_bin/pg_ctl -D $consentkit_pg_root/data -w -t 60 -m fast restart"
+    echo "PostgreSQL for the tests: $CONSENTKIT_TEST_POSTGRES"
+  else
+    echo "PostgreSQL did not start; see $consentkit_pg_root/server.log"
+  fi
+fi
+
+consentkit_stop_services() {
+  if [[ -n "$consentkit_pg_root" ]]; then
+    runuser -u postgres -- "$consentkit_pg_bin/pg_ctl" -D "$consentkit_pg_root/data" -m immediate -w stop >/dev/null 2>&1 || true
+    rm -rf "$consentkit_pg_root"
+  fi
+}

@@ -1,0 +1,219 @@
+using Npgsql;
+using NpgsqlTypes;
+
+namespace ConsentKit.PostgreSql;
+
+/// <summary>The data-use ledger half of <see cref="PostgreSqlConsentStore"/>: tables <c>data_uses</c> and <c>data_use_subjects</c>.</summary>
+public sealed partial class PostgreSqlConsentStore : IDataUseLedger
+{
+    private const string DataUseColumns =
+        "d.id, d.purpose_id, d.description, d.started_at, d.ended_at, d.status, d.subject_count, d.items_seen, d.items_kept, d.failure_reason";
+
+    /// <inheritdoc />
+    public async ValueTask<DataUse> StartAsync(NewDataUse dataUse, CancellationToken cancellationToken = default)
+    {
+        DataUseRules.Validate(dataUse);
+        cancellationToken.ThrowIfCancellationRequested();
+        await InitializeAsync(cancellationToken);
+        var inserted = await GuardAsync("write to", async ct =>
+        {
+            await using var command = _dataSource.CreateCommand(
+                $"INSERT INTO {_schema}.data_uses (id, purpose_id, description, started_at, status) VALUES ($1, $2, $3, $4, 1) ON CONFLICT (id) DO NOTHING;");
+            command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = dataUse.Id });
+            command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = dataUse.PurposeId });
+            command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = dataUse.Description });
+            command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = dataUse.StartedAt.UtcTicks });
+            return await command.ExecuteNonQueryAsync(ct);
+        }, cancellationToken);
+        if (inserted == 0)
+        {
+            throw new ArgumentException($"A data use with id '{dataUse.Id}' already exists.", "dataUse.Id");
+        }
+
+        return (await GetAsync(dataUse.Id, cancellationToken))!;
+    }
+
+    /// <summary>Adds subjects whose data went in, streamed to the server with binary <c>COPY</c>.</summary>
+    /// <inheritdoc />
+    public async ValueTask AddSubjectsAsync(string dataUseId, IReadOnlyList<DataUseSubject> subjects, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(dataUseId);
+        ArgumentNullException.ThrowIfNull(subjects);
+        cancellationToken.ThrowIfCancellationRequested();
+        await InitializeAsync(cancellationToken);
+        await GuardAsync("write to", async ct =>
+        {
+            await using var connection = await _dataSource.OpenConnectionAsync(ct);
+            await using var transaction = await connection.BeginTransactionAsync(ct);
+            await EnsureRunningAsync(connection, transaction, dataUseId, ct);
+            await using (var create = new NpgsqlCommand(
+                "CREATE TEMP TABLE IF NOT EXISTS consentkit_new_subjects (subject_id text NOT NULL, consent_sequence bigint NOT NULL) ON COMMIT DELETE ROWS;",
+                connection,
+                transaction))
+            {
+                await create.ExecuteNonQueryAsync(ct);
+            }
+
+            // A subject already recorded for the use keeps its first entry, within a call as across calls.
+            var seen = new HashSet<string>(StringComparer.Ordinal);
+            await using (var copy = await connection.BeginBinaryImportAsync("COPY consentkit_new_subjects (subject_id, consent_sequence) FROM STDIN (FORMAT BINARY)", ct))
+            {
+                foreach (var subject in subjects)
+                {
+                    if (seen.Add(subject.SubjectId))
+                    {
+                        await copy.StartRowAsync(ct);
+                        await copy.WriteAsync(subject.SubjectId, NpgsqlDbType.Text, ct);
+                        await copy.WriteAsync(subject.ConsentSequence, NpgsqlDbType.Bigint, ct);
+                    }
+                }
+
+                await copy.CompleteAsync(ct);
+            }
+
+            await using var insert = new NpgsqlCommand(
+                $"WITH added AS (INSERT INTO {_schema}.data_use_subjects (data_use_id, subject_id, consent_sequence) " +
+                "SELECT $1, subject_id, consent_sequence FROM consentkit_new_subjects ON CONFLICT DO NOTHING RETURNING 1) " +
+                $"UPDATE {_schema}.data_uses SET subject_count = subject_count + (SELECT count(*) FROM added) WHERE id = $1;",
+                connection,
+                transaction);
+            insert.Parameters.Add(new NpgsqlParameter<string> { TypedValue = dataUseId });
+            await insert.ExecuteNonQueryAsync(ct);
+            await transaction.CommitAsync(ct);
+            return 0;
+        }, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public ValueTask<DataUse> CompleteAsync(string dataUseId, DateTimeOffset endedAt, long itemsSeen, long itemsKept, CancellationToken cancellationToken = default) =>
+        EndAsync(dataUseId, DataUseStatus.Completed, endedAt, itemsSeen, itemsKept, null, cancellationToken);
+
+    /// <inheritdoc />
+    public ValueTask<DataUse> FailAsync(string dataUseId, DateTimeOffset endedAt, string reason, CancellationToken cancellationToken = default) =>
+        EndAsync(dataUseId, DataUseStatus.Failed, endedAt, null, null, reason, cancellationToken);
+
+    /// <inheritdoc />
+    public async ValueTask<DataUse?> GetAsync(string dataUseId, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(dataUseId);
+        var found = await QueryDataUsesAsync(
+            $"SELECT {DataUseColumns} FROM {_schema}.data_uses d WHERE d.id = $1;",
+            c => c.Parameters.Add(new NpgsqlParameter<string> { TypedValue = dataUseId }),
+            cancellationToken);
+        return found.Count == 0 ? null : found[0];
+    }
+
+    /// <inheritdoc />
+    public ValueTask<IReadOnlyList<DataUse>> ListAsync(int limit = 100, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limit);
+        return QueryDataUsesAsync(
+            $"SELECT {DataUseColumns} FROM {_schema}.data_uses d ORDER BY d.position DESC LIMIT $1;",
+            c => c.Parameters.Add(new NpgsqlParameter<int> { TypedValue = limit }),
+            cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public ValueTask<IReadOnlyList<DataUse>> FindBySubjectAsync(string subjectId, string? purposeId = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(subjectId);
+        return QueryDataUsesAsync(
+            $"SELECT {DataUseColumns} FROM {_schema}.data_use_subjects s JOIN {_schema}.data_uses d ON d.id = s.data_use_id " +
+            "WHERE s.subject_id = $1 AND ($2::text IS NULL OR d.purpose_id = $2) ORDER BY d.position;",
+            c =>
+            {
+                c.Parameters.Add(new NpgsqlParameter<string> { TypedValue = subjectId });
+                c.Parameters.Add(new NpgsqlParameter<string?> { TypedValue = purposeId, NpgsqlDbType = NpgsqlDbType.Text });
+            },
+            cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public ValueTask<IReadOnlyList<DataUse>> FindAffectedByAsync(ConsentRecord record, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(record);
+        return QueryDataUsesAsync(
+            $"SELECT {DataUseColumns} FROM {_schema}.data_use_subjects s JOIN {_schema}.data_uses d ON d.id = s.data_use_id " +
+            "WHERE s.subject_id = $1 AND s.consent_sequence < $2 AND (d.purpose_id = $3 OR left(d.purpose_id, length($3) + 1) = $3 || '.') ORDER BY d.position;",
+            c =>
+            {
+                c.Parameters.Add(new NpgsqlParameter<string> { TypedValue = record.SubjectId });
+                c.Parameters.Add(new NpgsqlParameter<long> { TypedValue = record.Sequence });
+                c.Parameters.Add(new NpgsqlParameter<string> { TypedValue = record.PurposeId });
+            },
+            cancellationToken);
+    }
+
+    private async ValueTask<DataUse> EndAsync(
+        string dataUseId, DataUseStatus status, DateTimeOffset endedAt, long? itemsSeen, long? itemsKept, string? reason, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(dataUseId);
+        cancellationToken.ThrowIfCancellationRequested();
+        await InitializeAsync(cancellationToken);
+        await GuardAsync("write to", async ct =>
+        {
+            await using var connection = await _dataSource.OpenConnectionAsync(ct);
+            await using var transaction = await connection.BeginTransactionAsync(ct);
+            await EnsureRunningAsync(connection, transaction, dataUseId, ct);
+            await using var command = new NpgsqlCommand(
+                $"UPDATE {_schema}.data_uses SET status = $1, ended_at = $2, items_seen = $3, items_kept = $4, failure_reason = $5 WHERE id = $6;",
+                connection,
+                transaction);
+            command.Parameters.Add(new NpgsqlParameter<short> { TypedValue = (short)status });
+            command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = endedAt.UtcTicks });
+            command.Parameters.Add(new NpgsqlParameter<long?> { TypedValue = itemsSeen, NpgsqlDbType = NpgsqlDbType.Bigint });
+            command.Parameters.Add(new NpgsqlParameter<long?> { TypedValue = itemsKept, NpgsqlDbType = NpgsqlDbType.Bigint });
+            command.Parameters.Add(new NpgsqlParameter<string?> { TypedValue = reason, NpgsqlDbType = NpgsqlDbType.Text });
+            command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = dataUseId });
+            await command.ExecuteNonQueryAsync(ct);
+            await transaction.CommitAsync(ct);
+            return 0;
+        }, cancellationToken);
+        return (await GetAsync(dataUseId, cancellationToken))!;
+    }
+
+    private async Task EnsureRunningAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string dataUseId, CancellationToken cancellationToken)
+    {
+        // FOR UPDATE: a concurrent Complete and AddSubjects are ordered, so nothing is added after the end.
+        await using var command = new NpgsqlCommand($"SELECT status FROM {_schema}.data_uses WHERE id = $1 FOR UPDATE;", connection, transaction);
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = dataUseId });
+        switch (await command.ExecuteScalarAsync(cancellationToken))
+        {
+            case null:
+                throw new ArgumentException($"No data use with id '{dataUseId}'.", nameof(dataUseId));
+            case short status when status != (short)DataUseStatus.Running:
+                throw new InvalidOperationException($"Data use '{dataUseId}' has already ended ({(DataUseStatus)status}).");
+        }
+    }
+
+    private async ValueTask<IReadOnlyList<DataUse>> QueryDataUsesAsync(string sql, Action<NpgsqlCommand> bind, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        await InitializeAsync(cancellationToken);
+        return await GuardAsync("read", async ct =>
+        {
+            await using var command = _dataSource.CreateCommand(sql);
+            bind(command);
+            await using var reader = await command.ExecuteReaderAsync(ct);
+            var result = new List<DataUse>();
+            while (await reader.ReadAsync(ct))
+            {
+                result.Add(new DataUse
+                {
+                    Id = reader.GetString(0),
+                    PurposeId = reader.GetString(1),
+                    Description = reader.GetString(2),
+                    StartedAt = ToTime(reader.GetInt64(3)),
+                    EndedAt = reader.IsDBNull(4) ? null : ToTime(reader.GetInt64(4)),
+                    Status = (DataUseStatus)reader.GetInt16(5),
+                    SubjectCount = reader.GetInt64(6),
+                    ItemsSeen = reader.IsDBNull(7) ? null : reader.GetInt64(7),
+                    ItemsKept = reader.IsDBNull(8) ? null : reader.GetInt64(8),
+                    FailureReason = reader.IsDBNull(9) ? null : reader.GetString(9),
+                });
+            }
+
+            return (IReadOnlyList<DataUse>)result;
+        }, cancellationToken);
+    }
+}
