@@ -30,6 +30,7 @@ public sealed partial class PostgreSqlConsentStore : IConsentStore, IAsyncDispos
     private readonly string _schema;
     private readonly int _chunkSize;
     private readonly SemaphoreSlim _initLock = new(1, 1);
+    private readonly PostgreSqlAppendQueue _appends;
     private volatile bool _initialized;
 
     /// <summary>Creates the store over a connection string. The schema is created or migrated on first use or by <see cref="InitializeAsync"/>.</summary>
@@ -58,6 +59,7 @@ public sealed partial class PostgreSqlConsentStore : IConsentStore, IAsyncDispos
         _schema = options.SchemaName;
         _chunkSize = options.BulkReadChunkSize;
         Channel = _schema + "_changes";
+        _appends = new PostgreSqlAppendQueue(WriteCombinedAsync);
     }
 
     /// <summary>Creates the store from options registered in DI.</summary>
@@ -129,7 +131,8 @@ public sealed partial class PostgreSqlConsentStore : IConsentStore, IAsyncDispos
             return [];
         }
 
-        return await AppendCoreAsync(records, expectedCurrentSequence: null, cancellationToken);
+        await InitializeAsync(cancellationToken);
+        return await _appends.AppendAsync(records, cancellationToken);
     }
 
     /// <inheritdoc />
@@ -247,6 +250,11 @@ public sealed partial class PostgreSqlConsentStore : IConsentStore, IAsyncDispos
 
         _initLock.Dispose();
     }
+
+    // A combined transaction belongs to every caller in it, so no single caller's token may cancel it
+    // (Npgsql's command timeout still bounds it).
+    private async Task<long[]> WriteCombinedAsync(IReadOnlyList<NewConsentRecord> records) =>
+        [.. (await AppendCoreAsync(records, expectedCurrentSequence: null, CancellationToken.None)).Select(r => r.Sequence)];
 
     private async ValueTask<IReadOnlyList<ConsentRecord>> AppendCoreAsync(IReadOnlyList<NewConsentRecord> records, long? expectedCurrentSequence, CancellationToken cancellationToken)
     {
