@@ -1,0 +1,101 @@
+using FluentAssertions;
+using Npgsql;
+
+namespace ConsentKit.PostgreSql.Tests;
+
+/// <summary>What the database itself refuses, whoever connects: the history is append-only everywhere.</summary>
+public sealed class SchemaTests(SchemaFixture schema) : IClassFixture<SchemaFixture>
+{
+    [Theory]
+    [InlineData("UPDATE {s}.consent_events SET status = 1")]
+    [InlineData("DELETE FROM {s}.consent_events")]
+    [InlineData("TRUNCATE {s}.consent_events CASCADE")]
+    [InlineData("UPDATE {s}.consent_current SET sequence = (SELECT min(sequence) FROM {s}.consent_events)")]
+    [InlineData("DELETE FROM {s}.consent_current")]
+    [InlineData("INSERT INTO {s}.consent_current (subject_id, purpose_id, sequence) SELECT 'mallory', purpose_id, sequence FROM {s}.consent_events LIMIT 1")]
+    [InlineData("TRUNCATE {s}.consent_current")]
+    [InlineData("DELETE FROM {s}.data_uses")]
+    [InlineData("TRUNCATE {s}.data_uses CASCADE")]
+    [InlineData("UPDATE {s}.data_uses SET description = 'rewritten' WHERE status <> 1")]
+    [InlineData("UPDATE {s}.data_use_subjects SET consent_sequence = 0")]
+    [InlineData("DELETE FROM {s}.data_use_subjects")]
+    [InlineData("TRUNCATE {s}.data_use_subjects")]
+    public async Task ChangingHistory_IsRefusedByTheDatabase_AndChangesNothing(string statement)
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await SeedAsync(ct);
+        var before = await SnapshotAsync(ct);
+
+        var act = () => TestServer.ExecuteAsync(statement.Replace("{s}", schema.Schema, StringComparison.Ordinal), ct);
+
+        (await act.Should().ThrowAsync<PostgresException>()).Which.SqlState.Should().Be(PostgresErrorCodes.RestrictViolation);
+        (await SnapshotAsync(ct)).Should().Be(before);
+    }
+
+    [Fact]
+    public async Task AGrantNotMadeByTheSubject_IsRefusedByTheDatabaseToo()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await SeedAsync(ct);
+
+        var act = () => TestServer.ExecuteAsync(
+            $"INSERT INTO {schema.Schema}.consent_events (subject_id, purpose_id, status, notice_version, recorded_at, method) VALUES ('mallory', 'ai-training', 1, '1', 0, 4);", ct);
+
+        (await act.Should().ThrowAsync<PostgresException>()).Which.SqlState.Should().Be(PostgresErrorCodes.CheckViolation);
+    }
+
+    [Fact]
+    public async Task ASchemaNewerThanThisCode_StopsTheStore_AndIsLeftAlone()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var fresh = TestServer.NewSchemaName();
+        try
+        {
+            await TestServer.ExecuteAsync($"CREATE SCHEMA {fresh}; CREATE TABLE {fresh}.consentkit_schema (id integer PRIMARY KEY, version integer NOT NULL); INSERT INTO {fresh}.consentkit_schema VALUES (1, 99);", ct);
+            await using var store = new PostgreSqlConsentStore(new PostgreSqlConsentStoreOptions { ConnectionString = TestServer.ConnectionString, SchemaName = fresh });
+
+            var act = async () => await store.InitializeAsync(ct);
+
+            (await act.Should().ThrowAsync<ConsentStoreException>()).Which.Message.Should().Contain("99").And.Contain(fresh).And.Contain("Upgrade");
+            (await TestServer.ScalarAsync<long>($"SELECT count(*) FROM information_schema.tables WHERE table_schema = '{fresh}';", ct)).Should().Be(1);
+        }
+        finally
+        {
+            await TestServer.ExecuteAsync($"DROP SCHEMA IF EXISTS {fresh} CASCADE;");
+        }
+    }
+
+    [Fact]
+    public async Task TheReadableView_ShowsNamesAndTimes()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await SeedAsync(ct);
+
+        (await TestServer.ScalarAsync<string>($"SELECT status || ' ' || method || ' ' || to_char(recorded_at AT TIME ZONE 'UTC', 'YYYY-MM-DD') FROM {schema.Schema}.consent_events_readable WHERE subject_id = 'seed' ORDER BY sequence LIMIT 1;", ct))
+            .Should().Be("granted subject-ui 2026-11-01");
+    }
+
+    private async Task SeedAsync(CancellationToken ct)
+    {
+        await using var store = schema.CreateStore();
+        if (await store.GetHistoryAsync("seed", ct) is { Count: > 0 })
+        {
+            return;
+        }
+
+        var at = new DateTimeOffset(2026, 11, 1, 12, 0, 0, TimeSpan.Zero);
+        var grant = await store.AppendAsync(new NewConsentRecord("seed", "ai-training", ConsentStatus.Granted, "1", at, null, ConsentMethod.SubjectUserInterface), ct);
+        await store.AppendAsync(new NewConsentRecord("seed", "ai-training", ConsentStatus.Withdrawn, "1", at.AddMinutes(1), null, ConsentMethod.SubjectUserInterface), ct);
+        await store.StartAsync(new NewDataUse("seed-run", "ai-training", "seed", at), ct);
+        await store.AddSubjectsAsync("seed-run", [new DataUseSubject("seed", grant.Sequence)], ct);
+        await store.CompleteAsync("seed-run", at, 1, 1, ct);
+    }
+
+    private async Task<string> SnapshotAsync(CancellationToken ct) =>
+        await TestServer.ScalarAsync<string>(
+            $"SELECT (SELECT string_agg(sequence || ':' || status, ',' ORDER BY sequence) FROM {schema.Schema}.consent_events) || '|' || " +
+            $"(SELECT string_agg(subject_id || ':' || purpose_id || ':' || sequence, ',' ORDER BY subject_id, purpose_id) FROM {schema.Schema}.consent_current) || '|' || " +
+            $"(SELECT string_agg(id || ':' || status || ':' || description || ':' || subject_count, ',' ORDER BY id) FROM {schema.Schema}.data_uses) || '|' || " +
+            $"(SELECT string_agg(data_use_id || ':' || subject_id || ':' || consent_sequence, ',' ORDER BY data_use_id, subject_id) FROM {schema.Schema}.data_use_subjects);",
+            ct);
+}
