@@ -179,6 +179,19 @@ public sealed partial class SqliteConsentStore : IConsentStore, IDisposable
         });
     }
 
+    /// <summary>The schema version of the database file (opening or creating it first).</summary>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <exception cref="ConsentStoreException">The file cannot be opened.</exception>
+    public async ValueTask<int> GetSchemaVersionAsync(CancellationToken cancellationToken = default)
+    {
+        await InitializeAsync(cancellationToken);
+        return Guard("read", () =>
+        {
+            using var connection = OpenReader();
+            return SqliteSchema.ReadVersion(connection);
+        });
+    }
+
     /// <inheritdoc />
     public async ValueTask<IReadOnlyList<ConsentRecord>> GetCurrentAsync(string subjectId, CancellationToken cancellationToken = default)
     {

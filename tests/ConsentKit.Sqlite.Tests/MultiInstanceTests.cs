@@ -1,0 +1,87 @@
+using ConsentKit.Tests.Shared;
+using FluentAssertions;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace ConsentKit.Sqlite.Tests;
+
+/// <summary>
+/// Two instances on one SQLite file — the web app and the training-set job is the real case: what one
+/// writes, the other's gate sees through its change-feed follower.
+/// </summary>
+public sealed class MultiInstanceTests : IDisposable
+{
+    private const string Purpose = ConsentPurposes.GenerativeAiTraining;
+    private readonly TempDatabase _database = new();
+
+    [Fact]
+    public async Task TwoHostsOnOneFile_AGrantAndAWithdrawalOnA_TakeEffectOnB()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var a = await StartHostAsync();
+        using var b = await StartHostAsync();
+        var gateB = b.Services.GetRequiredService<IConsentGate>();
+        var recorderA = a.Services.GetRequiredService<IConsentRecorder>();
+        (await gateB.CheckAsync("ada", Purpose, ct)).IsAllowed.Should().BeFalse();
+
+        await recorderA.GrantAsync("ada", Purpose, ConsentEvidence.FromUserInterface("1", "test"), ct);
+        await Eventually.TrueAsync(async () => (await gateB.CheckAsync("ada", Purpose)).IsAllowed, "B allows after A's grant");
+
+        var withdrawal = await recorderA.WithdrawAsync("ada", Purpose, ConsentEvidence.FromUserInterface("1", "test"), ct);
+        await Eventually.TrueAsync(async () => !(await gateB.CheckAsync("ada", Purpose)).IsAllowed, "B denies after A's withdrawal");
+        (await gateB.CheckAsync("ada", Purpose, ct)).Record!.Sequence.Should().Be(withdrawal.Sequence);
+        await a.StopAsync(ct);
+        await b.StopAsync(ct);
+    }
+
+    [Fact]
+    public async Task TwoProcessesOnOneFile_AGrantAndAWithdrawalOnA_TakeEffectOnB()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var a = await StartHostAsync();
+        await using var b = await InstanceProcess.StartAsync(ct, "sqlite", _database.Path);
+        var recorderA = a.Services.GetRequiredService<IConsentRecorder>();
+        (await b.AllowsAsync("grace", Purpose, ct)).Should().BeFalse();
+
+        await recorderA.GrantAsync("grace", Purpose, ConsentEvidence.FromUserInterface("1", "test"), ct);
+        await Eventually.TrueAsync(() => b.AllowsAsync("grace", Purpose, ct), "process B allows after A's grant");
+
+        await recorderA.WithdrawAsync("grace", Purpose, ConsentEvidence.FromUserInterface("1", "test"), ct);
+        await Eventually.TrueAsync(async () => !await b.AllowsAsync("grace", Purpose, ct), "process B denies after A's withdrawal");
+
+        (await b.SendAsync($"grant grace {Purpose}", ct)).Should().StartWith("recorded ");
+        var gateA = a.Services.GetRequiredService<IConsentGate>();
+        await Eventually.TrueAsync(async () => (await gateA.CheckAsync("grace", Purpose)).IsAllowed, "A allows after process B's grant");
+        await a.StopAsync(ct);
+    }
+
+    [Fact]
+    public async Task TheHealthCheck_ReportsTheSchemaVersion_AndAnUnopenableFile()
+    {
+        using var good = _database.CreateStore();
+        using var bad = new SqliteConsentStore(new SqliteConsentStoreOptions { ConnectionString = $"Data Source={Path.Combine(_database.Directory, "missing", "dir", "consent.db")}" });
+        var context = new HealthCheckContext { Registration = new HealthCheckRegistration("consent-store", _ => null!, HealthStatus.Unhealthy, null) };
+
+        var healthy = await new SqliteConsentStoreHealthCheck(good).CheckHealthAsync(context, TestContext.Current.CancellationToken);
+        var unhealthy = await new SqliteConsentStoreHealthCheck(bad).CheckHealthAsync(context, TestContext.Current.CancellationToken);
+
+        healthy.Status.Should().Be(HealthStatus.Healthy);
+        healthy.Data["schemaVersion"].Should().Be(3);
+        unhealthy.Status.Should().Be(HealthStatus.Unhealthy);
+        unhealthy.Description.Should().Contain("cannot be opened");
+    }
+
+    public void Dispose() => _database.Dispose();
+
+    private async Task<IHost> StartHostAsync()
+    {
+        var builder = Host.CreateApplicationBuilder();
+        builder.Logging.ClearProviders();
+        builder.Services.AddConsentKit().AddStandardPurposes().UseSqliteStore(_database.ConnectionString);
+        var host = builder.Build();
+        await host.StartAsync(TestContext.Current.CancellationToken);
+        return host;
+    }
+}
