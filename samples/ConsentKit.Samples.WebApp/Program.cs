@@ -43,14 +43,23 @@ foreach (var purpose in builder.Configuration.GetSection("ConsentKit:Purposes").
     consent.AddPurpose(purpose);
 }
 
+// One process: the SQLite file. Several instances on one database: PostgreSQL, e.g.
+//   --ConsentKit:Store=postgresql --ConsentKit:PostgreSql:ConnectionString="Host=…;Username=…;Database=…"
+// Either way the change-feed follower tells this instance of writes made by the others.
 switch (builder.Configuration["ConsentKit:Store"] ?? "sqlite")
 {
     case "sqlite":
         consent.UseSqliteStore($"Data Source={databasePath}");
         break;
+    case "postgresql":
+        consent.UsePostgreSqlStore(o =>
+        {
+            o.ConnectionString = builder.Configuration["ConsentKit:PostgreSql:ConnectionString"];
+            o.SchemaName = builder.Configuration["ConsentKit:PostgreSql:Schema"] ?? o.SchemaName;
+        });
+        break;
     case var other:
-        throw new InvalidOperationException(
-            $"ConsentKit:Store is '{other}', but this version of the sample supports only 'sqlite' (the PostgreSQL store is not available yet).");
+        throw new InvalidOperationException($"ConsentKit:Store is '{other}'; use 'sqlite' (one process) or 'postgresql' (many instances on one database).");
 }
 
 builder.Services.AddSingleton(new PostRepository(databasePath));

@@ -12,11 +12,14 @@ public sealed partial class WebAppFactory : WebApplicationFactory<ConsentKit.Sam
 {
     private readonly string _directory = Path.Combine(Path.GetTempPath(), "consentkit-webapp-tests", Guid.NewGuid().ToString("N"));
 
-    public WebAppFactory(Action<IServiceCollection>? services = null)
+    public WebAppFactory(Action<IServiceCollection>? services = null, IReadOnlyDictionary<string, string>? settings = null)
     {
         Directory.CreateDirectory(_directory);
         Services_ = services;
+        Settings = settings ?? new Dictionary<string, string>();
     }
+
+    private IReadOnlyDictionary<string, string> Settings { get; }
 
     public string DataDirectory => _directory;
 
@@ -26,6 +29,11 @@ public sealed partial class WebAppFactory : WebApplicationFactory<ConsentKit.Sam
     {
         builder.UseSetting("ConsentKit:Sqlite:Path", Path.Combine(_directory, "consent.db"));
         builder.UseEnvironment("Production");
+        foreach (var (key, value) in Settings)
+        {
+            builder.UseSetting(key, value);
+        }
+
         if (Services_ is not null)
         {
             builder.ConfigureServices(Services_);

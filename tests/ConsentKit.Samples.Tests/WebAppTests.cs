@@ -126,13 +126,23 @@ public sealed class WebAppTests : IDisposable
     }
 
     [Fact]
-    public void AStoreKindThatIsNotAvailable_StopsTheAppWithAClearMessage()
+    public void AnUnknownStoreKind_StopsTheAppWithAClearMessage()
+    {
+        using var factory = new WebAppFactory().WithWebHostBuilder(b => b.UseSetting("ConsentKit:Store", "mongodb"));
+
+        var act = () => factory.CreateClient();
+
+        act.Should().Throw<InvalidOperationException>().WithMessage("*'mongodb'*use 'sqlite'*or 'postgresql'*");
+    }
+
+    [Fact]
+    public void PostgreSqlWithoutAConnectionString_StopsTheAppSayingWhatIsMissing()
     {
         using var factory = new WebAppFactory().WithWebHostBuilder(b => b.UseSetting("ConsentKit:Store", "postgresql"));
 
         var act = () => factory.CreateClient();
 
-        act.Should().Throw<InvalidOperationException>().WithMessage("*'postgresql'*supports only 'sqlite'*");
+        act.Should().Throw<Microsoft.Extensions.Options.OptionsValidationException>().WithMessage("*ConnectionString is required*");
     }
 
     private static async Task<HttpResponseMessage> Toggle(HttpClient client, string page, string purposeId, bool turnOn) =>
