@@ -1,3 +1,10 @@
 using BenchmarkDotNet.Running;
+using ConsentKit.Benchmarks;
 
-BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+if (args is ["propagation", ..])
+{
+    await PropagationBenchmark.RunAsync(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 1_000);
+    return;
+}
+
+BenchmarkSwitcher.FromAssembly(typeof(PropagationBenchmark).Assembly).Run(args);
