@@ -137,6 +137,9 @@ internal sealed class FaultyStore : IConsentStore, IDataUseLedger
     /// <summary>When set, reads wait for this task (and ignore cancellation, like a stuck driver).</summary>
     public Task? ReadHang { get; set; }
 
+    /// <summary>When set, bulk reads return this task (and ignore cancellation, like a stuck driver).</summary>
+    public Task<IReadOnlyList<ConsentRecord>>? BulkReadHang { get; set; }
+
     public ValueTask<ConsentRecord> AppendAsync(NewConsentRecord record, CancellationToken cancellationToken = default) =>
         _inner.AppendAsync(record, cancellationToken);
 
@@ -160,6 +163,11 @@ internal sealed class FaultyStore : IConsentStore, IDataUseLedger
 
     public ValueTask<IReadOnlyList<ConsentRecord>> GetCurrentManyAsync(IReadOnlyCollection<string> subjectIds, CancellationToken cancellationToken = default)
     {
+        if (BulkReadHang is { } hang)
+        {
+            return new(hang);
+        }
+
         if (ReadFailure is { } failure && FailBulkReadsAfter is null)
         {
             return ValueTask.FromException<IReadOnlyList<ConsentRecord>>(failure);

@@ -33,6 +33,11 @@ public sealed class ConsentKitOptions
     /// <summary>The most subjects the gate keeps in its cache. Default 100,000.</summary>
     public int CacheSizeLimit { get; set; } = 100_000;
 
-    /// <summary>How long the gate waits for the store before denying with <see cref="ConsentDecisionReason.StoreUnavailable"/>. Default 5 seconds.</summary>
+    /// <summary>
+    /// How long the gate waits for the store — on a single check, a bulk check (<c>CheckManyAsync</c>, so a
+    /// hung store ends a pipeline run) and a change-feed read — before denying with
+    /// <see cref="ConsentDecisionReason.StoreUnavailable"/>. Default 5 seconds; at most 49.7 days, or
+    /// <see cref="Timeout.InfiniteTimeSpan"/> for no limit.
+    /// </summary>
     public TimeSpan StoreTimeout { get; set; } = TimeSpan.FromSeconds(5);
 }

@@ -19,9 +19,13 @@ internal sealed class ConsentKitOptionsValidator(IServiceProviderIsService? serv
             problems.Add($"{nameof(ConsentKitOptions.CacheSizeLimit)} must be positive.");
         }
 
-        if (options.StoreTimeout <= TimeSpan.Zero && options.StoreTimeout != Timeout.InfiniteTimeSpan)
+        if (options.StoreTimeout != Timeout.InfiniteTimeSpan &&
+            (options.StoreTimeout <= TimeSpan.Zero || options.StoreTimeout > ConsentChangeFeedOptionsValidator.LongestTimer))
         {
-            problems.Add($"{nameof(ConsentKitOptions.StoreTimeout)} must be positive.");
+            // Above ~49.7 days a time-out cannot be armed: every check would fail with StoreUnavailable.
+            problems.Add(
+                $"{nameof(ConsentKitOptions.StoreTimeout)} must be positive and at most {ConsentChangeFeedOptionsValidator.LongestTimer.TotalDays:0.#} days, " +
+                "or Timeout.InfiniteTimeSpan for no limit.");
         }
 
         if (services is not null && !services.IsService(typeof(IConsentStore)))

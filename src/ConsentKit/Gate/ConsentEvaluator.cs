@@ -123,7 +123,7 @@ internal static class ConsentEvaluator
     public static DateTimeOffset ExpiryOf(ConsentRecord grant, ConsentPurpose purpose)
     {
         var expiry = grant.ExpiresAt ?? DateTimeOffset.MaxValue;
-        if (purpose.Lifetime is { } lifetime && grant.RecordedAt < DateTimeOffset.MaxValue - lifetime)
+        if (purpose.Lifetime is { } lifetime && lifetime.Ticks < DateTimeOffset.MaxValue.UtcTicks - grant.RecordedAt.UtcTicks)
         {
             expiry = Min(expiry, grant.RecordedAt + lifetime);
         }

@@ -262,7 +262,11 @@ public sealed class ConsentGate : IConsentGate, IConsentCacheInvalidator, IDispo
     {
         using var activity = ConsentKitInstrumentation.ActivitySource.StartActivity("consentkit.store.get_current_many", ActivityKind.Internal);
         activity?.SetTag("consentkit.subjects", subjectIds.Count);
-        return await _store.GetCurrentManyAsync(subjectIds, cancellationToken);
+        using var timeout = _storeTimeout == Timeout.InfiniteTimeSpan ? null : new CancellationTokenSource(_storeTimeout, _timeProvider);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout?.Token ?? CancellationToken.None);
+
+        // A hung store must end a pipeline run (StoreUnavailable), not hang it for good.
+        return await _store.GetCurrentManyAsync(subjectIds, linked.Token).AsTask().WaitAsync(linked.Token);
     }
 
     private SubjectCacheEntry Fill(IReadOnlyList<ConsentRecord> records, DateTimeOffset now, int requestedIndex, out ConsentDecision requested)

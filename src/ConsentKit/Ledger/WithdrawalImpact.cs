@@ -11,12 +11,16 @@ public sealed record WithdrawalImpact(ConsentRecord Record, IReadOnlyList<DataUs
 /// Called when a withdrawal or refusal affects data uses that already consumed the subject's data:
 /// the place to queue a dataset rebuild or a model's unlearning job.
 /// </summary>
-/// <remarks>Register with <c>AddWithdrawalImpactHandler&lt;T&gt;()</c>. The default handler logs a warning.</remarks>
+/// <remarks>
+/// Register with <c>AddWithdrawalImpactHandler&lt;T&gt;()</c>. The default handler logs a warning. Called at
+/// most once, in the process that recorded the withdrawal (see <see cref="IConsentChangeObserver"/> for
+/// how to reconcile from the change feed).
+/// </remarks>
 public interface IWithdrawalImpactHandler
 {
     /// <summary>Handles one withdrawal's impact.</summary>
     /// <param name="impact">The record and the affected data uses (never empty).</param>
-    /// <param name="cancellationToken">The recording call's token.</param>
+    /// <param name="cancellationToken">Cancelled only when the host stops, never by the recording caller going away.</param>
     ValueTask OnWithdrawalAsync(WithdrawalImpact impact, CancellationToken cancellationToken);
 }
 

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -14,6 +15,7 @@ public sealed class ConsentRecorder : IConsentRecorder
     private readonly TimeProvider _timeProvider;
     private readonly ConsentKitInstrumentation _instrumentation;
     private readonly ILogger _logger;
+    private readonly CancellationToken _stopping;
 
     /// <summary>Creates the recorder.</summary>
     /// <param name="store">Where records are appended.</param>
@@ -23,6 +25,7 @@ public sealed class ConsentRecorder : IConsentRecorder
     /// <param name="timeProvider">The clock.</param>
     /// <param name="instrumentation">Metrics; a private meter when <see langword="null"/>.</param>
     /// <param name="logger">The logger.</param>
+    /// <param name="lifetime">The host's lifetime: observers get its stopping token, not the caller's.</param>
     public ConsentRecorder(
         IConsentStore store,
         ConsentPurposeCatalog catalog,
@@ -30,7 +33,8 @@ public sealed class ConsentRecorder : IConsentRecorder
         IEnumerable<IConsentChangeObserver>? observers = null,
         TimeProvider? timeProvider = null,
         ConsentKitInstrumentation? instrumentation = null,
-        ILogger<ConsentRecorder>? logger = null)
+        ILogger<ConsentRecorder>? logger = null,
+        IHostApplicationLifetime? lifetime = null)
     {
         ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(catalog);
@@ -42,6 +46,7 @@ public sealed class ConsentRecorder : IConsentRecorder
         _timeProvider = timeProvider ?? TimeProvider.System;
         _instrumentation = instrumentation ?? new ConsentKitInstrumentation();
         _logger = logger ?? NullLogger<ConsentRecorder>.Instance;
+        _stopping = lifetime?.ApplicationStopping ?? CancellationToken.None;
     }
 
     /// <inheritdoc />
@@ -75,11 +80,13 @@ public sealed class ConsentRecorder : IConsentRecorder
         Log.RecordAppended(_logger, stored.Sequence, stored.PurposeId, stored.Status, stored.Method);
         Log.RecordSubject(_logger, stored.Sequence, stored.SubjectId);
 
+        // The write is acknowledged: a caller that goes away (a closed browser tab) must not cancel what
+        // follows from it, such as finding the training sets a withdrawal affects. Only shutdown may.
         foreach (var observer in _observers)
         {
             try
             {
-                await observer.OnRecordedAsync(stored, cancellationToken);
+                await observer.OnRecordedAsync(stored, _stopping);
             }
             catch (Exception ex)
             {
@@ -125,7 +132,9 @@ public sealed class ConsentRecorder : IConsentRecorder
             }
 
             noticeVersion = purpose.NoticeVersion;
-            expiresAt = purpose.Lifetime is { } lifetime ? now + lifetime : null;
+
+            // A lifetime that reaches past the calendar's end means "never expires", not an overflow.
+            expiresAt = purpose.Lifetime is { } lifetime && lifetime.Ticks <= DateTimeOffset.MaxValue.UtcTicks - now.UtcTicks ? now + lifetime : null;
         }
         else
         {

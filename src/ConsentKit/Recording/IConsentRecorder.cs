@@ -42,13 +42,24 @@ public interface IConsentRecorder
 
 /// <summary>Told about every record appended through <see cref="IConsentRecorder"/>, after it is stored.</summary>
 /// <remarks>
+/// <para>
 /// Register with <c>AddChangeObserver&lt;T&gt;()</c> on the ConsentKit builder. An observer that throws is
 /// logged and does not undo the record or stop the other observers.
+/// </para>
+/// <para>
+/// Delivery is <b>at most once, in the process that made the write</b>: a crash right after the append,
+/// or a write made by another instance, reaches no observer here. Reconcile from the store — for
+/// withdrawals, page <see cref="IConsentStore.GetChangesAsync"/> from a watermark you keep and ask
+/// <see cref="IDataUseLedger.FindAffectedByAsync"/> for each withdrawal or refusal.
+/// </para>
 /// </remarks>
 public interface IConsentChangeObserver
 {
     /// <summary>Called after <paramref name="record"/> was appended and the gate's cache invalidated.</summary>
     /// <param name="record">The new record.</param>
-    /// <param name="cancellationToken">The recording call's token.</param>
+    /// <param name="cancellationToken">
+    /// Cancelled only when the host stops — never by the recording caller going away, because the
+    /// record is already acknowledged.
+    /// </param>
     ValueTask OnRecordedAsync(ConsentRecord record, CancellationToken cancellationToken);
 }
