@@ -132,6 +132,12 @@ internal static class ConsentApi
         {
             return Problem(StatusCodes.Status409Conflict, "Notice version outdated", ex.Message, ("currentNoticeVersion", ex.CurrentNoticeVersion));
         }
+        catch (ConsentBlockedByAncestorException ex)
+        {
+            return Problem(
+                StatusCodes.Status409Conflict, "Blocked by a broader choice", ex.Message,
+                ("blockedBy", ex.AncestorId), ("blockedByState", StateOf(ex.AncestorState)));
+        }
         catch (ArgumentException ex)
         {
             return Problem(StatusCodes.Status400BadRequest, "Invalid consent request", ex.Message, ("field", ex.ParamName));
@@ -201,7 +207,9 @@ internal static class ConsentApi
     private static string? Caller(HttpContext context, IOptions<ConsentEnforcementOptions> options) =>
         DefaultConsentSubjectResolver.CallerOf(context, options.Value);
 
-    private static string StateOf(ConsentDecision decision) => decision.Reason switch
+    private static string StateOf(ConsentDecision decision) => StateOf(decision.Reason);
+
+    private static string StateOf(ConsentDecisionReason reason) => reason switch
     {
         ConsentDecisionReason.Granted => "granted",
         ConsentDecisionReason.Refused => "refused",

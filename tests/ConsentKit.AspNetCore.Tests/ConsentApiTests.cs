@@ -48,6 +48,23 @@ public sealed class ConsentApiTests
     }
 
     [Fact]
+    public async Task AGrantUnderARefusedParent_Is409NamingTheParent_AndWritesNothing()
+    {
+        await using var app = await TestApp.StartAsync();
+        (await app.PostJsonAsync($"{Api}/{ConsentPurposes.AiTraining}/refuse", new { }, "alice")).StatusCode.Should().Be(HttpStatusCode.OK);
+
+        var response = await app.PostJsonAsync($"{Api}/{ConsentPurposes.GenerativeAiTraining}/grant", new { noticeVersion = "1" }, "alice");
+
+        response.StatusCode.Should().Be(HttpStatusCode.Conflict);
+        response.Content.Headers.ContentType!.MediaType.Should().Be("application/problem+json");
+        var problem = await response.Content.ReadFromJsonAsync<JsonElement>();
+        problem.GetProperty("blockedBy").GetString().Should().Be(ConsentPurposes.AiTraining);
+        problem.GetProperty("blockedByState").GetString().Should().Be("refused");
+        var history = await (await app.GetAsync($"{Api}/history", "alice")).Content.ReadFromJsonAsync<JsonElement[]>();
+        history.Should().ContainSingle("only the parent's refusal was written");
+    }
+
+    [Fact]
     public async Task Refuse_IsRecorded()
     {
         await using var app = await TestApp.StartAsync();

@@ -96,6 +96,7 @@ public sealed class ConsentFilterTests : IDisposable
         var counting = new CountingStore(new InMemoryConsentStore());
         using var kit = new ConsentKitFixture(store: counting);
         await kit.GrantAsync("author-1");
+        var readsBefore = counting.CurrentReads;
         var posts = Enumerable.Range(0, 1_000).Select(i => new Post(i, $"author-{i % 40}")).ToList();
 
         var run = posts.WhereConsented(kit.Provider.GetRequiredService<ConsentFilter>(), p => p.AuthorId, ConsentPurposes.GenerativeAiTraining, new ConsentFilterOptions { BatchSize = 100 });
@@ -104,7 +105,7 @@ public sealed class ConsentFilterTests : IDisposable
         kept.Should().HaveCount(25);
         counting.SubjectsRequested.Should().HaveCount(40).And.OnlyHaveUniqueItems();
         counting.BulkReads.Should().Be(1, "all 40 authors appear in the first batch");
-        counting.CurrentReads.Should().Be(0, "the filter never checks one subject at a time");
+        counting.CurrentReads.Should().Be(readsBefore, "the filter never checks one subject at a time");
         run.Report.Lookups.Should().Be(1);
     }
 

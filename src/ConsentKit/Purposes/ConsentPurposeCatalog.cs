@@ -94,4 +94,18 @@ public sealed class ConsentPurposeCatalog
     internal int ParentOf(int index) => _parents[index];
 
     internal ReadOnlySpan<int> AncestorsOf(int index) => _ancestors[index];
+
+    /// <summary>Whether any registered purpose has <paramref name="index"/> as an ancestor.</summary>
+    internal bool HasDescendants(int index)
+    {
+        for (var i = 0; i < _ancestors.Length; i++)
+        {
+            if (_ancestors[i].AsSpan().Contains(index))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
 }

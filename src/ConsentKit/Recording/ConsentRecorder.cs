@@ -11,6 +11,7 @@ public sealed class ConsentRecorder : IConsentRecorder
     private readonly IConsentStore _store;
     private readonly ConsentPurposeCatalog _catalog;
     private readonly IConsentCacheInvalidator _cache;
+    private readonly IConsentGate _gate;
     private readonly IConsentChangeObserver[] _observers;
     private readonly TimeProvider _timeProvider;
     private readonly ConsentKitInstrumentation _instrumentation;
@@ -26,6 +27,7 @@ public sealed class ConsentRecorder : IConsentRecorder
     /// <param name="instrumentation">Metrics; a private meter when <see langword="null"/>.</param>
     /// <param name="logger">The logger.</param>
     /// <param name="lifetime">The host's lifetime: observers get its stopping token, not the caller's.</param>
+    /// <param name="gate">The gate whose view decides whether a grant can take effect and which grants a withdrawal cascades to; <paramref name="cache"/> when it is also the gate.</param>
     public ConsentRecorder(
         IConsentStore store,
         ConsentPurposeCatalog catalog,
@@ -34,7 +36,8 @@ public sealed class ConsentRecorder : IConsentRecorder
         TimeProvider? timeProvider = null,
         ConsentKitInstrumentation? instrumentation = null,
         ILogger<ConsentRecorder>? logger = null,
-        IHostApplicationLifetime? lifetime = null)
+        IHostApplicationLifetime? lifetime = null,
+        IConsentGate? gate = null)
     {
         ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(catalog);
@@ -42,6 +45,7 @@ public sealed class ConsentRecorder : IConsentRecorder
         _store = store;
         _catalog = catalog;
         _cache = cache;
+        _gate = gate ?? cache as IConsentGate ?? throw new ArgumentNullException(nameof(gate), "The recorder needs the gate (or a cache that is the gate).");
         _observers = observers?.ToArray() ?? [];
         _timeProvider = timeProvider ?? TimeProvider.System;
         _instrumentation = instrumentation ?? new ConsentKitInstrumentation();
@@ -67,35 +71,112 @@ public sealed class ConsentRecorder : IConsentRecorder
         var draft = Validate(subjectId, purposeId, status, evidence);
         cancellationToken.ThrowIfCancellationRequested();
 
-        ConsentRecord stored;
+        var batch = await PlanAsync(draft, cancellationToken);
+        IReadOnlyList<ConsentRecord> stored;
         using (var activity = ConsentKitInstrumentation.ActivitySource.StartActivity("consentkit.store.append", ActivityKind.Internal))
         {
             activity?.SetTag("consentkit.purpose", draft.PurposeId);
-            stored = await _store.AppendAsync(draft, cancellationToken);
+            stored = batch.Count == 1 ? [await _store.AppendAsync(draft, cancellationToken)] : await _store.AppendManyAsync(batch, cancellationToken);
         }
 
         // Before returning: the very next check must see this write.
-        _cache.Invalidate(stored.SubjectId);
-        _instrumentation.RecordAppended(stored);
-        Log.RecordAppended(_logger, stored.Sequence, stored.PurposeId, stored.Status, stored.Method);
-        Log.RecordSubject(_logger, stored.Sequence, stored.SubjectId);
+        _cache.Invalidate(draft.SubjectId);
+        foreach (var record in stored)
+        {
+            _instrumentation.RecordAppended(record);
+            Log.RecordAppended(_logger, record.Sequence, record.PurposeId, record.Status, record.Method);
+            Log.RecordSubject(_logger, record.Sequence, record.SubjectId);
+        }
 
         // The write is acknowledged: a caller that goes away (a closed browser tab) must not cancel what
         // follows from it, such as finding the training sets a withdrawal affects. Only shutdown may.
-        foreach (var observer in _observers)
+        foreach (var record in stored)
         {
-            try
+            foreach (var observer in _observers)
             {
-                await observer.OnRecordedAsync(stored, _stopping);
-            }
-            catch (Exception ex)
-            {
-                // The record is durable and acknowledged; an observer's failure must not suggest otherwise.
-                Log.ObserverFailed(_logger, observer.GetType().Name, stored.Sequence, ex);
+                try
+                {
+                    await observer.OnRecordedAsync(record, _stopping);
+                }
+                catch (Exception ex)
+                {
+                    // The record is durable and acknowledged; an observer's failure must not suggest otherwise.
+                    Log.ObserverFailed(_logger, observer.GetType().Name, record.Sequence, ex);
+                }
             }
         }
 
-        return stored;
+        return stored[0];
+    }
+
+    /// <summary>
+    /// What one choice writes. A grant under a refused, withdrawn or expired ancestor is refused (it could
+    /// not take effect). A refusal or withdrawal also records the same for every descendant that is
+    /// granted now, in the same all-or-none append, so turning the ancestor back on never revives a
+    /// forgotten grant. A privacy signal never cascades: it only ever fills in where there is no choice.
+    /// </summary>
+    private async ValueTask<IReadOnlyList<NewConsentRecord>> PlanAsync(NewConsentRecord draft, CancellationToken cancellationToken)
+    {
+        var index = _catalog.IndexOf(draft.PurposeId);
+        var hasDescendants = _catalog.HasDescendants(index);
+        var needsState = draft.Status == ConsentStatus.Granted
+            ? !_catalog.AncestorsOf(index).IsEmpty
+            : hasDescendants && draft.Method != ConsentMethod.PrivacySignal;
+        if (!needsState)
+        {
+            return [draft];
+        }
+
+        // The gate's view (its cache, bounded by StoreTimeout): a subject whose state is settled costs no
+        // store read. A store it cannot read stops the choice rather than record one that may not hold.
+        if (draft.Status == ConsentStatus.Granted)
+        {
+            foreach (var ancestor in _catalog.AncestorsOf(index).ToArray())
+            {
+                var decision = await DecideAsync(draft.SubjectId, _catalog[ancestor].Id, cancellationToken);
+                if (decision.Reason is ConsentDecisionReason.Refused or ConsentDecisionReason.Withdrawn or ConsentDecisionReason.Expired)
+                {
+                    var blocker = decision.Record?.PurposeId ?? _catalog[ancestor].Id;
+                    Log.RecordRejected(_logger, $"a grant of '{draft.PurposeId}' under '{blocker}' ({decision.Reason})");
+                    throw new ConsentBlockedByAncestorException(draft.PurposeId, blocker, decision.Reason);
+                }
+            }
+
+            return [draft];
+        }
+
+        var batch = new List<NewConsentRecord> { draft };
+        for (var i = 0; i < _catalog.Count; i++)
+        {
+            if (!_catalog.AncestorsOf(i).Contains(index))
+            {
+                continue;
+            }
+
+            // Only a descendant's own, valid grant: one that would start allowing again with the ancestor.
+            var decision = await DecideAsync(draft.SubjectId, _catalog[i].Id, cancellationToken);
+            if (decision.IsAllowed && decision.Record is { } grant && grant.PurposeId == _catalog[i].Id)
+            {
+                var metadata = new Dictionary<string, string>(draft.Metadata, StringComparer.Ordinal);
+                if (metadata.Count < ConsentRecordRules.MaxMetadataEntries)
+                {
+                    metadata.TryAdd("cascaded-from", draft.PurposeId);
+                }
+
+                batch.Add(new NewConsentRecord(
+                    draft.SubjectId, _catalog[i].Id, draft.Status, grant.NoticeVersion, draft.RecordedAt, null, draft.Method, draft.Source, metadata));
+            }
+        }
+
+        return batch;
+    }
+
+    private async ValueTask<ConsentDecision> DecideAsync(string subjectId, string purposeId, CancellationToken cancellationToken)
+    {
+        var decision = await _gate.CheckAsync(subjectId, purposeId, cancellationToken);
+        return decision.Reason == ConsentDecisionReason.StoreUnavailable
+            ? throw new ConsentStoreException($"The subject's current choices for '{purposeId}' could not be read, so nothing was recorded. Try again.")
+            : decision;
     }
 
     private NewConsentRecord Validate(string subjectId, string purposeId, ConsentStatus status, ConsentEvidence evidence)
