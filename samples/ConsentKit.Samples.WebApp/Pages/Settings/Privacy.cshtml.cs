@@ -6,9 +6,15 @@ using Microsoft.AspNetCore.Mvc.RazorPages;
 namespace ConsentKit.Samples.WebApp.Pages.Settings;
 
 /// <summary>Settings → Data and privacy: one switch per purpose, each one click on and one click off.</summary>
+/// <remarks>A switch post is a few short fields: anything larger than 4 KiB is refused before it is read, chunked or not.</remarks>
+[RequestSizeLimit(MaxBodyBytes)]
+[RequestFormLimits(ValueLengthLimit = MaxBodyBytes, KeyLengthLimit = 256, ValueCountLimit = 16, MultipartBodyLengthLimit = MaxBodyBytes, BufferBodyLengthLimit = MaxBodyBytes)]
 public sealed class PrivacyModel(ConsentPurposeCatalog catalog, IConsentRecorder recorder, IConsentStore store) : PageModel
 {
-    public sealed record Row(ConsentPurpose Purpose, ConsentDecision Decision, string State, string? Notice);
+    private const int MaxBodyBytes = 4 * 1024;
+
+    /// <summary>A purpose's row. <paramref name="BlockedBy"/>: the broader purpose that is off and keeps this one off.</summary>
+    public sealed record Row(ConsentPurpose Purpose, ConsentDecision Decision, string State, string? Notice, ConsentPurpose? BlockedBy);
 
     public List<Row> Rows { get; } = [];
 
@@ -27,7 +33,7 @@ public sealed class PrivacyModel(ConsentPurposeCatalog catalog, IConsentRecorder
         {
             var decision = await HttpContext.CheckConsentAsync(Subject, purpose.Id);
             StoreUnavailable |= decision.Reason == ConsentDecisionReason.StoreUnavailable;
-            Rows.Add(new Row(purpose, decision, Describe(purpose, decision), NoticeFor(purpose, decision)));
+            Rows.Add(new Row(purpose, decision, Describe(purpose, decision), NoticeFor(purpose, decision), BlockerOf(purpose, decision)));
         }
 
         try
@@ -40,19 +46,85 @@ public sealed class PrivacyModel(ConsentPurposeCatalog catalog, IConsentRecorder
         }
     }
 
-    public async Task<IActionResult> OnPostAsync(string purposeId, bool turnOn, string? noticeVersion)
+    public async Task<IActionResult> OnPostAsync(string? purposeId, string? turnOn, string? noticeVersion)
     {
+        if (Validate(purposeId, turnOn) is { } problem)
+        {
+            return problem;
+        }
+
+        var on = turnOn == "true";
         var evidence = ConsentEvidence.FromUserInterface(noticeVersion, "settings-page");
+        return await SaveAsync(purposeId!, async () =>
+        {
+            var record = on
+                ? await recorder.GrantAsync(Subject, purposeId!, evidence, HttpContext.RequestAborted)
+                : await recorder.WithdrawAsync(Subject, purposeId!, evidence, HttpContext.RequestAborted);
+            return $"Saved: {NameOf(purposeId!)} is now {(on ? "on" : "off")} (record #{record.Sequence}).";
+        });
+    }
+
+    /// <summary>
+    /// "Turn both on": the broader purposes that keep this one off, then this one — each its own explicit
+    /// grant, recorded as the person's act, top down (so each grant can take effect when it is made).
+    /// </summary>
+    public async Task<IActionResult> OnPostWithParentsAsync(string? purposeId)
+    {
+        if (Validate(purposeId, "true") is { } problem)
+        {
+            return problem;
+        }
+
+        return await SaveAsync(purposeId!, async () =>
+        {
+            var chain = new List<ConsentPurpose>();
+            for (var p = catalog.TryGetPurpose(purposeId!, out var start) ? start : null; p is not null; p = p.ParentId is { } parent && catalog.TryGetPurpose(parent, out var next) ? next : null)
+            {
+                chain.Insert(0, p);
+            }
+
+            var saved = new List<string>();
+            foreach (var purpose in chain)
+            {
+                var decision = await HttpContext.CheckConsentAsync(Subject, purpose.Id);
+                if (decision.IsAllowed && decision.Record?.PurposeId == purpose.Id)
+                {
+                    continue;
+                }
+
+                var record = await recorder.GrantAsync(Subject, purpose.Id, ConsentEvidence.FromUserInterface(purpose.NoticeVersion, "settings-page"), HttpContext.RequestAborted);
+                saved.Add($"{purpose.DisplayName} (record #{record.Sequence})");
+            }
+
+            return $"Saved: {string.Join(" and ", saved)} now on.";
+        });
+    }
+
+    private IActionResult? Validate(string? purposeId, string? turnOn)
+    {
+        if (string.IsNullOrEmpty(purposeId) || !catalog.TryGetPurpose(purposeId, out _))
+        {
+            return Problem(StatusCodes.Status400BadRequest, "Unknown purpose", $"'{purposeId}' is not a purpose on this page; nothing was saved.", "purposeId");
+        }
+
+        return turnOn is "true" or "false"
+            ? null
+            : Problem(StatusCodes.Status400BadRequest, "Say on or off", "turnOn must be 'true' or 'false'; nothing was saved.", "turnOn");
+    }
+
+    private async Task<IActionResult> SaveAsync(string purposeId, Func<Task<string>> save)
+    {
         try
         {
-            var record = turnOn
-                ? await recorder.GrantAsync(Subject, purposeId, evidence, HttpContext.RequestAborted)
-                : await recorder.WithdrawAsync(Subject, purposeId, evidence, HttpContext.RequestAborted);
-            Message = $"Saved: {(catalog.TryGetPurpose(purposeId, out var p) ? p.DisplayName : purposeId)} is now {(turnOn ? "on" : "off")} (record #{record.Sequence}).";
+            Message = await save();
         }
         catch (ConsentNoticeOutdatedException ex)
         {
             Message = $"The notice changed to version {ex.CurrentNoticeVersion} while you were reading. Please read it again; nothing was saved.";
+        }
+        catch (ConsentBlockedByAncestorException ex)
+        {
+            Message = $"{NameOf(ex.AncestorId)} is off, so {NameOf(purposeId)} cannot be on; nothing was saved. Use \"Turn both on\" to turn on both.";
         }
         catch (ConsentStoreException)
         {
@@ -60,11 +132,31 @@ public sealed class PrivacyModel(ConsentPurposeCatalog catalog, IConsentRecorder
         }
         catch (ArgumentException ex)
         {
-            return BadRequest(ex.Message);
+            return Problem(StatusCodes.Status400BadRequest, "Invalid choice", ex.Message + " Nothing was saved.", ex.ParamName);
         }
 
         return RedirectToPage();
     }
+
+    private ObjectResult Problem(int status, string title, string detail, string? field)
+    {
+        var problem = new ProblemDetails { Status = status, Title = title, Detail = detail };
+        if (field is not null)
+        {
+            problem.Extensions["field"] = field;
+        }
+
+        return new ObjectResult(problem) { StatusCode = status, ContentTypes = { "application/problem+json" } };
+    }
+
+    private string NameOf(string purposeId) => catalog.TryGetPurpose(purposeId, out var p) ? p.DisplayName : purposeId;
+
+    private ConsentPurpose? BlockerOf(ConsentPurpose purpose, ConsentDecision decision) =>
+        !decision.IsAllowed && decision.Record is { } r && r.PurposeId != purpose.Id
+            && decision.Reason is ConsentDecisionReason.Refused or ConsentDecisionReason.Withdrawn or ConsentDecisionReason.Expired
+            && catalog.TryGetPurpose(r.PurposeId, out var blocker)
+            ? blocker
+            : null;
 
     private string Describe(ConsentPurpose purpose, ConsentDecision decision)
     {

@@ -1,0 +1,155 @@
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using FluentAssertions;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace ConsentKit.Samples.Tests;
+
+/// <summary>Settings → Data and privacy: every choice takes effect or is refused with a reason, and bad input writes nothing.</summary>
+public sealed class SettingsPageTests : IDisposable
+{
+    private readonly WebAppFactory _factory = new();
+
+    private IConsentStore Store => _factory.Services.GetRequiredService<IConsentStore>();
+
+    [Theory]
+    [InlineData(null, "turnOn")]
+    [InlineData("maybe", "turnOn")]
+    [InlineData("True ", "turnOn")]
+    public async Task AMissingOrMalformedTurnOn_Is400Problem_AndWritesNothing(string? turnOn, string field)
+    {
+        var ada = await _factory.SignInAsync("ada");
+        var page = await ada.GetStringAsync("/settings/privacy", TestContext.Current.CancellationToken);
+        var form = new Dictionary<string, string>
+        {
+            ["purposeId"] = ConsentPurposes.GenerativeAiTraining,
+            ["noticeVersion"] = "1",
+            ["__RequestVerificationToken"] = WebAppFactory.TokenIn(page),
+        };
+        if (turnOn is not null)
+        {
+            form["turnOn"] = turnOn;
+        }
+
+        var response = await ada.PostAsync("/settings/privacy", new FormUrlEncodedContent(form), TestContext.Current.CancellationToken);
+
+        await ShouldBeProblem(response, HttpStatusCode.BadRequest, field);
+        (await Store.GetHistoryAsync("ada", TestContext.Current.CancellationToken)).Should().BeEmpty();
+    }
+
+    [Fact]
+    public async Task AnUnknownPurpose_Is400Problem_AndWritesNothing()
+    {
+        var ada = await _factory.SignInAsync("ada");
+        var page = await ada.GetStringAsync("/settings/privacy", TestContext.Current.CancellationToken);
+
+        var response = await ada.PostAsync("/settings/privacy", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["purposeId"] = "ai-trainnig",
+            ["turnOn"] = "true",
+            ["noticeVersion"] = "1",
+            ["__RequestVerificationToken"] = WebAppFactory.TokenIn(page),
+        }), TestContext.Current.CancellationToken);
+
+        await ShouldBeProblem(response, HttpStatusCode.BadRequest, "purposeId");
+        (await Store.GetHistoryAsync("ada", TestContext.Current.CancellationToken)).Should().BeEmpty();
+    }
+
+    [Fact]
+    public async Task AChunkedBodyOf3MB_IsRefused_AndWritesNothing()
+    {
+        var ada = await _factory.SignInAsync("ada");
+        var page = await ada.GetStringAsync("/settings/privacy", TestContext.Current.CancellationToken);
+        var body = $"__RequestVerificationToken={Uri.EscapeDataString(WebAppFactory.TokenIn(page))}&purposeId={ConsentPurposes.GenerativeAiTraining}&turnOn=true&noticeVersion=1&padding="
+            + new string('x', 3 * 1024 * 1024);
+        var content = new StreamContent(new MemoryStream(Encoding.ASCII.GetBytes(body)));
+        content.Headers.ContentType = new("application/x-www-form-urlencoded");
+        content.Headers.ContentLength = null;
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/settings/privacy") { Content = content };
+        request.Headers.TransferEncodingChunked = true;
+
+        var response = await ada.SendAsync(request, TestContext.Current.CancellationToken);
+
+        ((int)response.StatusCode).Should().BeInRange(400, 499);
+        (await Store.GetHistoryAsync("ada", TestContext.Current.CancellationToken)).Should().BeEmpty();
+    }
+
+    [Fact]
+    public async Task AChildUnderAnOffParent_SaysWhy_AndTurnBothOnRecordsTwoGrantsAsThePersonsActs()
+    {
+        var ada = await _factory.SignInAsync("ada");
+        await Toggle(ada, ConsentPurposes.AiTraining, turnOn: true);
+        await Toggle(ada, ConsentPurposes.AiTraining, turnOn: false);
+        var page = await ada.GetStringAsync("/settings/privacy", TestContext.Current.CancellationToken);
+        var child = Section(page, ConsentPurposes.GenerativeAiTraining);
+        child.Should().Contain("data-testid=\"blocked\"").And.Contain("Data for AI training is off, so this cannot be on.").And.Contain("Turn both on");
+        var before = (await Store.GetHistoryAsync("ada", TestContext.Current.CancellationToken)).Count;
+
+        // The plain switch post (e.g. from an old page) is refused with a reason, not "saved".
+        await Toggle(ada, ConsentPurposes.GenerativeAiTraining, turnOn: true);
+        var refused = await ada.GetStringAsync("/settings/privacy", TestContext.Current.CancellationToken);
+        refused.Should().Contain("Data for AI training is off, so Data for Generative AI improvement cannot be on; nothing was saved.");
+        (await Store.GetHistoryAsync("ada", TestContext.Current.CancellationToken)).Should().HaveCount(before);
+
+        var both = await ada.PostAsync("/settings/privacy?handler=WithParents", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["purposeId"] = ConsentPurposes.GenerativeAiTraining,
+            ["__RequestVerificationToken"] = WebAppFactory.TokenIn(refused),
+        }), TestContext.Current.CancellationToken);
+
+        both.StatusCode.Should().Be(HttpStatusCode.Redirect);
+        var history = await Store.GetHistoryAsync("ada", TestContext.Current.CancellationToken);
+        history.Skip(before).Select(r => (r.PurposeId, r.Status, r.Method)).Should().Equal(
+            (ConsentPurposes.AiTraining, ConsentStatus.Granted, ConsentMethod.SubjectUserInterface),
+            (ConsentPurposes.GenerativeAiTraining, ConsentStatus.Granted, ConsentMethod.SubjectUserInterface));
+        Section(await ada.GetStringAsync("/settings/privacy", TestContext.Current.CancellationToken), ConsentPurposes.GenerativeAiTraining)
+            .Should().Contain("aria-checked=\"true\"");
+    }
+
+    [Fact]
+    public async Task TurningTheParentOff_TurnsTheChildOffToo_AndTurningTheParentOnAgainDoesNotRevivesIt()
+    {
+        var ada = await _factory.SignInAsync("ada");
+        await Toggle(ada, ConsentPurposes.GenerativeAiTraining, turnOn: true);
+        await Toggle(ada, ConsentPurposes.AiTraining, turnOn: true);
+
+        await Toggle(ada, ConsentPurposes.AiTraining, turnOn: false);
+        await Toggle(ada, ConsentPurposes.AiTraining, turnOn: true);
+
+        Section(await ada.GetStringAsync("/settings/privacy", TestContext.Current.CancellationToken), ConsentPurposes.GenerativeAiTraining)
+            .Should().Contain("aria-checked=\"false\"").And.Contain("Off since");
+        (await _factory.CreateClient().GetAsync("/partner/users/ada/posts", TestContext.Current.CancellationToken)).StatusCode.Should().Be(HttpStatusCode.Forbidden);
+    }
+
+    public void Dispose() => _factory.Dispose();
+
+    private static async Task Toggle(HttpClient client, string purposeId, bool turnOn)
+    {
+        var page = await client.GetStringAsync("/settings/privacy");
+        var response = await client.PostAsync("/settings/privacy", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["purposeId"] = purposeId,
+            ["noticeVersion"] = "1",
+            ["turnOn"] = turnOn ? "true" : "false",
+            ["__RequestVerificationToken"] = WebAppFactory.TokenIn(page),
+        }));
+        response.StatusCode.Should().Be(HttpStatusCode.Redirect);
+    }
+
+    private static async Task ShouldBeProblem(HttpResponseMessage response, HttpStatusCode status, string field)
+    {
+        response.StatusCode.Should().Be(status);
+        response.Content.Headers.ContentType!.MediaType.Should().Be("application/problem+json");
+        var problem = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
+        problem.GetProperty("field").GetString().Should().Be(field);
+        problem.GetProperty("detail").GetString().Should().Contain("nothing was saved");
+    }
+
+    private static string Section(string html, string purposeId)
+    {
+        var start = html.IndexOf($"data-purpose=\"{purposeId}\"", StringComparison.Ordinal);
+        var end = html.IndexOf("</section>", start, StringComparison.Ordinal);
+        return html[start..end];
+    }
+}
