@@ -6,10 +6,7 @@ namespace ConsentKit.AspNetCore;
 
 /// <summary>Global Privacy Control: <c>Sec-GPC: 1</c> from the person refuses the purposes that honour it, where they made no choice.</summary>
 internal sealed partial class GlobalPrivacyControl(
-    IConsentGate gate,
     IConsentRecorder recorder,
-    IConsentStore store,
-    ConsentPurposeCatalog catalog,
     IOptions<ConsentEnforcementOptions> options,
     ILogger<GlobalPrivacyControl> logger)
 {
@@ -37,38 +34,14 @@ internal sealed partial class GlobalPrivacyControl(
     }
 
     /// <summary>
-    /// Records a refusal (method PrivacySignal) for each honouring purpose on which the person has no record,
-    /// unless refusing it would block a grant the person gave to one of its children: an explicit choice
-    /// is never overridden by a signal.
+    /// Hands the signal to the recorder, which refuses the honouring purposes where the person made no
+    /// choice (decided from the gate's cache; "no choice yet" enforced by the store).
     /// </summary>
     public async Task RecordRefusalsAsync(string subjectId, CancellationToken cancellationToken)
     {
         try
         {
-            // The cached gate answers the common case (everything already on record) without a store read.
-            var open = false;
-            foreach (var purposeId in Purposes())
-            {
-                open |= (await gate.CheckAsync(subjectId, purposeId, cancellationToken)).Reason == ConsentDecisionReason.NoRecord;
-            }
-
-            if (!open)
-            {
-                return;
-            }
-
-            var current = (await store.GetCurrentAsync(subjectId, cancellationToken)).ToList();
-            foreach (var purposeId in Purposes())
-            {
-                var onRecord = current.Any(r => r.PurposeId == purposeId);
-                var wouldBlockAGrant = current.Any(r => r.Status == ConsentStatus.Granted && ConsentPurposeId.IsSelfOrDescendant(r.PurposeId, purposeId));
-                if (onRecord || wouldBlockAGrant)
-                {
-                    continue;
-                }
-
-                current.Add(await recorder.RefuseAsync(subjectId, purposeId, new ConsentEvidence(ConsentMethod.PrivacySignal, Source: "sec-gpc"), cancellationToken));
-            }
+            await recorder.RecordPrivacySignalAsync(subjectId, _purposes ??= [.. options.Value.GlobalPrivacyControlPurposes], "sec-gpc", cancellationToken);
         }
         catch (Exception ex) when (ex is ConsentStoreException or ArgumentException)
         {
@@ -76,10 +49,6 @@ internal sealed partial class GlobalPrivacyControl(
             LogRefusalNotRecorded(logger, subjectId.Length, ex);
         }
     }
-
-    private string[] Purposes() => _purposes ??= [.. catalog.Purposes
-        .Select(p => p.Id)
-        .Where(id => options.Value.GlobalPrivacyControlPurposes.Any(root => ConsentPurposeId.IsSelfOrDescendant(id, root)))];
 
     [LoggerMessage(101, LogLevel.Error, "A Global Privacy Control refusal could not be recorded (subject id of {SubjectIdLength} characters); the gate still denies.", EventName = "GpcRefusalNotRecorded")]
     private static partial void LogRefusalNotRecorded(ILogger logger, int subjectIdLength, Exception exception);

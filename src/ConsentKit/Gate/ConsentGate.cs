@@ -202,6 +202,39 @@ public sealed class ConsentGate : IConsentGate, IConsentCacheInvalidator, IDispo
 
     internal ConsentChangeFeedState ChangeFeed => _feed;
 
+    /// <summary>
+    /// The subject's current records by purpose index, from the cache when it may be used, else from one
+    /// store read (bounded by <see cref="ConsentKitOptions.StoreTimeout"/>) that also fills the cache.
+    /// </summary>
+    /// <exception cref="ConsentStoreException">The store failed or timed out.</exception>
+    internal async ValueTask<ConsentRecord?[]> CurrentOfAsync(string subjectId, CancellationToken cancellationToken)
+    {
+        if (_feed.CacheUsable && _cache.TryGet(subjectId, out var cached) && _clock.UtcTicks < cached.StaleAtTicks)
+        {
+            return cached.Current;
+        }
+
+        var epoch = _cache.ReadEpoch(subjectId);
+        IReadOnlyList<ConsentRecord> records;
+        try
+        {
+            records = await ReadCurrentAsync(subjectId, cancellationToken);
+        }
+        catch (Exception ex) when (ex is not ConsentStoreException && !cancellationToken.IsCancellationRequested)
+        {
+            throw new ConsentStoreException("The consent store could not be read within the store time-out.", ex);
+        }
+
+        var now = _clock.ExactUtcNow();
+        var entry = Fill(records, now, 0, out _);
+        if (entry.StaleAtTicks > now.UtcTicks)
+        {
+            _cache.TryAdd(subjectId, entry, epoch);
+        }
+
+        return entry.Current;
+    }
+
     internal int CachedSubjectCount => _cache.Count;
 
     private async ValueTask<ConsentDecision> CheckFromStoreAsync(string subjectId, int purposeIndex, CancellationToken cancellationToken)

@@ -65,6 +65,80 @@ public sealed class ConsentRecorder : IConsentRecorder
     public ValueTask<ConsentRecord> WithdrawAsync(string subjectId, string purposeId, ConsentEvidence evidence, CancellationToken cancellationToken = default) =>
         RecordAsync(subjectId, purposeId, ConsentStatus.Withdrawn, evidence, cancellationToken);
 
+    /// <inheritdoc />
+    public async ValueTask<IReadOnlyList<ConsentRecord>> RecordPrivacySignalAsync(
+        string subjectId, IReadOnlyCollection<string> purposeIds, string source, CancellationToken cancellationToken = default)
+    {
+        ConsentRecordRules.ValidateSubjectId(subjectId, nameof(subjectId));
+        ArgumentNullException.ThrowIfNull(purposeIds);
+        ArgumentException.ThrowIfNullOrWhiteSpace(source);
+        ConsentRecordRules.ValidateSource(source, nameof(source));
+        cancellationToken.ThrowIfCancellationRequested();
+
+        var covered = new List<int>();
+        for (var i = 0; i < _catalog.Count; i++)
+        {
+            var id = _catalog[i].Id;
+            if (purposeIds.Any(root => root is not null && ConsentPurposeId.IsSelfOrDescendant(id, root)))
+            {
+                covered.Add(i);
+            }
+        }
+
+        if (covered.Count == 0)
+        {
+            return [];
+        }
+
+        // A copy: the cache's own array must not change under its readers.
+        ConsentRecord?[] current = _gate is ConsentGate gate
+            ? [.. await gate.CurrentOfAsync(subjectId, cancellationToken)]
+            : ConsentEvaluator.IndexByPurpose(_catalog, await _store.GetCurrentAsync(subjectId, cancellationToken));
+        var recorded = new List<ConsentRecord>();
+        var now = _timeProvider.GetUtcNow();
+        foreach (var index in covered)
+        {
+            if (current[index] is not null || BlocksAGrant(current, index))
+            {
+                continue;
+            }
+
+            var refusal = new NewConsentRecord(subjectId, _catalog[index].Id, ConsentStatus.Refused, _catalog[index].NoticeVersion, now, null, ConsentMethod.PrivacySignal, source);
+
+            // "No choice yet" is the store's to check: a choice that landed since the read above wins.
+            if (await _store.AppendIfCurrentAsync(refusal, expectedCurrentSequence: 0, cancellationToken) is not { } stored)
+            {
+                _cache.Invalidate(subjectId);
+                continue;
+            }
+
+            current[index] = stored;
+            recorded.Add(stored);
+        }
+
+        if (recorded.Count > 0)
+        {
+            _cache.Invalidate(subjectId);
+            await AfterWriteAsync(recorded);
+        }
+
+        return recorded;
+    }
+
+    /// <summary>Whether refusing <paramref name="index"/> would block a grant the subject gave it or a descendant.</summary>
+    private bool BlocksAGrant(ConsentRecord?[] current, int index)
+    {
+        for (var i = 0; i < current.Length; i++)
+        {
+            if (current[i] is { Status: ConsentStatus.Granted } && (i == index || _catalog.AncestorsOf(i).Contains(index)))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
     private async ValueTask<ConsentRecord> RecordAsync(
         string subjectId, string purposeId, ConsentStatus status, ConsentEvidence evidence, CancellationToken cancellationToken)
     {
@@ -81,6 +155,12 @@ public sealed class ConsentRecorder : IConsentRecorder
 
         // Before returning: the very next check must see this write.
         _cache.Invalidate(draft.SubjectId);
+        await AfterWriteAsync(stored);
+        return stored[0];
+    }
+
+    private async ValueTask AfterWriteAsync(IReadOnlyList<ConsentRecord> stored)
+    {
         foreach (var record in stored)
         {
             _instrumentation.RecordAppended(record);
@@ -105,8 +185,6 @@ public sealed class ConsentRecorder : IConsentRecorder
                 }
             }
         }
-
-        return stored[0];
     }
 
     /// <summary>

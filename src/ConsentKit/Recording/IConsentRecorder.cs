@@ -38,6 +38,28 @@ public interface IConsentRecorder
     /// <exception cref="ArgumentException">Bad subject id or evidence.</exception>
     /// <exception cref="ConsentPurposeNotFoundException">The purpose is not registered.</exception>
     ValueTask<ConsentRecord> WithdrawAsync(string subjectId, string purposeId, ConsentEvidence evidence, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Honours a privacy signal from the subject (such as Global Privacy Control's <c>Sec-GPC: 1</c>):
+    /// records a refusal (method <see cref="ConsentMethod.PrivacySignal"/>) for each registered purpose
+    /// under <paramref name="purposeIds"/> on which the subject has made no choice — never one whose
+    /// refusal would block a grant the subject gave to a descendant, never over a choice.
+    /// </summary>
+    /// <remarks>
+    /// Decided from the gate's cached view: a subject whose state is settled costs no store read, so it
+    /// is fine to call on every request that carries the signal. "No choice yet" is enforced by the store
+    /// (<see cref="IConsentStore.AppendIfCurrentAsync"/>): a choice that lands in between wins and the
+    /// refusal is not written.
+    /// </remarks>
+    /// <param name="subjectId">The subject who sent the signal.</param>
+    /// <param name="purposeIds">The purposes the signal covers, with their descendants; unregistered ones are ignored.</param>
+    /// <param name="source">Where the signal came from, e.g. <c>sec-gpc</c>.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>The refusals recorded now; empty when everything was already settled.</returns>
+    /// <exception cref="ArgumentException">Bad subject id or source.</exception>
+    /// <exception cref="ConsentStoreException">The store could not be read or written.</exception>
+    ValueTask<IReadOnlyList<ConsentRecord>> RecordPrivacySignalAsync(
+        string subjectId, IReadOnlyCollection<string> purposeIds, string source, CancellationToken cancellationToken = default);
 }
 
 /// <summary>Told about every record appended through <see cref="IConsentRecorder"/>, after it is stored.</summary>
