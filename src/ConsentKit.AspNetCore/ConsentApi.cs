@@ -92,6 +92,13 @@ internal static class ConsentApi
         }
     }
 
+    /// <summary>A method the route does not take: a problem saying which ones it does (routing alone answers with an empty 405).</summary>
+    public static IResult MethodNotAllowed(HttpContext context, string allow)
+    {
+        context.Response.Headers.Allow = allow;
+        return Problem(StatusCodes.Status405MethodNotAllowed, "Method not allowed", $"{context.Request.Method} is not supported here; use {allow}.");
+    }
+
     public static Task<IResult> GrantAsync(HttpContext context, string purposeId) => ChooseAsync(context, purposeId, ConsentStatus.Granted);
 
     public static Task<IResult> RefuseAsync(HttpContext context, string purposeId) => ChooseAsync(context, purposeId, ConsentStatus.Refused);
@@ -157,27 +164,14 @@ internal static class ConsentApi
             return (null, default, Problem(StatusCodes.Status413PayloadTooLarge, "Request too large", $"The body must be at most {options.MaxRequestBodyBytes} bytes."));
         }
 
-        if (request.HasFormContentType)
-        {
-            try
-            {
-                await context.RequestServices.GetRequiredService<IAntiforgery>().ValidateRequestAsync(context);
-            }
-            catch (AntiforgeryValidationException)
-            {
-                return (null, default, Problem(StatusCodes.Status400BadRequest, "Antiforgery token missing or invalid", "Reload the page and try again."));
-            }
-
-            var form = await request.ReadFormAsync(context.RequestAborted);
-            return (new ConsentChoiceRequest(form["noticeVersion"].FirstOrDefault(), form["source"].FirstOrDefault() ?? "settings-page"), ConsentMethod.SubjectUserInterface, null);
-        }
-
-        if (!request.HasJsonContentType())
+        var isForm = request.HasFormContentType;
+        if (!isForm && !request.HasJsonContentType())
         {
             return (null, default, Problem(StatusCodes.Status415UnsupportedMediaType, "Unsupported media type", "Send application/json or a form."));
         }
 
-        // Read at most the limit plus one byte: a body without Content-Length cannot be made huge either.
+        // Read at most the limit plus one byte, whatever the framing: a chunked body (no Content-Length)
+        // cannot be made huge either, JSON or form.
         var buffer = new byte[options.MaxRequestBodyBytes + 1];
         var length = 0;
         int read;
@@ -189,6 +183,22 @@ internal static class ConsentApi
         if (length > options.MaxRequestBodyBytes)
         {
             return (null, default, Problem(StatusCodes.Status413PayloadTooLarge, "Request too large", $"The body must be at most {options.MaxRequestBodyBytes} bytes."));
+        }
+
+        if (isForm)
+        {
+            request.Body = new MemoryStream(buffer, 0, length, writable: false);
+            try
+            {
+                await context.RequestServices.GetRequiredService<IAntiforgery>().ValidateRequestAsync(context);
+            }
+            catch (AntiforgeryValidationException)
+            {
+                return (null, default, Problem(StatusCodes.Status400BadRequest, "Antiforgery token missing or invalid", "Reload the page and try again."));
+            }
+
+            var form = await request.ReadFormAsync(context.RequestAborted);
+            return (new ConsentChoiceRequest(form["noticeVersion"].FirstOrDefault(), form["source"].FirstOrDefault() ?? "settings-page"), ConsentMethod.SubjectUserInterface, null);
         }
 
         try

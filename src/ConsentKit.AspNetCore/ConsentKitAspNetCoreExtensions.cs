@@ -120,6 +120,15 @@ namespace Microsoft.AspNetCore.Builder
             group.MapPost("/{purposeId}/grant", ConsentApi.GrantAsync).DisableAntiforgery();
             group.MapPost("/{purposeId}/refuse", ConsentApi.RefuseAsync).DisableAntiforgery();
             group.MapPost("/{purposeId}/withdraw", ConsentApi.WithdrawAsync).DisableAntiforgery();
+            string[] notPost = [HttpMethods.Get, HttpMethods.Put, HttpMethods.Delete, HttpMethods.Patch];
+            string[] notGet = [HttpMethods.Post, HttpMethods.Put, HttpMethods.Delete, HttpMethods.Patch];
+            foreach (var action in new[] { "grant", "refuse", "withdraw" })
+            {
+                group.MapMethods($"/{{purposeId}}/{action}", notPost, (HttpContext c) => ConsentApi.MethodNotAllowed(c, HttpMethods.Post)).DisableAntiforgery();
+            }
+
+            group.MapMethods("/", notGet, (HttpContext c) => ConsentApi.MethodNotAllowed(c, HttpMethods.Get)).DisableAntiforgery();
+            group.MapMethods("/history", notGet, (HttpContext c) => ConsentApi.MethodNotAllowed(c, HttpMethods.Get)).DisableAntiforgery();
             return group;
         }
 

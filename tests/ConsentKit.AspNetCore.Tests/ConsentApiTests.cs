@@ -64,6 +64,43 @@ public sealed class ConsentApiTests
         history.Should().ContainSingle("only the parent's refusal was written");
     }
 
+    [Theory]
+    [InlineData("GET", "/ai-training.generative/grant", "POST")]
+    [InlineData("DELETE", "/ai-training.generative/withdraw", "POST")]
+    [InlineData("DELETE", "", "GET")]
+    [InlineData("PUT", "/history", "GET")]
+    public async Task AMethodTheRouteDoesNotTake_Is405Problem_NamingTheAllowedOne(string method, string path, string allow)
+    {
+        await using var app = await TestApp.StartAsync();
+
+        var response = await app.SendAsync(new HttpMethod(method), Api + path, "alice");
+
+        response.StatusCode.Should().Be(HttpStatusCode.MethodNotAllowed);
+        response.Content.Headers.ContentType!.MediaType.Should().Be("application/problem+json");
+        response.Content.Headers.Allow.Should().Equal(allow);
+        (await app.HistoryAsync("alice")).Should().BeEmpty();
+    }
+
+    [Theory]
+    [InlineData("application/json")]
+    [InlineData("application/x-www-form-urlencoded")]
+    public async Task AChunkedBodyOver4KiB_Is413_AndWritesNothing(string mediaType)
+    {
+        await using var app = await TestApp.StartAsync();
+        var body = mediaType == "application/json"
+            ? "{\"noticeVersion\":\"1\",\"source\":\"" + new string('x', 3 * 1024 * 1024) + "\"}"
+            : "noticeVersion=1&source=" + new string('x', 3 * 1024 * 1024);
+        var content = new StreamContent(new MemoryStream(Encoding.UTF8.GetBytes(body)));
+        content.Headers.ContentType = new(mediaType);
+        content.Headers.ContentLength = null;
+
+        var response = await app.SendAsync(HttpMethod.Post, $"{Api}/{ConsentPurposes.GenerativeAiTraining}/grant", "alice", content, chunked: true);
+
+        response.StatusCode.Should().Be(HttpStatusCode.RequestEntityTooLarge);
+        response.Content.Headers.ContentType!.MediaType.Should().Be("application/problem+json");
+        (await app.HistoryAsync("alice")).Should().BeEmpty();
+    }
+
     [Fact]
     public async Task Refuse_IsRecorded()
     {

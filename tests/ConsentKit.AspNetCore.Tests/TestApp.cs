@@ -96,6 +96,13 @@ internal sealed class TestApp : IAsyncDisposable
 
     public Task<HttpResponseMessage> GetAsync(string url, string? user = null) => Client.SendAsync(Request(HttpMethod.Get, url, user));
 
+    public Task<HttpResponseMessage> SendAsync(HttpMethod method, string url, string? user, HttpContent? content = null, bool chunked = false)
+    {
+        var request = Request(method, url, user, content);
+        request.Headers.TransferEncodingChunked = chunked ? true : null;
+        return Client.SendAsync(request);
+    }
+
     public Task<HttpResponseMessage> PostJsonAsync(string url, object body, string? user) =>
         Client.SendAsync(Request(HttpMethod.Post, url, user, JsonContent.Create(body)));
 
