@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Routing;
 using Microsoft.AspNetCore.Routing.Matching;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 
 namespace Microsoft.Extensions.DependencyInjection
@@ -19,7 +20,8 @@ namespace Microsoft.Extensions.DependencyInjection
         {
             ArgumentNullException.ThrowIfNull(builder);
             var services = builder.Services;
-            services.AddOptions<ConsentEnforcementOptions>();
+            services.AddOptions<ConsentEnforcementOptions>().ValidateOnStart();
+            services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ConsentEnforcementOptions>, ConsentEnforcementOptionsValidator>());
             if (configure is not null)
             {
                 services.Configure(configure);
@@ -31,6 +33,7 @@ namespace Microsoft.Extensions.DependencyInjection
             services.TryAddSingleton<IConsentDeniedHandler, ProblemDetailsConsentDeniedHandler>();
             services.TryAddSingleton<GlobalPrivacyControl>();
             services.TryAddEnumerable(ServiceDescriptor.Singleton<MatcherPolicy, ConsentMiddlewareGuardPolicy>());
+            services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, ConsentEndpointValidator>());
             return builder;
         }
     }

@@ -25,9 +25,8 @@ public static class SqliteConsentKitBuilderExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(configure);
-        builder.Services.AddOptions<SqliteConsentStoreOptions>().Configure(configure).Validate(
-            o => !string.IsNullOrWhiteSpace(o.ConnectionString) && o.BusyTimeout > TimeSpan.Zero && o.BulkReadChunkSize > 0,
-            "SqliteConsentStoreOptions needs a connection string, a positive BusyTimeout and a positive BulkReadChunkSize.").ValidateOnStart();
+        builder.Services.AddOptions<SqliteConsentStoreOptions>().Configure(configure).ValidateOnStart();
+        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<SqliteConsentStoreOptions>, SqliteConsentStoreOptionsValidator>());
         builder.Services.TryAddSingleton(sp => new SqliteConsentStore(sp.GetRequiredService<IOptions<SqliteConsentStoreOptions>>()));
         builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, SqliteConsentStoreInitializer>());
 
