@@ -99,6 +99,44 @@ internal static class ConsentApi
         return Problem(StatusCodes.Status405MethodNotAllowed, "Method not allowed", $"{context.Request.Method} is not supported here; use {allow}.");
     }
 
+    public static Task<IResult> WithdrawAllAsync(HttpContext context) => ChooseAllAsync(context, refuseUnchosen: false);
+
+    public static Task<IResult> RefuseAllAsync(HttpContext context) => ChooseAllAsync(context, refuseUnchosen: true);
+
+    /// <summary>"Withdraw everything" / "refuse all": one all-or-none append, each record the caller's own act.</summary>
+    private static async Task<IResult> ChooseAllAsync(HttpContext context, bool refuseUnchosen)
+    {
+        var options = context.RequestServices.GetRequiredService<IOptions<ConsentEnforcementOptions>>();
+        if (Caller(context, options) is not { } subject)
+        {
+            return Unauthenticated();
+        }
+
+        var (request, method, error) = await ReadChoiceAsync(context, options.Value);
+        if (error is not null)
+        {
+            return error;
+        }
+
+        var recorder = context.RequestServices.GetRequiredService<IConsentRecorder>();
+        var evidence = new ConsentEvidence(method, request!.NoticeVersion, request.Source ?? "consent-api");
+        try
+        {
+            var records = refuseUnchosen
+                ? await recorder.RefuseAllAsync(subject, evidence, context.RequestAborted)
+                : await recorder.WithdrawAllAsync(subject, evidence, context.RequestAborted);
+            return Results.Ok(records.Select(ConsentRecordResponse.From).ToList());
+        }
+        catch (ArgumentException ex)
+        {
+            return Problem(StatusCodes.Status400BadRequest, "Invalid consent request", ex.Message, ("field", ex.ParamName));
+        }
+        catch (ConsentStoreException)
+        {
+            return Problem(StatusCodes.Status503ServiceUnavailable, "Consent store unavailable", "Your choice could not be saved; nothing was recorded. Please try again.");
+        }
+    }
+
     public static Task<IResult> GrantAsync(HttpContext context, string purposeId) => ChooseAsync(context, purposeId, ConsentStatus.Granted);
 
     public static Task<IResult> RefuseAsync(HttpContext context, string purposeId) => ChooseAsync(context, purposeId, ConsentStatus.Refused);

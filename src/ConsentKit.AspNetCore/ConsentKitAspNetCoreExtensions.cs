@@ -109,7 +109,7 @@ namespace Microsoft.AspNetCore.Builder
 
         /// <summary>
         /// Maps the self-service consent API for the signed-in person: <c>GET</c> (every purpose and its state),
-        /// <c>GET history</c>, and <c>POST {purposeId}/grant|refuse|withdraw</c>.
+        /// <c>GET history</c>, <c>POST {purposeId}/grant|refuse|withdraw</c>, and <c>POST withdraw-all|refuse-all</c> (one all-or-none append).
         /// </summary>
         /// <param name="endpoints">The app's endpoints.</param>
         /// <param name="prefix">The route prefix. Default <c>/api/consents</c>.</param>
@@ -123,6 +123,8 @@ namespace Microsoft.AspNetCore.Builder
             group.MapPost("/{purposeId}/grant", ConsentApi.GrantAsync).DisableAntiforgery();
             group.MapPost("/{purposeId}/refuse", ConsentApi.RefuseAsync).DisableAntiforgery();
             group.MapPost("/{purposeId}/withdraw", ConsentApi.WithdrawAsync).DisableAntiforgery();
+            group.MapPost("/withdraw-all", (Delegate)ConsentApi.WithdrawAllAsync).DisableAntiforgery();
+            group.MapPost("/refuse-all", (Delegate)ConsentApi.RefuseAllAsync).DisableAntiforgery();
             string[] notPost = [HttpMethods.Get, HttpMethods.Put, HttpMethods.Delete, HttpMethods.Patch];
             string[] notGet = [HttpMethods.Post, HttpMethods.Put, HttpMethods.Delete, HttpMethods.Patch];
             foreach (var action in new[] { "grant", "refuse", "withdraw" })
@@ -130,6 +132,8 @@ namespace Microsoft.AspNetCore.Builder
                 group.MapMethods($"/{{purposeId}}/{action}", notPost, (HttpContext c) => ConsentApi.MethodNotAllowed(c, HttpMethods.Post)).DisableAntiforgery();
             }
 
+            group.MapMethods("/withdraw-all", notPost, (HttpContext c) => ConsentApi.MethodNotAllowed(c, HttpMethods.Post)).DisableAntiforgery();
+            group.MapMethods("/refuse-all", notPost, (HttpContext c) => ConsentApi.MethodNotAllowed(c, HttpMethods.Post)).DisableAntiforgery();
             group.MapMethods("/", notGet, (HttpContext c) => ConsentApi.MethodNotAllowed(c, HttpMethods.Get)).DisableAntiforgery();
             group.MapMethods("/history", notGet, (HttpContext c) => ConsentApi.MethodNotAllowed(c, HttpMethods.Get)).DisableAntiforgery();
             return group;

@@ -102,6 +102,35 @@ public sealed class ConsentApiTests
     }
 
     [Fact]
+    public async Task WithdrawAll_TurnsEveryGrantOff_InOneCall()
+    {
+        await using var app = await TestApp.StartAsync();
+        await app.PostJsonAsync($"{Api}/{ConsentPurposes.GenerativeAiTraining}/grant", new { noticeVersion = "1" }, "alice");
+        await app.PostJsonAsync($"{Api}/{ConsentPurposes.Analytics}/grant", new { noticeVersion = "1" }, "alice");
+
+        var response = await app.PostJsonAsync($"{Api}/withdraw-all", new { }, "alice");
+
+        response.StatusCode.Should().Be(HttpStatusCode.OK);
+        var records = await response.Content.ReadFromJsonAsync<JsonElement[]>();
+        records!.Select(r => r.GetProperty("status").GetString()).Should().Equal("withdrawn", "withdrawn");
+        (await State(app, "alice", ConsentPurposes.GenerativeAiTraining)).Should().Be("withdrawn");
+        (await State(app, "alice", ConsentPurposes.Analytics)).Should().Be("withdrawn");
+    }
+
+    [Fact]
+    public async Task RefuseAll_LeavesNothingOn()
+    {
+        await using var app = await TestApp.StartAsync();
+        await app.PostJsonAsync($"{Api}/{ConsentPurposes.Analytics}/grant", new { noticeVersion = "1" }, "alice");
+
+        (await app.PostJsonAsync($"{Api}/refuse-all", new { }, "alice")).StatusCode.Should().Be(HttpStatusCode.OK);
+
+        var purposes = await (await app.GetAsync(Api, "alice")).Content.ReadFromJsonAsync<JsonElement[]>();
+        purposes!.Should().OnlyContain(p => !p.GetProperty("allowed").GetBoolean());
+        purposes!.Select(p => p.GetProperty("state").GetString()).Should().OnlyContain(s => s == "refused" || s == "withdrawn");
+    }
+
+    [Fact]
     public async Task Refuse_IsRecorded()
     {
         await using var app = await TestApp.StartAsync();

@@ -122,6 +122,28 @@ public sealed class SettingsPageTests : IDisposable
         (await _factory.CreateClient().GetAsync("/partner/users/ada/posts", TestContext.Current.CancellationToken)).StatusCode.Should().Be(HttpStatusCode.Forbidden);
     }
 
+    [Fact]
+    public async Task TurnEverythingOff_WithdrawsEveryGrantAtOnce()
+    {
+        var ada = await _factory.SignInAsync("ada");
+        await Toggle(ada, ConsentPurposes.GenerativeAiTraining, turnOn: true);
+        await Toggle(ada, ConsentPurposes.Analytics, turnOn: true);
+        var page = await ada.GetStringAsync("/settings/privacy", TestContext.Current.CancellationToken);
+        page.Should().Contain("data-testid=\"withdraw-all\"");
+
+        var response = await ada.PostAsync("/settings/privacy?handler=WithdrawAll", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["__RequestVerificationToken"] = WebAppFactory.TokenIn(page),
+        }), TestContext.Current.CancellationToken);
+
+        response.StatusCode.Should().Be(HttpStatusCode.Redirect);
+        var after = await ada.GetStringAsync("/settings/privacy", TestContext.Current.CancellationToken);
+        after.Should().Contain("turned off");
+        Section(after, ConsentPurposes.GenerativeAiTraining).Should().Contain("aria-checked=\"false\"");
+        Section(after, ConsentPurposes.Analytics).Should().Contain("aria-checked=\"false\"");
+        (await Store.GetCurrentAsync("ada", TestContext.Current.CancellationToken)).Should().OnlyContain(r => r.Status == ConsentStatus.Withdrawn);
+    }
+
     public void Dispose() => _factory.Dispose();
 
     private static async Task Toggle(HttpClient client, string purposeId, bool turnOn)

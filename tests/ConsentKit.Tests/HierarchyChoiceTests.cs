@@ -130,3 +130,57 @@ public sealed class HierarchyChoiceTests
         (await kit.Store.GetHistoryAsync("alice", TestContext.Current.CancellationToken)).Should().BeEmpty();
     }
 }
+
+public sealed class AllAtOnceTests
+{
+    [Fact]
+    public async Task WithdrawAll_WithdrawsEveryGrant_InOneAppend_AsThePersonsAct()
+    {
+        var store = new CountingStore(new InMemoryConsentStore());
+        using var kit = new ConsentKitFixture(store: store);
+        await kit.GrantAsync("alice", ConsentPurposes.GenerativeAiTraining);
+        await kit.GrantAsync("alice", ConsentPurposes.Analytics);
+        await kit.RefuseAsync("alice", ConsentPurposes.Marketing);
+        var appends = store.Appends;
+
+        var records = await kit.Recorder.WithdrawAllAsync("alice", ConsentEvidence.FromUserInterface(null, "settings-page"), TestContext.Current.CancellationToken);
+
+        records.Select(r => r.PurposeId).Should().BeEquivalentTo([ConsentPurposes.GenerativeAiTraining, ConsentPurposes.Analytics]);
+        records.Should().OnlyContain(r => r.Status == ConsentStatus.Withdrawn && r.Method == ConsentMethod.SubjectUserInterface);
+        store.Appends.Should().Be(appends + 2);
+        (await kit.CheckAsync("alice", ConsentPurposes.GenerativeAiTraining)).Reason.Should().Be(ConsentDecisionReason.Withdrawn);
+        (await kit.CheckAsync("alice", ConsentPurposes.Analytics)).Reason.Should().Be(ConsentDecisionReason.Withdrawn);
+    }
+
+    [Fact]
+    public async Task RefuseAll_RefusesTheUnchosen_WithdrawsTheGranted_AndLeavesChoicesAlone()
+    {
+        using var kit = new ConsentKitFixture();
+        await kit.GrantAsync("alice", ConsentPurposes.Analytics);
+        await kit.GrantAsync("alice", ConsentPurposes.Marketing);
+        await kit.WithdrawAsync("alice", ConsentPurposes.Marketing);
+
+        var records = await kit.Recorder.RefuseAllAsync("alice", ConsentEvidence.FromUserInterface(null, "banner"), TestContext.Current.CancellationToken);
+
+        records.Single(r => r.PurposeId == ConsentPurposes.Analytics).Status.Should().Be(ConsentStatus.Withdrawn);
+        records.Should().NotContain(r => r.PurposeId == ConsentPurposes.Marketing);
+        records.Where(r => r.PurposeId != ConsentPurposes.Analytics).Should().OnlyContain(r => r.Status == ConsentStatus.Refused);
+        records.Should().HaveCount(ConsentPurposes.Standard.Count - 1);
+    }
+
+    [Fact]
+    public async Task WithdrawAll_IsAllOrNone()
+    {
+        var inner = new InMemoryConsentStore();
+        using var kit = new ConsentKitFixture(store: inner);
+        await kit.GrantAsync("alice", ConsentPurposes.GenerativeAiTraining);
+        await kit.GrantAsync("alice", ConsentPurposes.Analytics);
+        inner.AppendFault = r => r.PurposeId == ConsentPurposes.Analytics ? new ConsentStoreException("disk full") : null;
+
+        var act = async () => await kit.Recorder.WithdrawAllAsync("alice", ConsentEvidence.FromUserInterface(null, "settings-page"));
+
+        await act.Should().ThrowAsync<ConsentStoreException>();
+        (await kit.Store.GetHistoryAsync("alice", TestContext.Current.CancellationToken)).Should().HaveCount(2);
+        (await kit.CheckAsync("alice", ConsentPurposes.GenerativeAiTraining)).IsAllowed.Should().BeTrue();
+    }
+}

@@ -125,6 +125,59 @@ public sealed class ConsentRecorder : IConsentRecorder
         return recorded;
     }
 
+    /// <inheritdoc />
+    public ValueTask<IReadOnlyList<ConsentRecord>> WithdrawAllAsync(string subjectId, ConsentEvidence evidence, CancellationToken cancellationToken = default) =>
+        RecordAllAsync(subjectId, evidence, refuseUnchosen: false, cancellationToken);
+
+    /// <inheritdoc />
+    public ValueTask<IReadOnlyList<ConsentRecord>> RefuseAllAsync(string subjectId, ConsentEvidence evidence, CancellationToken cancellationToken = default) =>
+        RecordAllAsync(subjectId, evidence, refuseUnchosen: true, cancellationToken);
+
+    private async ValueTask<IReadOnlyList<ConsentRecord>> RecordAllAsync(string subjectId, ConsentEvidence evidence, bool refuseUnchosen, CancellationToken cancellationToken)
+    {
+        ConsentRecordRules.ValidateSubjectId(subjectId, nameof(subjectId));
+        ArgumentNullException.ThrowIfNull(evidence);
+        if (!Enum.IsDefined(evidence.Method))
+        {
+            throw new ArgumentOutOfRangeException("evidence.Method", evidence.Method, "Unknown consent method.");
+        }
+
+        ConsentRecordRules.ValidateSource(evidence.Source, "evidence.Source");
+        ConsentRecordRules.ValidateMetadata(evidence.Metadata, "evidence.Metadata");
+        cancellationToken.ThrowIfCancellationRequested();
+
+        var current = _gate is ConsentGate gate
+            ? await gate.CurrentOfAsync(subjectId, cancellationToken)
+            : ConsentEvaluator.IndexByPurpose(_catalog, await _store.GetCurrentAsync(subjectId, cancellationToken));
+        var now = _timeProvider.GetUtcNow();
+        var batch = new List<NewConsentRecord>();
+        for (var i = 0; i < _catalog.Count; i++)
+        {
+            var status = current[i] switch
+            {
+                { Status: ConsentStatus.Granted } => ConsentStatus.Withdrawn,
+                null when refuseUnchosen => ConsentStatus.Refused,
+                _ => (ConsentStatus?)null,
+            };
+            if (status is { } s)
+            {
+                batch.Add(new NewConsentRecord(
+                    subjectId, _catalog[i].Id, s, current[i]?.NoticeVersion ?? _catalog[i].NoticeVersion,
+                    now, null, evidence.Method, evidence.Source, evidence.Metadata));
+            }
+        }
+
+        if (batch.Count == 0)
+        {
+            return [];
+        }
+
+        var stored = await _store.AppendManyAsync(batch, cancellationToken);
+        _cache.Invalidate(subjectId);
+        await AfterWriteAsync(stored);
+        return stored;
+    }
+
     /// <summary>Whether refusing <paramref name="index"/> would block a grant the subject gave it or a descendant.</summary>
     private bool BlocksAGrant(ConsentRecord?[] current, int index)
     {

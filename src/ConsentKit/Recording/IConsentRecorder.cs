@@ -40,6 +40,31 @@ public interface IConsentRecorder
     ValueTask<ConsentRecord> WithdrawAsync(string subjectId, string purposeId, ConsentEvidence evidence, CancellationToken cancellationToken = default);
 
     /// <summary>
+    /// "Withdraw everything": withdraws every purpose the subject has granted, as one all-or-none append
+    /// (a partial failure writes nothing), each record the subject's own act given by <paramref name="evidence"/>.
+    /// </summary>
+    /// <param name="subjectId">The subject.</param>
+    /// <param name="evidence">How it was expressed (the notice version is taken from each purpose's grant).</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>The withdrawals recorded; empty when nothing was granted.</returns>
+    /// <exception cref="ArgumentException">Bad subject id or evidence.</exception>
+    /// <exception cref="ConsentStoreException">The store could not be read or written; nothing was recorded.</exception>
+    ValueTask<IReadOnlyList<ConsentRecord>> WithdrawAllAsync(string subjectId, ConsentEvidence evidence, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// "Refuse all": refuses every purpose the subject has not chosen yet and withdraws every one they
+    /// granted, as one all-or-none append. Purposes already refused or withdrawn are left as they are.
+    /// There is deliberately no "reset to no choice": history is append-only.
+    /// </summary>
+    /// <param name="subjectId">The subject.</param>
+    /// <param name="evidence">How it was expressed.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>The records written; empty when everything was already off by choice.</returns>
+    /// <exception cref="ArgumentException">Bad subject id or evidence.</exception>
+    /// <exception cref="ConsentStoreException">The store could not be read or written; nothing was recorded.</exception>
+    ValueTask<IReadOnlyList<ConsentRecord>> RefuseAllAsync(string subjectId, ConsentEvidence evidence, CancellationToken cancellationToken = default);
+
+    /// <summary>
     /// Honours a privacy signal from the subject (such as Global Privacy Control's <c>Sec-GPC: 1</c>):
     /// records a refusal (method <see cref="ConsentMethod.PrivacySignal"/>) for each registered purpose
     /// under <paramref name="purposeIds"/> on which the subject has made no choice — never one whose

@@ -100,6 +100,16 @@ public sealed class PrivacyModel(ConsentPurposeCatalog catalog, IConsentRecorder
         });
     }
 
+    /// <summary>"Withdraw everything": every purpose the person turned on goes off, in one all-or-none write.</summary>
+    public async Task<IActionResult> OnPostWithdrawAllAsync() =>
+        await SaveAsync(string.Empty, async () =>
+        {
+            var records = await recorder.WithdrawAllAsync(Subject, ConsentEvidence.FromUserInterface(null, "settings-page"), HttpContext.RequestAborted);
+            return records.Count == 0
+                ? "Nothing was on, so nothing changed."
+                : $"Saved: {string.Join(", ", records.Select(r => NameOf(r.PurposeId)))} turned off (records #{records[0].Sequence}–#{records[^1].Sequence}).";
+        });
+
     private IActionResult? Validate(string? purposeId, string? turnOn)
     {
         if (string.IsNullOrEmpty(purposeId) || !catalog.TryGetPurpose(purposeId, out _))
