@@ -18,7 +18,7 @@ builder.Services.AddAuthentication(CookieAuthenticationDefaults.AuthenticationSc
     .AddCookie(o =>
     {
         o.LoginPath = "/signin";
-        o.AccessDeniedPath = "/signin";
+        o.AccessDeniedPath = "/denied";
         o.Cookie.Name = "consentkit-demo";
     });
 builder.Services.AddAuthorizationBuilder().AddPolicy("operator", p => p.RequireClaim("role", "operator"));
@@ -71,6 +71,23 @@ builder.Services.AddHostedService<DemoSeeder>();
 var app = builder.Build();
 
 app.UseExceptionHandler("/Error");
+
+// Every response: no framing, no sniffing, no referrer leaks, scripts and styles from this site only.
+// The consent API and the records download carry personal data: never cached.
+app.Use(async (context, next) =>
+{
+    var headers = context.Response.Headers;
+    headers.ContentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'self'; form-action 'self'";
+    headers.XContentTypeOptions = "nosniff";
+    headers.XFrameOptions = "DENY";
+    headers["Referrer-Policy"] = "no-referrer";
+    if (context.Request.Path.StartsWithSegments("/api") || context.Request.Path.StartsWithSegments("/settings/privacy/download"))
+    {
+        headers.CacheControl = "no-store";
+    }
+
+    await next();
+});
 app.UseStaticFiles();
 app.UseRouting();
 app.UseAuthentication();
@@ -99,7 +116,8 @@ app.MapPost("/signin", async (HttpContext context, IFormCollection form) =>
     return Results.Redirect(person.IsOperator ? "/admin" : "/");
 });
 
-app.MapPost("/signout", async (HttpContext context) =>
+// The form parameter makes the antiforgery middleware check the token: no cross-site sign-out.
+app.MapPost("/signout", async (HttpContext context, IFormCollection form) =>
 {
     await context.SignOutAsync();
     return Results.Redirect("/");
