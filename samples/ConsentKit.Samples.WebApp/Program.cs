@@ -93,6 +93,24 @@ app.UseRouting();
 app.UseAuthentication();
 app.UseAuthorization();
 app.UseAntiforgery();
+
+// Partners (an AI company, say) authenticate with their API key before anything else answers: an
+// unauthenticated caller must not learn from a 403 whether a member opted in.
+var partnerKeys = builder.Configuration.GetSection("Partners").GetChildren()
+    .Where(p => !string.IsNullOrEmpty(p.Value))
+    .Select(p => (Name: p.Key, Key: System.Text.Encoding.UTF8.GetBytes(p.Value!)))
+    .ToArray();
+app.UseWhen(c => c.Request.Path.StartsWithSegments("/partner"), partner => partner.Use(async (context, next) =>
+{
+    var given = System.Text.Encoding.UTF8.GetBytes(context.Request.Headers["X-Partner-Key"].ToString());
+    if (!partnerKeys.Any(p => System.Security.Cryptography.CryptographicOperations.FixedTimeEquals(p.Key, given)))
+    {
+        await Results.Problem(statusCode: 401, title: "Partner key required", detail: "Send your partner API key in the X-Partner-Key header.").ExecuteAsync(context);
+        return;
+    }
+
+    await next();
+}));
 app.UseConsentEnforcement();
 
 app.MapRazorPages();
@@ -134,10 +152,12 @@ app.MapGet("/settings/privacy/download", async (HttpContext context, IConsentSto
     return Results.File(body, "application/json", $"consent-records-{subject}.json");
 }).RequireAuthorization();
 
-// A partner (e.g. an AI company) may read a member's posts only if that member opted in.
+// A partner (e.g. an AI company) may read a member's posts only if that member opted in to both:
+// their data for generative-AI training, and sharing it with partners.
 app.MapGet("/partner/users/{id}/posts", (string id, PostRepository posts, CancellationToken cancellationToken) =>
         Results.Ok(posts.StreamAsync(id, cancellationToken)))
-    .RequireConsent(ConsentPurposes.GenerativeAiTraining, ConsentSubject.FromRoute("id"));
+    .RequireConsent(ConsentPurposes.GenerativeAiTraining, ConsentSubject.FromRoute("id"))
+    .RequireConsent(ConsentPurposes.ThirdPartySharing, ConsentSubject.FromRoute("id"));
 
 app.Run();
 

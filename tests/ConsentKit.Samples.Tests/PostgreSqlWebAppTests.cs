@@ -19,10 +19,11 @@ public sealed class PostgreSqlWebAppTests
         using var b = OnPostgreSql(connectionString, schema);
         try
         {
-            var partnerOnB = b.CreateClient();
+            var partnerOnB = b.CreatePartnerClient();
             var ada = await a.SignInAsync("ada");
             (await partnerOnB.GetAsync("/partner/users/ada/posts", TestContext.Current.CancellationToken)).StatusCode.Should().Be(HttpStatusCode.Forbidden);
 
+            (await ada.PostAsync($"/api/consents/{ConsentPurposes.ThirdPartySharing}/grant", Notice(), TestContext.Current.CancellationToken)).StatusCode.Should().Be(HttpStatusCode.OK);
             (await ada.PostAsync($"/api/consents/{ConsentPurposes.GenerativeAiTraining}/grant", Notice(), TestContext.Current.CancellationToken)).StatusCode.Should().Be(HttpStatusCode.OK);
             await Eventually(async () => (await partnerOnB.GetAsync("/partner/users/ada/posts")).StatusCode == HttpStatusCode.OK, "B serves Ada's posts after she opted in on A");
 

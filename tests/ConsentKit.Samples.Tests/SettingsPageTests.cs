@@ -119,7 +119,7 @@ public sealed class SettingsPageTests : IDisposable
 
         Section(await ada.GetStringAsync("/settings/privacy", TestContext.Current.CancellationToken), ConsentPurposes.GenerativeAiTraining)
             .Should().Contain("aria-checked=\"false\"").And.Contain("Off since");
-        (await _factory.CreateClient().GetAsync("/partner/users/ada/posts", TestContext.Current.CancellationToken)).StatusCode.Should().Be(HttpStatusCode.Forbidden);
+        (await _factory.CreatePartnerClient().GetAsync("/partner/users/ada/posts", TestContext.Current.CancellationToken)).StatusCode.Should().Be(HttpStatusCode.Forbidden);
     }
 
     [Fact]

@@ -58,6 +58,14 @@ public sealed partial class WebAppFactory : WebApplicationFactory<ConsentKit.Sam
         return client;
     }
 
+    /// <summary>A partner's client, with the demo key from appsettings.json.</summary>
+    public HttpClient CreatePartnerClient()
+    {
+        var client = CreateClient();
+        client.DefaultRequestHeaders.Add("X-Partner-Key", "demo-partner-key");
+        return client;
+    }
+
     public static string TokenIn(string html) => AntiforgeryField().Match(html).Groups[1].Value;
 
     protected override void Dispose(bool disposing)

@@ -60,5 +60,25 @@ public sealed class WebAppHardeningTests : IDisposable
         (await denied.Content.ReadAsStringAsync(TestContext.Current.CancellationToken)).Should().Contain("Not allowed");
     }
 
+    [Theory]
+    [InlineData(null)]
+    [InlineData("wrong-key")]
+    public async Task ThePartnerApi_WithoutAValidKey_Is401_WhateverTheMembersChoice(string? key)
+    {
+        var client = _factory.CreateClient();
+        if (key is not null)
+        {
+            client.DefaultRequestHeaders.Add("X-Partner-Key", key);
+        }
+
+        // Grace opted in to generative-AI training (demo seed); Ada did not: the same answer for both.
+        var grace = await client.GetAsync("/partner/users/grace/posts", TestContext.Current.CancellationToken);
+        var ada = await client.GetAsync("/partner/users/ada/posts", TestContext.Current.CancellationToken);
+
+        grace.StatusCode.Should().Be(HttpStatusCode.Unauthorized);
+        ada.StatusCode.Should().Be(HttpStatusCode.Unauthorized);
+        grace.Content.Headers.ContentType!.MediaType.Should().Be("application/problem+json");
+    }
+
     public void Dispose() => _factory.Dispose();
 }

@@ -40,18 +40,22 @@ public sealed class WebAppTests : IDisposable
         var on = await ada.GetStringAsync("/settings/privacy");
         Switch(on, ConsentPurposes.GenerativeAiTraining).Should().Contain("aria-checked=\"true\"").And.Contain("On since");
         (await ada.GetAsync("/users/ada")).Headers.GetValues("Content-Usage").Should().Equal("train-ai=y");
-        (await _factory.CreateClient().GetAsync("/partner/users/ada/posts")).StatusCode.Should().Be(HttpStatusCode.OK);
+        (await _factory.CreatePartnerClient().GetAsync("/partner/users/ada/posts")).StatusCode.Should().Be(HttpStatusCode.Forbidden, "a partner also needs her consent to sharing");
+        (await Toggle(ada, on, ConsentPurposes.ThirdPartySharing, turnOn: true)).StatusCode.Should().Be(HttpStatusCode.Redirect);
+        on = await ada.GetStringAsync("/settings/privacy");
+        (await _factory.CreatePartnerClient().GetAsync("/partner/users/ada/posts")).StatusCode.Should().Be(HttpStatusCode.OK);
 
         await Toggle(ada, on, ConsentPurposes.GenerativeAiTraining, turnOn: false);
         var off = await ada.GetStringAsync("/settings/privacy");
         Switch(off, ConsentPurposes.GenerativeAiTraining).Should().Contain("aria-checked=\"false\"").And.Contain("Off since");
         (await ada.GetAsync("/users/ada")).Headers.GetValues("Content-Usage").Should().Equal("train-ai=n");
-        (await _factory.CreateClient().GetAsync("/partner/users/ada/posts")).StatusCode.Should().Be(HttpStatusCode.Forbidden);
+        (await _factory.CreatePartnerClient().GetAsync("/partner/users/ada/posts")).StatusCode.Should().Be(HttpStatusCode.Forbidden);
 
         var download = await ada.GetAsync("/settings/privacy/download");
         download.Content.Headers.ContentDisposition!.FileName.Should().Contain("consent-records-ada.json");
         var records = JsonDocument.Parse(await download.Content.ReadAsStringAsync()).RootElement.GetProperty("records");
-        records.EnumerateArray().Select(r => r.GetProperty("status").GetString()).Should().Equal("granted", "withdrawn");
+        records.EnumerateArray().Where(r => r.GetProperty("purposeId").GetString() == ConsentPurposes.GenerativeAiTraining)
+            .Select(r => r.GetProperty("status").GetString()).Should().Equal("granted", "withdrawn");
         records.EnumerateArray().Should().OnlyContain(r => r.GetProperty("method").GetString() == "SubjectUserInterface");
     }
 
@@ -121,7 +125,7 @@ public sealed class WebAppTests : IDisposable
         var html = await ada.GetStringAsync("/settings/privacy");
 
         html.Should().Contain("data-testid=\"store-error\"").And.NotContain("aria-checked=\"true\"");
-        (await failing.CreateClient().GetAsync("/partner/users/grace/posts")).StatusCode.Should().Be(HttpStatusCode.Forbidden);
+        (await failing.CreatePartnerClient().GetAsync("/partner/users/grace/posts")).StatusCode.Should().Be(HttpStatusCode.Forbidden);
         (await failing.CreateClient().GetAsync("/users/grace")).Headers.GetValues("Content-Usage").Should().Equal("train-ai=n");
     }
 
