@@ -159,6 +159,23 @@ app.MapGet("/partner/users/{id}/posts", (string id, PostRepository posts, Cancel
     .RequireConsent(ConsentPurposes.GenerativeAiTraining, ConsentSubject.FromRoute("id"))
     .RequireConsent(ConsentPurposes.ThirdPartySharing, ConsentSubject.FromRoute("id"));
 
+// aipref's robots.txt form, from consent: the site says train-ai=n, and train-ai=y only for the
+// profile of each member who opted in (`$` anchors the path: /users/ada is not /users/adam).
+app.MapGet("/robots.txt", async (HttpContext context, IConsentGate gate) =>
+{
+    var members = DemoPeople.Members.Select(p => p.Id).ToList();
+    var decisions = await gate.CheckManyAsync(members, ConsentPurposes.GenerativeAiTraining, context.RequestAborted);
+    var text = new System.Text.StringBuilder("User-Agent: *\nContent-Usage: train-ai=n\n");
+    foreach (var member in members.Where(m => decisions[m].IsAllowed))
+    {
+        text.Append($"Content-Usage: /users/{Uri.EscapeDataString(member)}$ train-ai=y\n");
+    }
+
+    // A withdrawal must reach crawlers on their next fetch.
+    context.Response.Headers.CacheControl = "no-cache";
+    return Results.Text(text.ToString(), "text/plain; charset=utf-8");
+});
+
 app.Run();
 
 /// <summary>The entry point, visible to WebApplicationFactory in the tests.</summary>
