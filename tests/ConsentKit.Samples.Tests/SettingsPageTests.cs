@@ -175,3 +175,34 @@ public sealed class SettingsPageTests : IDisposable
         return html[start..end];
     }
 }
+
+public sealed class SettingsPageWordingTests : IDisposable
+{
+    private readonly WebAppFactory _factory = new();
+
+    [Fact]
+    public async Task ASwitchOffBecauseOfTheBrowsersPrivacySignal_SaysSo_AndHistoryUsesNamesAndPlainWords()
+    {
+        var ada = await _factory.SignInAsync("ada");
+        using var withSignal = new HttpRequestMessage(HttpMethod.Get, "/settings/privacy");
+        withSignal.Headers.Add("Sec-GPC", "1");
+        (await ada.SendAsync(withSignal, TestContext.Current.CancellationToken)).EnsureSuccessStatusCode();
+
+        var page = await ada.GetStringAsync("/settings/privacy", TestContext.Current.CancellationToken);
+
+        Section(page, ConsentPurposes.AiTraining).Should().Contain("Off by your browser&#x27;s privacy signal (Global Privacy Control)");
+        Section(page, ConsentPurposes.GenerativeAiTraining).Should().Contain("Off, because Data for AI training is off by your browser&#x27;s privacy signal");
+        var history = page[page.IndexOf("data-testid=\"history\"", StringComparison.Ordinal)..];
+        history.Should().Contain("Data for AI training").And.Contain("refused").And.Contain("your browser&#x27;s privacy signal");
+        history.Should().NotContain("PrivacySignal").And.NotContain(">ai-training<");
+    }
+
+    public void Dispose() => _factory.Dispose();
+
+    private static string Section(string html, string purposeId)
+    {
+        var start = html.IndexOf($"data-purpose=\"{purposeId}\"", StringComparison.Ordinal);
+        var end = html.IndexOf("</section>", start, StringComparison.Ordinal);
+        return html[start..end];
+    }
+}

@@ -159,7 +159,6 @@ public sealed class PrivacyModel(ConsentPurposeCatalog catalog, IConsentRecorder
         return new ObjectResult(problem) { StatusCode = status, ContentTypes = { "application/problem+json" } };
     }
 
-    private string NameOf(string purposeId) => catalog.TryGetPurpose(purposeId, out var p) ? p.DisplayName : purposeId;
 
     private ConsentPurpose? BlockerOf(ConsentPurpose purpose, ConsentDecision decision) =>
         !decision.IsAllowed && decision.Record is { } r && r.PurposeId != purpose.Id
@@ -168,12 +167,44 @@ public sealed class PrivacyModel(ConsentPurposeCatalog catalog, IConsentRecorder
             ? blocker
             : null;
 
+    /// <summary>The purpose's name as the person sees it on this page.</summary>
+    public string NameOf(string purposeId) => catalog.TryGetPurpose(purposeId, out var p) ? p.DisplayName : purposeId;
+
+    /// <summary>What a history row's record did, in words.</summary>
+    public static string ChoiceOf(ConsentRecord record) => record.Status switch
+    {
+        ConsentStatus.Granted => "turned on",
+        ConsentStatus.Refused => "refused",
+        _ => "turned off",
+    };
+
+    /// <summary>Who made a history row's choice and where, in words.</summary>
+    public string HowOf(ConsentRecord record)
+    {
+        var how = record.Method switch
+        {
+            ConsentMethod.SubjectUserInterface when record.Source == "settings-page" => "you, on this page",
+            ConsentMethod.SubjectUserInterface => "you, in the app",
+            ConsentMethod.SubjectApiCall => "you, through the app's API",
+            ConsentMethod.PrivacySignal => "your browser's privacy signal",
+            ConsentMethod.Operator => "the network's operators",
+            _ => "an import of earlier choices",
+        };
+        return record.Metadata.TryGetValue("cascaded-from", out var parent) ? $"{how}, with {NameOf(parent)}" : how;
+    }
+
     private string Describe(ConsentPurpose purpose, ConsentDecision decision)
     {
         var at = decision.Record?.RecordedAt.ToString("d MMM yyyy HH:mm 'UTC'");
+        var bySignal = decision.Record?.Method == ConsentMethod.PrivacySignal ? " by your browser's privacy signal (Global Privacy Control)" : string.Empty;
         if (decision.Record is { } r && r.PurposeId != purpose.Id && !decision.IsAllowed)
         {
-            return $"Off, because {(catalog.TryGetPurpose(r.PurposeId, out var parent) ? parent.DisplayName : r.PurposeId)} is off";
+            return $"Off, because {NameOf(r.PurposeId)} is off{bySignal}";
+        }
+
+        if (bySignal.Length > 0 && decision.Reason == ConsentDecisionReason.Refused)
+        {
+            return $"Off{bySignal}, since {at}; turn it on if you want to";
         }
 
         return decision.Reason switch
