@@ -13,6 +13,12 @@ if [[ ! -x /usr/bin/chromium ]]; then
     echo "Not root: cannot install Chromium; the browser test will fail under CI and say why."
   fi
 fi
+# A first headless launch outside the tests: a new machine builds its font cache and profile here, not
+# inside the browser test's time budget.
+if [[ -x /usr/bin/chromium ]]; then
+  timeout 120 /usr/bin/chromium --headless --no-sandbox --disable-gpu --disable-background-networking --no-first-run \
+    --user-data-dir="$(mktemp -d)" --dump-dom 'data:text/html,<p>warm-up</p>' >/dev/null 2>&1 || true
+fi
 
 # A throwaway PostgreSQL cluster for the PostgreSQL store's tests (postgres refuses to run as root, so
 # the server runs as the postgres user). fsync stays on: the durability tests depend on it.

@@ -75,6 +75,12 @@ public sealed class BrowserEndToEndTests
     private static async Task<IPage> SignInAsync(IBrowser browser, string baseUrl, string person)
     {
         var context = await browser.NewContextAsync(new BrowserNewContextOptions { ViewportSize = new ViewportSize { Width = 1000, Height = 1100 } });
+
+        // Generous, not tight: on a fresh machine the first launch and the first requests run while every
+        // other test project (PostgreSQL writers among them) shares the same two cores. A real failure
+        // still fails, just later; a time-out is never what this test checks.
+        context.SetDefaultTimeout(90_000);
+        context.SetDefaultNavigationTimeout(90_000);
         var page = await context.NewPageAsync();
         await page.GotoAsync($"{baseUrl}/signin");
         await page.Locator($"button[data-person='{person}']").ClickAsync();
