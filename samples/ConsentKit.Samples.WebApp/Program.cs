@@ -144,7 +144,7 @@ app.MapPost("/signout", async (HttpContext context, IFormCollection form) =>
 // The person's own consent records, as a file they can keep.
 app.MapGet("/settings/privacy/download", async (HttpContext context, IConsentStore store) =>
 {
-    var subject = context.User.FindFirstValue("sub")!;
+    var subject = (await context.GetConsentSubjectAsync())!;
     var history = await store.GetHistoryAsync(subject, context.RequestAborted);
     var body = JsonSerializer.SerializeToUtf8Bytes(
         new { subject, exportedAt = DateTimeOffset.UtcNow, records = history.Select(ConsentRecordResponse.From) },

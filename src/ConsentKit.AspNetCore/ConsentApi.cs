@@ -51,7 +51,7 @@ internal static class ConsentApi
 {
     public static async Task<IResult> ListAsync(HttpContext context, ConsentPurposeCatalog catalog, IConsentGate gate, IOptions<ConsentEnforcementOptions> options)
     {
-        if (Caller(context, options) is not { } subject)
+        if (await context.GetConsentSubjectAsync() is not { } subject)
         {
             return Unauthenticated();
         }
@@ -76,7 +76,7 @@ internal static class ConsentApi
 
     public static async Task<IResult> HistoryAsync(HttpContext context, IConsentStore store, IOptions<ConsentEnforcementOptions> options)
     {
-        if (Caller(context, options) is not { } subject)
+        if (await context.GetConsentSubjectAsync() is not { } subject)
         {
             return Unauthenticated();
         }
@@ -107,7 +107,7 @@ internal static class ConsentApi
     private static async Task<IResult> ChooseAllAsync(HttpContext context, bool refuseUnchosen)
     {
         var options = context.RequestServices.GetRequiredService<IOptions<ConsentEnforcementOptions>>();
-        if (Caller(context, options) is not { } subject)
+        if (await context.GetConsentSubjectAsync() is not { } subject)
         {
             return Unauthenticated();
         }
@@ -146,7 +146,7 @@ internal static class ConsentApi
     private static async Task<IResult> ChooseAsync(HttpContext context, string purposeId, ConsentStatus status)
     {
         var options = context.RequestServices.GetRequiredService<IOptions<ConsentEnforcementOptions>>();
-        if (Caller(context, options) is not { } subject)
+        if (await context.GetConsentSubjectAsync() is not { } subject)
         {
             return Unauthenticated();
         }
@@ -252,8 +252,6 @@ internal static class ConsentApi
         }
     }
 
-    private static string? Caller(HttpContext context, IOptions<ConsentEnforcementOptions> options) =>
-        DefaultConsentSubjectResolver.CallerOf(context, options.Value);
 
     private static string StateOf(ConsentDecision decision) => StateOf(decision.Reason);
 

@@ -32,6 +32,18 @@ internal sealed class ConsentDecisionFeature : IConsentDecisionFeature
 public static class ConsentHttpContextExtensions
 {
     /// <summary>
+    /// The signed-in caller's subject id, found by the app's <see cref="IConsentSubjectResolver"/> — the
+    /// same one the enforcement middleware, the privacy-signal handling and the consent API use — or
+    /// <see langword="null"/> for an anonymous caller.
+    /// </summary>
+    /// <param name="context">The request.</param>
+    public static ValueTask<string?> GetConsentSubjectAsync(this HttpContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        return context.RequestServices.GetRequiredService<IConsentSubjectResolver>().ResolveAsync(context, ConsentSubject.Caller);
+    }
+
+    /// <summary>
     /// The gate's decision for <paramref name="subjectId"/> and <paramref name="purposeId"/>, reusing a
     /// decision already made in this request.
     /// </summary>

@@ -11,8 +11,7 @@ internal sealed class ConsentEnforcementMiddleware(
     RequestDelegate next,
     IConsentSubjectResolver subjects,
     IConsentDeniedHandler denied,
-    GlobalPrivacyControl privacySignals,
-    IOptions<ConsentEnforcementOptions> options)
+    GlobalPrivacyControl privacySignals)
 {
     internal const string InvokedKey = "__ConsentKitEnforcementMiddlewareInvoked";
 
@@ -22,7 +21,7 @@ internal sealed class ConsentEnforcementMiddleware(
 
         // A refusal signal is recorded before anything is decided, so this very request honours it.
         if (GlobalPrivacyControl.IsSignalled(context.Request.Headers)
-            && DefaultConsentSubjectResolver.CallerOf(context, options.Value) is { } caller)
+            && await subjects.ResolveAsync(context, ConsentSubject.Caller) is { } caller)
         {
             await privacySignals.RecordRefusalsAsync(caller, context.RequestAborted);
         }

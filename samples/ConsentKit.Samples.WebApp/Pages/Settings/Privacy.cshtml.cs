@@ -1,6 +1,7 @@
 using System.Security.Claims;
 using ConsentKit.AspNetCore;
 using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Mvc.Filters;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 
 namespace ConsentKit.Samples.WebApp.Pages.Settings;
@@ -25,7 +26,15 @@ public sealed class PrivacyModel(ConsentPurposeCatalog catalog, IConsentRecorder
     [TempData]
     public string? Message { get; set; }
 
-    private string Subject => User.FindFirstValue("sub")!;
+    private string Subject { get; set; } = string.Empty;
+
+    /// <summary>Who is asking, from the app's one <c>IConsentSubjectResolver</c> (as the API and the middleware do).</summary>
+    public override async Task OnPageHandlerExecutionAsync(PageHandlerExecutingContext context, PageHandlerExecutionDelegate next)
+    {
+        ArgumentNullException.ThrowIfNull(next);
+        Subject = await HttpContext.GetConsentSubjectAsync() ?? throw new InvalidOperationException("The settings page requires a signed-in member.");
+        await next();
+    }
 
     public async Task OnGetAsync()
     {
