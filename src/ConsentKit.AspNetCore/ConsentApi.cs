@@ -13,7 +13,7 @@ namespace ConsentKit.AspNetCore;
 /// <param name="Notice">The notice text.</param>
 /// <param name="NoticeVersion">The current notice version: name it when granting.</param>
 /// <param name="ParentId">The parent purpose, if any.</param>
-/// <param name="State"><c>granted</c>, <c>refused</c>, <c>withdrawn</c>, <c>none</c>, <c>expired</c> or <c>notice-outdated</c>.</param>
+/// <param name="State">The gate's reason by its wire name (<see cref="ConsentVocabulary"/>): <c>granted</c>, <c>no-record</c>, <c>refused</c>, <c>withdrawn</c>, <c>expired</c> or <c>notice-outdated</c>.</param>
 /// <param name="Allowed">Whether the gate allows the purpose now.</param>
 /// <param name="SetAt">When the deciding record was made.</param>
 /// <param name="DecidedBy">The purpose whose record decided (a parent's refusal decides for its children).</param>
@@ -42,7 +42,7 @@ public sealed record ConsentRecordResponse(
     public static ConsentRecordResponse From(ConsentRecord r)
     {
         ArgumentNullException.ThrowIfNull(r);
-        return new(r.Sequence, r.PurposeId, r.Status.ToString().ToLowerInvariant(), r.NoticeVersion, r.RecordedAt, r.ExpiresAt, r.Method.ToString(), r.Source);
+        return new(r.Sequence, r.PurposeId, ConsentVocabulary.NameOf(r.Status), r.NoticeVersion, r.RecordedAt, r.ExpiresAt, ConsentVocabulary.NameOf(r.Method), r.Source);
     }
 }
 
@@ -255,15 +255,8 @@ internal static class ConsentApi
 
     private static string StateOf(ConsentDecision decision) => StateOf(decision.Reason);
 
-    private static string StateOf(ConsentDecisionReason reason) => reason switch
-    {
-        ConsentDecisionReason.Granted => "granted",
-        ConsentDecisionReason.Refused => "refused",
-        ConsentDecisionReason.Withdrawn => "withdrawn",
-        ConsentDecisionReason.Expired => "expired",
-        ConsentDecisionReason.NoticeOutdated => "notice-outdated",
-        _ => "none",
-    };
+    // A purpose's state is the gate's reason, by its wire name (granted, no-record, refused, …).
+    private static string StateOf(ConsentDecisionReason reason) => ConsentVocabulary.NameOf(reason);
 
     private static IResult Unauthenticated() =>
         Problem(StatusCodes.Status401Unauthorized, "Sign in required", "Sign in to see and change your consent choices.");

@@ -39,7 +39,7 @@ internal sealed class ProblemDetailsConsentDeniedHandler(IProblemDetailsService 
             problem.Type = "https://consentkit.dev/problems/consent-required";
             problem.Title = "Consent required";
             problem.Detail = Describe(denial.Decision);
-            problem.Extensions["reason"] = ConsentKitInstrumentation.ReasonTag(denial.Decision.Reason);
+            problem.Extensions["reason"] = ConsentVocabulary.NameOf(denial.Decision.Reason);
             if (denial.Decision.Record is { } record && record.PurposeId != denial.PurposeId)
             {
                 problem.Extensions["decidedBy"] = record.PurposeId;

@@ -83,7 +83,7 @@ internal static class PostgreSqlSchema
                    notice_version,
                    to_timestamp((recorded_at - 621355968000000000) / 10000000.0) AS recorded_at,
                    to_timestamp((expires_at - 621355968000000000) / 10000000.0) AS expires_at,
-                   CASE method WHEN 1 THEN 'subject-ui' WHEN 2 THEN 'subject-api' WHEN 3 THEN 'privacy-signal' WHEN 4 THEN 'operator' WHEN 5 THEN 'import' END AS method,
+                   CASE method WHEN 1 THEN 'subject-user-interface' WHEN 2 THEN 'subject-api-call' WHEN 3 THEN 'privacy-signal' WHEN 4 THEN 'operator' WHEN 5 THEN 'import' END AS method,
                    source, metadata
             FROM {s}.consent_events;
 

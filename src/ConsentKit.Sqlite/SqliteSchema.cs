@@ -6,7 +6,7 @@ namespace ConsentKit.Sqlite;
 internal static class SqliteSchema
 {
     /// <summary>The schema version this code writes and reads.</summary>
-    public const int LatestVersion = 3;
+    public const int LatestVersion = 4;
 
     // Each entry moves the schema from version (index) to version (index + 1). Never edit a shipped
     // entry: add a new one.
@@ -90,6 +90,20 @@ internal static class SqliteSchema
         BEGIN SELECT RAISE(ABORT, 'data_use_subjects is append-only: UPDATE is not allowed'); END;
         CREATE TRIGGER data_use_subjects_no_delete BEFORE DELETE ON data_use_subjects
         BEGIN SELECT RAISE(ABORT, 'data_use_subjects is append-only: DELETE is not allowed'); END;
+        """,
+
+        // 4: the readable view names methods as every other surface does (ConsentVocabulary).
+        """
+        DROP VIEW consent_events_readable;
+        CREATE VIEW consent_events_readable AS
+            SELECT sequence, subject_id, purpose_id,
+                   CASE status WHEN 1 THEN 'granted' WHEN 2 THEN 'refused' WHEN 3 THEN 'withdrawn' END AS status,
+                   notice_version,
+                   strftime('%Y-%m-%dT%H:%M:%fZ', (recorded_at - 621355968000000000) / 10000000.0, 'unixepoch') AS recorded_at,
+                   strftime('%Y-%m-%dT%H:%M:%fZ', (expires_at - 621355968000000000) / 10000000.0, 'unixepoch') AS expires_at,
+                   CASE method WHEN 1 THEN 'subject-user-interface' WHEN 2 THEN 'subject-api-call' WHEN 3 THEN 'privacy-signal' WHEN 4 THEN 'operator' WHEN 5 THEN 'import' END AS method,
+                   source, metadata
+            FROM consent_events;
         """,
     ];
 

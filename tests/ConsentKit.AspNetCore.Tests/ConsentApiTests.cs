@@ -22,7 +22,7 @@ public sealed class ConsentApiTests
 
         purposes!.Select(p => p.GetProperty("purposeId").GetString()).Should().Contain([ConsentPurposes.AiTraining, ConsentPurposes.GenerativeAiTraining, "newsletter"]);
         var genAi = purposes!.Single(p => p.GetProperty("purposeId").GetString() == ConsentPurposes.GenerativeAiTraining);
-        genAi.GetProperty("state").GetString().Should().Be("none");
+        genAi.GetProperty("state").GetString().Should().Be("no-record");
         genAi.GetProperty("allowed").GetBoolean().Should().BeFalse();
         genAi.GetProperty("displayName").GetString().Should().Be("Data for Generative AI improvement");
         genAi.GetProperty("notice").GetString().Should().Be("Use my data for training content-creation AI models.");
@@ -44,7 +44,7 @@ public sealed class ConsentApiTests
 
         var history = await (await app.GetAsync($"{Api}/history", "alice")).Content.ReadFromJsonAsync<JsonElement[]>();
         history!.Select(r => r.GetProperty("status").GetString()).Should().Equal("granted", "withdrawn");
-        history!.Select(r => r.GetProperty("method").GetString()).Should().AllBe(nameof(ConsentMethod.SubjectApiCall));
+        history!.Select(r => r.GetProperty("method").GetString()).Should().AllBe("subject-api-call");
     }
 
     [Fact]

@@ -48,7 +48,7 @@ public sealed class EnforcementTests
         var problem = await response.Content.ReadFromJsonAsync<JsonElement>();
         problem.GetProperty("status").GetInt32().Should().Be(403);
         problem.GetProperty("purpose").GetString().Should().Be(ConsentPurposes.GenerativeAiTraining);
-        problem.GetProperty("reason").GetString().Should().Be("no_record");
+        problem.GetProperty("reason").GetString().Should().Be("no-record");
         problem.GetProperty("consentUrl").GetString().Should().Be("/settings/privacy");
     }
 
@@ -107,9 +107,9 @@ public sealed class EnforcementTests
         store.FailReads = true;
         var failing = await app.GetAsync("/genai", "carol");
 
-        (await Reason(outdated)).Should().Be("notice_outdated");
+        (await Reason(outdated)).Should().Be("notice-outdated");
         failing.StatusCode.Should().Be(HttpStatusCode.Forbidden);
-        (await Reason(failing)).Should().Be("store_unavailable");
+        (await Reason(failing)).Should().Be("store-unavailable");
     }
 
     [Fact]
@@ -145,7 +145,7 @@ public sealed class EnforcementTests
         (await app.GetAsync("/mvc/reports", "alice")).StatusCode.Should().Be(HttpStatusCode.OK);
         var personalized = await app.GetAsync("/mvc/reports/personalized", "alice");
         personalized.StatusCode.Should().Be(HttpStatusCode.Forbidden, "the action adds a second purpose");
-        (await Reason(personalized)).Should().Be("no_record");
+        (await Reason(personalized)).Should().Be("no-record");
     }
 
     [Fact]

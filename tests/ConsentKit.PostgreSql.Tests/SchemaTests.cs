@@ -72,7 +72,7 @@ public sealed class SchemaTests(SchemaFixture schema) : IClassFixture<SchemaFixt
         await SeedAsync(ct);
 
         (await TestServer.ScalarAsync<string>($"SELECT status || ' ' || method || ' ' || to_char(recorded_at AT TIME ZONE 'UTC', 'YYYY-MM-DD') FROM {schema.Schema}.consent_events_readable WHERE subject_id = 'seed' ORDER BY sequence LIMIT 1;", ct))
-            .Should().Be("granted subject-ui 2026-11-01");
+            .Should().Be("granted subject-user-interface 2026-11-01");
     }
 
     private async Task SeedAsync(CancellationToken ct)

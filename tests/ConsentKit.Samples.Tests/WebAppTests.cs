@@ -56,7 +56,7 @@ public sealed class WebAppTests : IDisposable
         var records = JsonDocument.Parse(await download.Content.ReadAsStringAsync()).RootElement.GetProperty("records");
         records.EnumerateArray().Where(r => r.GetProperty("purposeId").GetString() == ConsentPurposes.GenerativeAiTraining)
             .Select(r => r.GetProperty("status").GetString()).Should().Equal("granted", "withdrawn");
-        records.EnumerateArray().Should().OnlyContain(r => r.GetProperty("method").GetString() == "SubjectUserInterface");
+        records.EnumerateArray().Should().OnlyContain(r => r.GetProperty("method").GetString() == "subject-user-interface");
     }
 
     [Fact]

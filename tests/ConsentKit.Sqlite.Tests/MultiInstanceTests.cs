@@ -68,7 +68,7 @@ public sealed class MultiInstanceTests : IDisposable
         var unhealthy = await new SqliteConsentStoreHealthCheck(bad).CheckHealthAsync(context, TestContext.Current.CancellationToken);
 
         healthy.Status.Should().Be(HealthStatus.Healthy);
-        healthy.Data["schemaVersion"].Should().Be(3);
+        healthy.Data["schemaVersion"].Should().Be(SqliteSchema.LatestVersion);
         unhealthy.Status.Should().Be(HealthStatus.Unhealthy);
         unhealthy.Description.Should().Contain("cannot be opened");
     }

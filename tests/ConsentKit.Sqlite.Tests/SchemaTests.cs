@@ -34,7 +34,7 @@ public sealed class SchemaTests : IDisposable
         using var command = connection.CreateCommand();
         command.CommandText = "SELECT status || ' ' || method || ' ' || recorded_at FROM consent_events_readable;";
 
-        ((string)command.ExecuteScalar()!).Should().Be("granted subject-ui 2026-11-01T12:00:00.000Z");
+        ((string)command.ExecuteScalar()!).Should().Be("granted subject-user-interface 2026-11-01T12:00:00.000Z");
     }
 
     [Fact]
