@@ -106,20 +106,13 @@ internal static class ConsentApi
     /// <summary>"Withdraw everything" / "refuse all": one all-or-none append, each record the caller's own act.</summary>
     private static async Task<IResult> ChooseAllAsync(HttpContext context, bool refuseUnchosen)
     {
-        var options = context.RequestServices.GetRequiredService<IOptions<ConsentEnforcementOptions>>();
-        if (await context.GetConsentSubjectAsync() is not { } subject)
-        {
-            return Unauthenticated();
-        }
-
-        var (request, method, error) = await ReadChoiceAsync(context, options.Value);
+        var (subject, evidence, error) = await ReadCallersChoiceAsync(context);
         if (error is not null)
         {
             return error;
         }
 
         var recorder = context.RequestServices.GetRequiredService<IConsentRecorder>();
-        var evidence = new ConsentEvidence(method, request!.NoticeVersion, request.Source ?? "consent-api");
         try
         {
             var records = refuseUnchosen
@@ -145,20 +138,13 @@ internal static class ConsentApi
 
     private static async Task<IResult> ChooseAsync(HttpContext context, string purposeId, ConsentStatus status)
     {
-        var options = context.RequestServices.GetRequiredService<IOptions<ConsentEnforcementOptions>>();
-        if (await context.GetConsentSubjectAsync() is not { } subject)
-        {
-            return Unauthenticated();
-        }
-
-        var (request, method, error) = await ReadChoiceAsync(context, options.Value);
+        var (subject, evidence, error) = await ReadCallersChoiceAsync(context);
         if (error is not null)
         {
             return error;
         }
 
         var recorder = context.RequestServices.GetRequiredService<IConsentRecorder>();
-        var evidence = new ConsentEvidence(method, request!.NoticeVersion, request.Source ?? "consent-api");
         try
         {
             var record = status switch
@@ -191,6 +177,21 @@ internal static class ConsentApi
         {
             return Problem(StatusCodes.Status503ServiceUnavailable, "Consent store unavailable", "Your choice could not be saved; nothing was recorded. Please try again.");
         }
+    }
+
+    /// <summary>Who is choosing (signed in) and how (the body), or the problem that stops the choice.</summary>
+    private static async Task<(string Subject, ConsentEvidence Evidence, IResult? Error)> ReadCallersChoiceAsync(HttpContext context)
+    {
+        if (await context.GetConsentSubjectAsync() is not { } subject)
+        {
+            return (string.Empty, null!, Unauthenticated());
+        }
+
+        var options = context.RequestServices.GetRequiredService<IOptions<ConsentEnforcementOptions>>();
+        var (request, method, error) = await ReadChoiceAsync(context, options.Value);
+        return error is not null
+            ? (subject, null!, error)
+            : (subject, new ConsentEvidence(method, request!.NoticeVersion, request.Source ?? "consent-api"), null);
     }
 
     /// <summary>JSON from API clients (the subject's API call) or a form from a page (the subject's act in the UI, antiforgery-checked).</summary>
