@@ -72,6 +72,7 @@ public sealed class FailureTests : IDisposable
         }
         else
         {
+            // CI runs on Linux; on Windows there are no Unix permission bits to make the directory read-only with.
             Assert.Skip("Read-only directories are made with Unix permissions; this test runs on Linux.");
         }
     }
