@@ -353,7 +353,11 @@ public sealed partial class PostgreSqlConsentStore : IConsentStore, IAsyncDispos
         command.Parameters.Add(new NpgsqlParameter { Value = metadata, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Jsonb });
     }
 
-    private async ValueTask<IReadOnlyList<ConsentRecord>> QueryAsync(string sql, Action<NpgsqlCommand> bind, CancellationToken cancellationToken)
+    private ValueTask<IReadOnlyList<ConsentRecord>> QueryAsync(string sql, Action<NpgsqlCommand> bind, CancellationToken cancellationToken) =>
+        QueryAsync(sql, bind, ReadRecord, cancellationToken);
+
+    /// <summary>Runs one read on a pooled connection, after the schema is in place, mapping each row with <paramref name="read"/>.</summary>
+    private async ValueTask<IReadOnlyList<T>> QueryAsync<T>(string sql, Action<NpgsqlCommand> bind, Func<NpgsqlDataReader, T> read, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
         await InitializeAsync(cancellationToken);
@@ -362,13 +366,13 @@ public sealed partial class PostgreSqlConsentStore : IConsentStore, IAsyncDispos
             await using var command = _dataSource.CreateCommand(sql);
             bind(command);
             await using var reader = await command.ExecuteReaderAsync(ct);
-            var result = new List<ConsentRecord>();
+            var result = new List<T>();
             while (await reader.ReadAsync(ct))
             {
-                result.Add(ReadRecord(reader));
+                result.Add(read(reader));
             }
 
-            return (IReadOnlyList<ConsentRecord>)result;
+            return (IReadOnlyList<T>)result;
         }, cancellationToken);
     }
 

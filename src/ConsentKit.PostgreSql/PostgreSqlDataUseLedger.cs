@@ -186,34 +186,20 @@ public sealed partial class PostgreSqlConsentStore : IDataUseLedger
         }
     }
 
-    private async ValueTask<IReadOnlyList<DataUse>> QueryDataUsesAsync(string sql, Action<NpgsqlCommand> bind, CancellationToken cancellationToken)
-    {
-        cancellationToken.ThrowIfCancellationRequested();
-        await InitializeAsync(cancellationToken);
-        return await GuardAsync("read", async ct =>
-        {
-            await using var command = _dataSource.CreateCommand(sql);
-            bind(command);
-            await using var reader = await command.ExecuteReaderAsync(ct);
-            var result = new List<DataUse>();
-            while (await reader.ReadAsync(ct))
-            {
-                result.Add(new DataUse
-                {
-                    Id = reader.GetString(0),
-                    PurposeId = reader.GetString(1),
-                    Description = reader.GetString(2),
-                    StartedAt = ToTime(reader.GetInt64(3)),
-                    EndedAt = reader.IsDBNull(4) ? null : ToTime(reader.GetInt64(4)),
-                    Status = (DataUseStatus)reader.GetInt16(5),
-                    SubjectCount = reader.GetInt64(6),
-                    ItemsSeen = reader.IsDBNull(7) ? null : reader.GetInt64(7),
-                    ItemsKept = reader.IsDBNull(8) ? null : reader.GetInt64(8),
-                    FailureReason = reader.IsDBNull(9) ? null : reader.GetString(9),
-                });
-            }
+    private ValueTask<IReadOnlyList<DataUse>> QueryDataUsesAsync(string sql, Action<NpgsqlCommand> bind, CancellationToken cancellationToken) =>
+        QueryAsync(sql, bind, ReadDataUse, cancellationToken);
 
-            return (IReadOnlyList<DataUse>)result;
-        }, cancellationToken);
-    }
+    private static DataUse ReadDataUse(NpgsqlDataReader reader) => new()
+    {
+        Id = reader.GetString(0),
+        PurposeId = reader.GetString(1),
+        Description = reader.GetString(2),
+        StartedAt = ToTime(reader.GetInt64(3)),
+        EndedAt = reader.IsDBNull(4) ? null : ToTime(reader.GetInt64(4)),
+        Status = (DataUseStatus)reader.GetInt16(5),
+        SubjectCount = reader.GetInt64(6),
+        ItemsSeen = reader.IsDBNull(7) ? null : reader.GetInt64(7),
+        ItemsKept = reader.IsDBNull(8) ? null : reader.GetInt64(8),
+        FailureReason = reader.IsDBNull(9) ? null : reader.GetString(9),
+    };
 }

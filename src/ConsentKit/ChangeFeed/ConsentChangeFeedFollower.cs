@@ -146,14 +146,8 @@ internal sealed class ConsentChangeFeedFollower : BackgroundService
         _state.CaughtUp(startedAt);
     }
 
-    private async Task<T> WithTimeout<T>(Func<CancellationToken, ValueTask<T>> call, CancellationToken cancellationToken)
-    {
-        using var timeout = _storeTimeout == Timeout.InfiniteTimeSpan ? null : new CancellationTokenSource(_storeTimeout, _timeProvider);
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout?.Token ?? CancellationToken.None);
-
-        // WaitAsync also bounds a store that ignores its cancellation token.
-        return await call(linked.Token).AsTask().WaitAsync(linked.Token);
-    }
+    private Task<T> WithTimeout<T>(Func<CancellationToken, ValueTask<T>> call, CancellationToken cancellationToken) =>
+        StoreTimeout.CallAsync(call, _storeTimeout, _timeProvider, cancellationToken);
 
     private async Task ListenAsync(IConsentChangeNotifications notifications, CancellationToken stoppingToken)
     {

@@ -214,25 +214,15 @@ public sealed class ConsentGate : IConsentGate, IConsentCacheInvalidator, IDispo
             return cached.Current;
         }
 
-        var epoch = _cache.ReadEpoch(subjectId);
-        IReadOnlyList<ConsentRecord> records;
         try
         {
-            records = await ReadCurrentAsync(subjectId, cancellationToken);
+            var (entry, _) = await LoadAsync(subjectId, 0, cancellationToken);
+            return entry.Current;
         }
         catch (Exception ex) when (ex is not ConsentStoreException && !cancellationToken.IsCancellationRequested)
         {
             throw new ConsentStoreException("The consent store could not be read within the store time-out.", ex);
         }
-
-        var now = _clock.ExactUtcNow();
-        var entry = Fill(records, now, 0, out _);
-        if (entry.StaleAtTicks > now.UtcTicks)
-        {
-            _cache.TryAdd(subjectId, entry, epoch);
-        }
-
-        return entry.Current;
     }
 
     internal int CachedSubjectCount => _cache.Count;
@@ -249,11 +239,9 @@ public sealed class ConsentGate : IConsentGate, IConsentCacheInvalidator, IDispo
             return decision;
         }
 
-        var epoch = _cache.ReadEpoch(subjectId);
-        IReadOnlyList<ConsentRecord> records;
         try
         {
-            records = await ReadCurrentAsync(subjectId, cancellationToken);
+            (_, decision) = await LoadAsync(subjectId, purposeIndex, cancellationToken);
         }
         catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
         {
@@ -263,8 +251,27 @@ public sealed class ConsentGate : IConsentGate, IConsentCacheInvalidator, IDispo
             return decision;
         }
 
+        Log.DecidedFromStore(_logger, subjectId, purposeId, decision.Reason);
+        _instrumentation.RecordDecision(purposeId, decision);
+        return decision;
+    }
+
+    /// <summary>
+    /// One store read (time-out bounded) of the subject's current records, decided for every purpose and
+    /// cached — unless a write for the subject raced the read (the epoch moved).
+    /// </summary>
+    private async ValueTask<(SubjectCacheEntry Entry, ConsentDecision Requested)> LoadAsync(string subjectId, int purposeIndex, CancellationToken cancellationToken)
+    {
+        var epoch = _cache.ReadEpoch(subjectId);
+        IReadOnlyList<ConsentRecord> records;
+        using (var activity = ConsentKitInstrumentation.ActivitySource.StartActivity("consentkit.store.get_current", ActivityKind.Internal))
+        {
+            records = await StoreTimeout.CallAsync(ct => _store.GetCurrentAsync(subjectId, ct), _storeTimeout, _timeProvider, cancellationToken);
+            activity?.SetTag("consentkit.records", records.Count);
+        }
+
         var now = _clock.ExactUtcNow();
-        var entry = Fill(records, now, purposeIndex, out decision);
+        var entry = Fill(records, now, purposeIndex, out var decision);
         if (entry.StaleAtTicks > now.UtcTicks)
         {
             var evicted = _cache.TryAdd(subjectId, entry, epoch);
@@ -274,32 +281,16 @@ public sealed class ConsentGate : IConsentGate, IConsentCacheInvalidator, IDispo
             }
         }
 
-        Log.DecidedFromStore(_logger, subjectId, purposeId, decision.Reason);
-        _instrumentation.RecordDecision(purposeId, decision);
-        return decision;
-    }
-
-    private async ValueTask<IReadOnlyList<ConsentRecord>> ReadCurrentAsync(string subjectId, CancellationToken cancellationToken)
-    {
-        using var activity = ConsentKitInstrumentation.ActivitySource.StartActivity("consentkit.store.get_current", ActivityKind.Internal);
-        using var timeout = _storeTimeout == Timeout.InfiniteTimeSpan ? null : new CancellationTokenSource(_storeTimeout, _timeProvider);
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout?.Token ?? CancellationToken.None);
-
-        // WaitAsync also bounds a store that ignores its cancellation token.
-        var records = await _store.GetCurrentAsync(subjectId, linked.Token).AsTask().WaitAsync(linked.Token);
-        activity?.SetTag("consentkit.records", records.Count);
-        return records;
+        return (entry, decision);
     }
 
     private async ValueTask<IReadOnlyList<ConsentRecord>> ReadManyAsync(List<string> subjectIds, CancellationToken cancellationToken)
     {
         using var activity = ConsentKitInstrumentation.ActivitySource.StartActivity("consentkit.store.get_current_many", ActivityKind.Internal);
         activity?.SetTag("consentkit.subjects", subjectIds.Count);
-        using var timeout = _storeTimeout == Timeout.InfiniteTimeSpan ? null : new CancellationTokenSource(_storeTimeout, _timeProvider);
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout?.Token ?? CancellationToken.None);
 
         // A hung store must end a pipeline run (StoreUnavailable), not hang it for good.
-        return await _store.GetCurrentManyAsync(subjectIds, linked.Token).AsTask().WaitAsync(linked.Token);
+        return await StoreTimeout.CallAsync(ct => _store.GetCurrentManyAsync(subjectIds, ct), _storeTimeout, _timeProvider, cancellationToken);
     }
 
     private SubjectCacheEntry Fill(IReadOnlyList<ConsentRecord> records, DateTimeOffset now, int requestedIndex, out ConsentDecision requested)
