@@ -90,10 +90,7 @@ public sealed class ConsentRecorder : IConsentRecorder
             return [];
         }
 
-        // A copy: the cache's own array must not change under its readers.
-        ConsentRecord?[] current = _gate is ConsentGate gate
-            ? [.. await gate.CurrentOfAsync(subjectId, cancellationToken)]
-            : ConsentEvaluator.IndexByPurpose(_catalog, await _store.GetCurrentAsync(subjectId, cancellationToken));
+        var current = await CurrentOfAsync(subjectId, cancellationToken);
         var recorded = new List<ConsentRecord>();
         var now = _timeProvider.GetUtcNow();
         foreach (var index in covered)
@@ -136,19 +133,10 @@ public sealed class ConsentRecorder : IConsentRecorder
     private async ValueTask<IReadOnlyList<ConsentRecord>> RecordAllAsync(string subjectId, ConsentEvidence evidence, bool refuseUnchosen, CancellationToken cancellationToken)
     {
         ConsentRecordRules.ValidateSubjectId(subjectId, nameof(subjectId));
-        ArgumentNullException.ThrowIfNull(evidence);
-        if (!Enum.IsDefined(evidence.Method))
-        {
-            throw new ArgumentOutOfRangeException("evidence.Method", evidence.Method, "Unknown consent method.");
-        }
-
-        ConsentRecordRules.ValidateSource(evidence.Source, "evidence.Source");
-        ConsentRecordRules.ValidateMetadata(evidence.Metadata, "evidence.Metadata");
+        ValidateEvidence(evidence);
         cancellationToken.ThrowIfCancellationRequested();
 
-        var current = _gate is ConsentGate gate
-            ? await gate.CurrentOfAsync(subjectId, cancellationToken)
-            : ConsentEvaluator.IndexByPurpose(_catalog, await _store.GetCurrentAsync(subjectId, cancellationToken));
+        var current = await CurrentOfAsync(subjectId, cancellationToken);
         var now = _timeProvider.GetUtcNow();
         var batch = new List<NewConsentRecord>();
         for (var i = 0; i < _catalog.Count; i++)
@@ -176,6 +164,27 @@ public sealed class ConsentRecorder : IConsentRecorder
         _cache.Invalidate(subjectId);
         await AfterWriteAsync(stored);
         return stored;
+    }
+
+    /// <summary>
+    /// The subject's current records by purpose, from the gate's view (its cache, or one time-out bounded
+    /// store read that fills it) — a copy, so the cache's own array never changes under its readers.
+    /// </summary>
+    private async ValueTask<ConsentRecord?[]> CurrentOfAsync(string subjectId, CancellationToken cancellationToken) =>
+        _gate is ConsentGate gate
+            ? [.. await gate.CurrentOfAsync(subjectId, cancellationToken)]
+            : ConsentEvaluator.IndexByPurpose(_catalog, await _store.GetCurrentAsync(subjectId, cancellationToken));
+
+    private static void ValidateEvidence(ConsentEvidence evidence)
+    {
+        ArgumentNullException.ThrowIfNull(evidence);
+        if (!Enum.IsDefined(evidence.Method))
+        {
+            throw new ArgumentOutOfRangeException("evidence.Method", evidence.Method, "Unknown consent method.");
+        }
+
+        ConsentRecordRules.ValidateSource(evidence.Source, "evidence.Source");
+        ConsentRecordRules.ValidateMetadata(evidence.Metadata, "evidence.Metadata");
     }
 
     /// <summary>Whether refusing <paramref name="index"/> would block a grant the subject gave it or a descendant.</summary>
@@ -319,12 +328,7 @@ public sealed class ConsentRecorder : IConsentRecorder
             throw new ConsentPurposeNotFoundException(purposeId);
         }
 
-        ArgumentNullException.ThrowIfNull(evidence);
-        if (!Enum.IsDefined(evidence.Method))
-        {
-            throw new ArgumentOutOfRangeException("evidence.Method", evidence.Method, "Unknown consent method.");
-        }
-
+        ValidateEvidence(evidence);
         string noticeVersion;
         DateTimeOffset? expiresAt = null;
         var now = _timeProvider.GetUtcNow();
@@ -354,8 +358,6 @@ public sealed class ConsentRecorder : IConsentRecorder
             ConsentRecordRules.ValidateNoticeVersion(noticeVersion, "evidence.NoticeVersion");
         }
 
-        ConsentRecordRules.ValidateSource(evidence.Source, "evidence.Source");
-        ConsentRecordRules.ValidateMetadata(evidence.Metadata, "evidence.Metadata");
         return new NewConsentRecord(subjectId, purpose.Id, status, noticeVersion, now, expiresAt, evidence.Method, evidence.Source, evidence.Metadata);
     }
 }
