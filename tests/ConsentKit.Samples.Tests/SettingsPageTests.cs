@@ -115,6 +115,8 @@ public sealed class SettingsPageTests : IDisposable
         await Toggle(ada, ConsentPurposes.AiTraining, turnOn: true);
 
         await Toggle(ada, ConsentPurposes.AiTraining, turnOn: false);
+        (await ada.GetStringAsync("/settings/privacy", TestContext.Current.CancellationToken))
+            .Should().Contain("Data for AI training is now off, and so is anything you turned on under it (Data for Generative AI improvement)");
         await Toggle(ada, ConsentPurposes.AiTraining, turnOn: true);
 
         Section(await ada.GetStringAsync("/settings/privacy", TestContext.Current.CancellationToken), ConsentPurposes.GenerativeAiTraining)

@@ -69,7 +69,9 @@ public sealed class PrivacyModel(ConsentPurposeCatalog catalog, IConsentRecorder
             var record = on
                 ? await recorder.GrantAsync(Subject, purposeId!, evidence, HttpContext.RequestAborted)
                 : await recorder.WithdrawAsync(Subject, purposeId!, evidence, HttpContext.RequestAborted);
-            return $"Saved: {NameOf(purposeId!)} is now {(on ? "on" : "off")} (record #{record.Sequence}).";
+            // Turning a purpose off turns off what was granted under it too (one write): say so.
+            var under = on ? string.Empty : string.Join(", ", catalog.Purposes.Where(p => p.ParentId == purposeId).Select(p => p.DisplayName));
+            return $"Saved: {NameOf(purposeId!)} is now {(on ? "on" : "off")}{(under.Length > 0 ? $", and so is anything you turned on under it ({under})" : string.Empty)} (record #{record.Sequence}).";
         });
     }
 
