@@ -14,7 +14,7 @@ namespace ConsentKit.PostgreSql;
 /// retried in a transaction of its own, so only the one that cannot be written fails. A caller whose
 /// token is cancelled while it waits is taken out of the queue and nothing of it is written.
 /// </remarks>
-internal sealed class PostgreSqlAppendQueue(Func<IReadOnlyList<NewConsentRecord>, Task<long[]>> write)
+internal sealed class PostgreSqlAppendQueue(Func<IReadOnlyList<NewConsentRecord>, Task<IReadOnlyList<ConsentRecord>>> write)
 {
     private const int MaxRecordsPerTransaction = 2_000;
 
@@ -74,18 +74,13 @@ internal sealed class PostgreSqlAppendQueue(Func<IReadOnlyList<NewConsentRecord>
         try
         {
             var records = batch.Count == 1 ? batch[0].Records : [.. batch.SelectMany(r => r.Records)];
-            var sequences = await write(records);
+            var written = await write(records);
             var offset = 0;
             foreach (var request in batch)
             {
-                var stored = new ConsentRecord[request.Records.Count];
-                for (var i = 0; i < stored.Length; i++)
-                {
-                    stored[i] = new ConsentRecord(sequences[offset + i], request.Records[i]);
-                }
-
-                offset += stored.Length;
-                request.Completion.SetResult(stored);
+                var mine = request.Records.Count;
+                request.Completion.SetResult([.. written.Skip(offset).Take(mine)]);
+                offset += mine;
             }
         }
         catch (Exception ex) when (batch.Count == 1)
@@ -99,8 +94,7 @@ internal sealed class PostgreSqlAppendQueue(Func<IReadOnlyList<NewConsentRecord>
             {
                 try
                 {
-                    var sequences = await write(request.Records);
-                    request.Completion.SetResult([.. request.Records.Select((r, i) => new ConsentRecord(sequences[i], r))]);
+                    request.Completion.SetResult(await write(request.Records));
                 }
                 catch (Exception ex)
                 {

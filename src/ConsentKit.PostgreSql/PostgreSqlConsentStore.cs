@@ -23,7 +23,13 @@ namespace ConsentKit.PostgreSql;
 /// </remarks>
 public sealed partial class PostgreSqlConsentStore : IConsentStore, IAsyncDisposable, IDisposable
 {
-    private const string Columns = "e.sequence, e.subject_id, e.purpose_id, e.status, e.notice_version, e.recorded_at, e.expires_at, e.method, e.source, e.metadata";
+    // Records read with the subject registry joined: the id and the secret that opens the metadata.
+    // A record whose subject was erased has no registry row (r.subject_id is NULL).
+    private const string Columns = "e.sequence, r.subject_id, e.purpose_id, e.status, e.notice_version, e.recorded_at, e.expires_at, e.method, e.source, e.metadata, r.secret, e.subject_key";
+
+    // The current-state reads also return what backs each row, so a row the events contradict is refused.
+    private const string CurrentColumns = Columns +
+        ", c.sequence, (c.subject_key = e.subject_key AND c.purpose_id = e.purpose_id), (SELECT MAX(x.sequence) FROM {0}.consent_events x WHERE x.subject_key = c.subject_key AND x.purpose_id = c.purpose_id)";
 
     private readonly NpgsqlDataSource _dataSource;
     private readonly bool _ownsDataSource;
@@ -31,6 +37,8 @@ public sealed partial class PostgreSqlConsentStore : IConsentStore, IAsyncDispos
     private readonly int _chunkSize;
     private readonly SemaphoreSlim _initLock = new(1, 1);
     private readonly PostgreSqlAppendQueue _appends;
+    private readonly PostgreSqlChainWriter _chain;
+    private readonly string _currentSelect;
     private volatile bool _initialized;
 
     /// <summary>Creates the store over a connection string. The schema is created or migrated on first use or by <see cref="InitializeAsync"/>.</summary>
@@ -60,6 +68,9 @@ public sealed partial class PostgreSqlConsentStore : IConsentStore, IAsyncDispos
         _chunkSize = options.BulkReadChunkSize;
         Channel = _schema + "_changes";
         _appends = new PostgreSqlAppendQueue(WriteCombinedAsync);
+        _chain = new PostgreSqlChainWriter(_schema);
+        _currentSelect = $"SELECT {string.Format(System.Globalization.CultureInfo.InvariantCulture, CurrentColumns, _schema)} FROM {_schema}.consent_subjects r " +
+            $"JOIN {_schema}.consent_current c ON c.subject_key = r.subject_key LEFT JOIN {_schema}.consent_events e ON e.sequence = c.sequence";
     }
 
     /// <summary>Creates the store from options registered in DI.</summary>
@@ -150,8 +161,9 @@ public sealed partial class PostgreSqlConsentStore : IConsentStore, IAsyncDispos
     {
         ArgumentNullException.ThrowIfNull(subjectId);
         return QueryAsync(
-            $"SELECT {Columns} FROM {_schema}.consent_current c JOIN {_schema}.consent_events e ON e.sequence = c.sequence WHERE c.subject_id = $1;",
+            $"{_currentSelect} WHERE r.subject_id = $1;",
             c => c.Parameters.Add(new NpgsqlParameter<string> { TypedValue = subjectId }),
+            ReadCurrentRecord,
             cancellationToken);
     }
 
@@ -171,8 +183,9 @@ public sealed partial class PostgreSqlConsentStore : IConsentStore, IAsyncDispos
         {
             var chunk = distinct[offset..Math.Min(distinct.Length, offset + _chunkSize)];
             result.AddRange(await QueryAsync(
-                $"SELECT {Columns} FROM {_schema}.consent_current c JOIN {_schema}.consent_events e ON e.sequence = c.sequence WHERE c.subject_id = ANY($1);",
+                $"{_currentSelect} WHERE r.subject_id = ANY($1);",
                 c => c.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = chunk }),
+                ReadCurrentRecord,
                 cancellationToken));
         }
 
@@ -184,7 +197,7 @@ public sealed partial class PostgreSqlConsentStore : IConsentStore, IAsyncDispos
     {
         ArgumentNullException.ThrowIfNull(subjectId);
         return QueryAsync(
-            $"SELECT {Columns} FROM {_schema}.consent_events e WHERE e.subject_id = $1 ORDER BY e.sequence;",
+            $"SELECT {Columns} FROM {_schema}.consent_subjects r JOIN {_schema}.consent_events e ON e.subject_key = r.subject_key WHERE r.subject_id = $1 ORDER BY e.sequence;",
             c => c.Parameters.Add(new NpgsqlParameter<string> { TypedValue = subjectId }),
             cancellationToken);
     }
@@ -195,7 +208,7 @@ public sealed partial class PostgreSqlConsentStore : IConsentStore, IAsyncDispos
         ArgumentOutOfRangeException.ThrowIfNegative(afterSequence);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxCount);
         return QueryAsync(
-            $"SELECT {Columns} FROM {_schema}.consent_events e WHERE e.sequence > $1 ORDER BY e.sequence LIMIT $2;",
+            $"SELECT {Columns} FROM {_schema}.consent_events e LEFT JOIN {_schema}.consent_subjects r ON r.subject_key = e.subject_key WHERE e.sequence > $1 ORDER BY e.sequence LIMIT $2;",
             c =>
             {
                 c.Parameters.Add(new NpgsqlParameter<long> { TypedValue = afterSequence });
@@ -253,8 +266,8 @@ public sealed partial class PostgreSqlConsentStore : IConsentStore, IAsyncDispos
 
     // A combined transaction belongs to every caller in it, so no single caller's token may cancel it
     // (Npgsql's command timeout still bounds it).
-    private async Task<long[]> WriteCombinedAsync(IReadOnlyList<NewConsentRecord> records) =>
-        [.. (await AppendCoreAsync(records, expectedCurrentSequence: null, CancellationToken.None)).Select(r => r.Sequence)];
+    private async Task<IReadOnlyList<ConsentRecord>> WriteCombinedAsync(IReadOnlyList<NewConsentRecord> records) =>
+        await AppendCoreAsync(records, expectedCurrentSequence: null, CancellationToken.None);
 
     private async ValueTask<IReadOnlyList<ConsentRecord>> AppendCoreAsync(IReadOnlyList<NewConsentRecord> records, long? expectedCurrentSequence, CancellationToken cancellationToken)
     {
@@ -263,94 +276,30 @@ public sealed partial class PostgreSqlConsentStore : IConsentStore, IAsyncDispos
         {
             await using var connection = await _dataSource.OpenConnectionAsync(ct);
             await using var transaction = await connection.BeginTransactionAsync(ct);
-            await using var batch = new NpgsqlBatch(connection, transaction);
 
-            // Held until commit: appends commit in sequence order (see the class remarks).
-            batch.BatchCommands.Add(new NpgsqlBatchCommand($"SELECT pg_advisory_xact_lock({LockKeys.Append}, hashtext('{_schema}'));"));
-            var insert = new NpgsqlBatchCommand(
-                $"INSERT INTO {_schema}.consent_events (subject_id, purpose_id, status, notice_version, recorded_at, expires_at, method, source, metadata) " +
-                "SELECT r.subject_id, r.purpose_id, r.status, r.notice_version, r.recorded_at, r.expires_at, r.method, r.source, r.metadata " +
-                "FROM unnest($1::text[], $2::text[], $3::smallint[], $4::text[], $5::bigint[], $6::bigint[], $7::smallint[], $8::text[], $9::jsonb[]) " +
-                "WITH ORDINALITY AS r (subject_id, purpose_id, status, notice_version, recorded_at, expires_at, method, source, metadata, n) " +
-                (expectedCurrentSequence is null
-                    ? string.Empty
-                    : $"WHERE COALESCE((SELECT c.sequence FROM {_schema}.consent_current c WHERE c.subject_id = r.subject_id AND c.purpose_id = r.purpose_id), 0) = $10 ") +
-                "ORDER BY r.n RETURNING sequence;");
-            AddColumns(insert, records);
-            if (expectedCurrentSequence is { } expected)
-            {
-                insert.Parameters.Add(new NpgsqlParameter<long> { TypedValue = expected });
-            }
-
-            batch.BatchCommands.Add(insert);
-            batch.BatchCommands.Add(new NpgsqlBatchCommand($"SELECT pg_notify('{Channel}', '');"));
-
-            var sequences = new List<long>(records.Count);
-            await using (var reader = await batch.ExecuteReaderAsync(ct))
-            {
-                await reader.NextResultAsync(ct);
-                while (await reader.ReadAsync(ct))
-                {
-                    sequences.Add(reader.GetInt64(0));
-                }
-            }
-
-            if (sequences.Count == 0)
+            // The append lock is held until commit: appends commit in sequence order (see the class
+            // remarks) and each one reads the chain's head that no other append can move.
+            var stored = await _chain.AppendAsync(connection, transaction, records, sequences: null, ct, takeLock: true, expectedCurrentSequence);
+            if (stored.Count == 0)
             {
                 // The condition failed: nothing was inserted; do not notify anyone.
                 await transaction.RollbackAsync(ct);
-                return (IReadOnlyList<ConsentRecord>)[];
+                return stored;
             }
 
-            await transaction.CommitAsync(ct);
-
-            // Under the lock the identity column hands out consecutive values in insertion order.
-            sequences.Sort();
-            var stored = new ConsentRecord[records.Count];
-            for (var i = 0; i < stored.Length; i++)
-            {
-                stored[i] = new ConsentRecord(sequences[i], records[i]);
-            }
-
+            await NotifyAndCommitAsync(connection, transaction, ct);
             return stored;
         }, cancellationToken);
     }
 
-    private static void AddColumns(NpgsqlBatchCommand command, IReadOnlyList<NewConsentRecord> records)
+    private async Task NotifyAndCommitAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, CancellationToken cancellationToken)
     {
-        var count = records.Count;
-        var subjects = new string[count];
-        var purposes = new string[count];
-        var statuses = new short[count];
-        var notices = new string[count];
-        var recorded = new long[count];
-        var expires = new long?[count];
-        var methods = new short[count];
-        var sources = new string?[count];
-        var metadata = new string?[count];
-        for (var i = 0; i < count; i++)
+        await using (var notify = new NpgsqlCommand($"SELECT pg_notify('{Channel}', '');", connection, transaction))
         {
-            var record = records[i];
-            subjects[i] = record.SubjectId;
-            purposes[i] = record.PurposeId;
-            statuses[i] = (short)record.Status;
-            notices[i] = record.NoticeVersion;
-            recorded[i] = record.RecordedAt.UtcTicks;
-            expires[i] = record.ExpiresAt?.UtcTicks;
-            methods[i] = (short)record.Method;
-            sources[i] = record.Source;
-            metadata[i] = record.Metadata.Count == 0 ? null : JsonSerializer.Serialize(record.Metadata, PostgreSqlJson.Default.IReadOnlyDictionaryStringString);
+            await notify.ExecuteNonQueryAsync(cancellationToken);
         }
 
-        command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = subjects });
-        command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = purposes });
-        command.Parameters.Add(new NpgsqlParameter<short[]> { TypedValue = statuses });
-        command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = notices });
-        command.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = recorded });
-        command.Parameters.Add(new NpgsqlParameter<long?[]> { TypedValue = expires });
-        command.Parameters.Add(new NpgsqlParameter<short[]> { TypedValue = methods });
-        command.Parameters.Add(new NpgsqlParameter<string?[]> { TypedValue = sources });
-        command.Parameters.Add(new NpgsqlParameter { Value = metadata, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Jsonb });
+        await transaction.CommitAsync(cancellationToken);
     }
 
     private ValueTask<IReadOnlyList<ConsentRecord>> QueryAsync(string sql, Action<NpgsqlCommand> bind, CancellationToken cancellationToken) =>
@@ -378,20 +327,43 @@ public sealed partial class PostgreSqlConsentStore : IConsentStore, IAsyncDispos
 
     private static ConsentRecord ReadRecord(NpgsqlDataReader reader)
     {
-        var metadata = reader.IsDBNull(9)
-            ? null
-            : JsonSerializer.Deserialize(reader.GetString(9), PostgreSqlJson.Default.DictionaryStringString);
+        var sequence = reader.GetInt64(0);
+        var key = (byte[])reader[11];
+        var recordedAt = ToTime(reader.GetInt64(5));
+        var expiresAt = reader.IsDBNull(6) ? (DateTimeOffset?)null : ToTime(reader.GetInt64(6));
+        var source = reader.IsDBNull(8) ? null : reader.GetString(8);
+        if (reader.IsDBNull(1))
+        {
+            return ConsentErasure.ErasedRecord(
+                sequence, key, reader.GetString(2), (ConsentStatus)reader.GetInt16(3), reader.GetString(4), recordedAt, expiresAt, (ConsentMethod)reader.GetInt16(7), source);
+        }
+
         var record = new NewConsentRecord(
             reader.GetString(1),
             reader.GetString(2),
             (ConsentStatus)reader.GetInt16(3),
             reader.GetString(4),
-            ToTime(reader.GetInt64(5)),
-            reader.IsDBNull(6) ? null : ToTime(reader.GetInt64(6)),
+            recordedAt,
+            expiresAt,
             (ConsentMethod)reader.GetInt16(7),
-            reader.IsDBNull(8) ? null : reader.GetString(8),
-            metadata);
-        return new ConsentRecord(reader.GetInt64(0), record);
+            source,
+            ConsentSubjectSecrets.Open((byte[])reader[9], (byte[])reader[10]));
+        return new ConsentRecord(sequence, record, key);
+    }
+
+    /// <summary>Reads a current-state row, refusing one the events do not back (changed outside ConsentKit).</summary>
+    private static ConsentRecord ReadCurrentRecord(NpgsqlDataReader reader)
+    {
+        var pointer = reader.GetInt64(12);
+        var latest = reader.IsDBNull(14) ? 0 : reader.GetInt64(14);
+        if (reader.IsDBNull(0) || !reader.GetBoolean(13) || latest != pointer)
+        {
+            throw new ConsentStoreIntegrityException(
+                $"The current-state index points at record {pointer}, but the records say the pair's latest is {latest}: " +
+                "the database was changed outside ConsentKit. Denied; run ConsentHistoryVerifier to find the first bad record.");
+        }
+
+        return ReadRecord(reader);
     }
 
     // UTC ticks, as in the SQLite store: an exact round trip at 100 ns (timestamptz keeps microseconds).

@@ -71,9 +71,14 @@ public sealed partial class PostgreSqlConsentStore : IDataUseLedger
                 await copy.CompleteAsync(ct);
             }
 
+            // By pseudonymous key, so erasing the subject unlinks these rows too; the counts stay.
             await using var insert = new NpgsqlCommand(
-                $"WITH added AS (INSERT INTO {_schema}.data_use_subjects (data_use_id, subject_id, consent_sequence) " +
-                "SELECT $1, subject_id, consent_sequence FROM consentkit_new_subjects ON CONFLICT DO NOTHING RETURNING 1) " +
+                $"WITH registered AS (INSERT INTO {_schema}.consent_subjects (subject_id, subject_key, secret) " +
+                "SELECT subject_id, uuid_send(gen_random_uuid()), uuid_send(gen_random_uuid()) || uuid_send(gen_random_uuid()) FROM consentkit_new_subjects " +
+                "ON CONFLICT (subject_id) DO NOTHING RETURNING subject_id, subject_key), " +
+                $"keys AS (SELECT subject_id, subject_key FROM registered UNION ALL SELECT subject_id, subject_key FROM {_schema}.consent_subjects WHERE subject_id IN (SELECT subject_id FROM consentkit_new_subjects)), " +
+                $"added AS (INSERT INTO {_schema}.data_use_subjects (data_use_id, subject_key, consent_sequence) " +
+                "SELECT $1, k.subject_key, n.consent_sequence FROM consentkit_new_subjects n JOIN keys k USING (subject_id) ON CONFLICT DO NOTHING RETURNING 1) " +
                 $"UPDATE {_schema}.data_uses SET subject_count = subject_count + (SELECT count(*) FROM added) WHERE id = $1;",
                 connection,
                 transaction);
@@ -118,8 +123,8 @@ public sealed partial class PostgreSqlConsentStore : IDataUseLedger
     {
         ArgumentNullException.ThrowIfNull(subjectId);
         return QueryDataUsesAsync(
-            $"SELECT {DataUseColumns} FROM {_schema}.data_use_subjects s JOIN {_schema}.data_uses d ON d.id = s.data_use_id " +
-            "WHERE s.subject_id = $1 AND ($2::text IS NULL OR d.purpose_id = $2) ORDER BY d.position;",
+            $"SELECT {DataUseColumns} FROM {_schema}.consent_subjects r JOIN {_schema}.data_use_subjects s ON s.subject_key = r.subject_key JOIN {_schema}.data_uses d ON d.id = s.data_use_id " +
+            "WHERE r.subject_id = $1 AND ($2::text IS NULL OR d.purpose_id = $2) ORDER BY d.position;",
             c =>
             {
                 c.Parameters.Add(new NpgsqlParameter<string> { TypedValue = subjectId });
@@ -134,12 +139,13 @@ public sealed partial class PostgreSqlConsentStore : IDataUseLedger
         ArgumentNullException.ThrowIfNull(record);
         return QueryDataUsesAsync(
             $"SELECT {DataUseColumns} FROM {_schema}.data_use_subjects s JOIN {_schema}.data_uses d ON d.id = s.data_use_id " +
-            "WHERE s.subject_id = $1 AND s.consent_sequence < $2 AND (d.purpose_id = $3 OR left(d.purpose_id, length($3) + 1) = $3 || '.') ORDER BY d.position;",
+            $"WHERE s.subject_key = COALESCE($4, (SELECT r.subject_key FROM {_schema}.consent_subjects r WHERE r.subject_id = $1)) AND s.consent_sequence < $2 AND (d.purpose_id = $3 OR left(d.purpose_id, length($3) + 1) = $3 || '.') ORDER BY d.position;",
             c =>
             {
                 c.Parameters.Add(new NpgsqlParameter<string> { TypedValue = record.SubjectId });
                 c.Parameters.Add(new NpgsqlParameter<long> { TypedValue = record.Sequence });
                 c.Parameters.Add(new NpgsqlParameter<string> { TypedValue = record.PurposeId });
+                c.Parameters.Add(new NpgsqlParameter<byte[]?> { TypedValue = record.SubjectKey.IsEmpty ? null : record.SubjectKey.ToArray(), NpgsqlDbType = NpgsqlDbType.Bytea });
             },
             cancellationToken);
     }

@@ -10,10 +10,10 @@ namespace ConsentKit.PostgreSql;
 internal static class PostgreSqlSchema
 {
     /// <summary>The schema version this code writes and reads.</summary>
-    public const int LatestVersion = 1;
+    public const int LatestVersion = 2;
 
     // Each entry moves the schema from version (index) to version (index + 1). Never edit a shipped
-    // entry: add a new one.
+    // entry: add a new one. Version 2 and later are code (PostgreSqlChainMigration), not only SQL.
     private static readonly string[] Migrations =
     [
         // 1: events, current state, ledger; append-only everywhere, enforced by triggers.
@@ -158,7 +158,15 @@ internal static class PostgreSqlSchema
 
         for (var step = current; step < LatestVersion; step++)
         {
-            await ExecuteAsync(connection, transaction, Migrations[step].Replace("{s}", schema, StringComparison.Ordinal), cancellationToken);
+            if (step < Migrations.Length)
+            {
+                await ExecuteAsync(connection, transaction, Migrations[step].Replace("{s}", schema, StringComparison.Ordinal), cancellationToken);
+            }
+            else
+            {
+                // 2: the tamper-evident chain, the subject registry and the kept notices (C#: hashes).
+                await PostgreSqlChainMigration.RunAsync(connection, transaction, schema, cancellationToken);
+            }
         }
 
         if (current < LatestVersion)
@@ -173,7 +181,7 @@ internal static class PostgreSqlSchema
         await transaction.CommitAsync(cancellationToken);
     }
 
-    private static async Task ExecuteAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string sql, CancellationToken cancellationToken)
+    internal static async Task ExecuteAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string sql, CancellationToken cancellationToken)
     {
         await using var command = new NpgsqlCommand(sql, connection, transaction);
         await command.ExecuteNonQueryAsync(cancellationToken);

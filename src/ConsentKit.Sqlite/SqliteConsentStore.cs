@@ -23,7 +23,15 @@ namespace ConsentKit.Sqlite;
 /// </remarks>
 public sealed partial class SqliteConsentStore : IConsentStore, IDisposable
 {
-    private const string Columns = "e.sequence, e.subject_id, e.purpose_id, e.status, e.notice_version, e.recorded_at, e.expires_at, e.method, e.source, e.metadata";
+    // Records read with the subject registry joined: the id and the secret that opens the metadata.
+    // A record whose subject was erased has no registry row (s.subject_id is NULL).
+    private const string Columns = "e.sequence, s.subject_id, e.purpose_id, e.status, e.notice_version, e.recorded_at, e.expires_at, e.method, e.source, e.metadata, s.secret, e.subject_key";
+
+    // The current-state reads also return what backs each row, so a row the events contradict is refused.
+    private const string CurrentColumns = Columns +
+        ", c.sequence, c.subject_key = e.subject_key AND c.purpose_id = e.purpose_id, (SELECT MAX(x.sequence) FROM consent_events x WHERE x.subject_key = c.subject_key AND x.purpose_id = c.purpose_id)";
+
+    private const string CurrentFrom = "consent_subjects s JOIN consent_current c ON c.subject_key = s.subject_key LEFT JOIN consent_events e ON e.sequence = c.sequence";
 
     private readonly string _connectionString;
     private readonly string _location;
@@ -157,7 +165,7 @@ public sealed partial class SqliteConsentStore : IConsentStore, IDisposable
         // SQLite has one writer at a time and sequences are assigned under its lock, so commit order is
         // sequence order: reading by sequence can never skip a record that commits later.
         return Guard("read", () => Query(
-            $"SELECT {Columns} FROM consent_events e WHERE e.sequence > $after ORDER BY e.sequence LIMIT $limit;",
+            $"SELECT {Columns} FROM consent_events e LEFT JOIN consent_subjects s ON s.subject_key = e.subject_key WHERE e.sequence > $after ORDER BY e.sequence LIMIT $limit;",
             command =>
             {
                 command.Parameters.AddWithValue("$after", afterSequence);
@@ -199,8 +207,9 @@ public sealed partial class SqliteConsentStore : IConsentStore, IDisposable
         cancellationToken.ThrowIfCancellationRequested();
         await InitializeAsync(cancellationToken);
         return Guard("read", () => Query(
-            $"SELECT {Columns} FROM consent_current c JOIN consent_events e ON e.sequence = c.sequence WHERE c.subject_id = $subject;",
-            command => command.Parameters.AddWithValue("$subject", subjectId)));
+            $"SELECT {CurrentColumns} FROM {CurrentFrom} WHERE s.subject_id = $subject;",
+            command => command.Parameters.AddWithValue("$subject", subjectId),
+            checkCurrent: true));
     }
 
     /// <inheritdoc />
@@ -219,25 +228,10 @@ public sealed partial class SqliteConsentStore : IConsentStore, IDisposable
         {
             using var connection = OpenReader();
             var result = new List<ConsentRecord>();
-            switch (BulkReadStrategy)
-            {
-                case SqliteBulkReadStrategy.JsonEach:
-                    ReadManyWithJsonEach(connection, distinct, result, cancellationToken);
-                    break;
-                case SqliteBulkReadStrategy.TempTable:
-                    ReadManyWithTempTable(connection, distinct, result);
-                    break;
-                default:
-                    ReadManyWithParameters(connection, distinct, result, cancellationToken);
-                    break;
-            }
-
+            ReadMany(connection, distinct, result, cancellationToken);
             return (IReadOnlyList<ConsentRecord>)result;
         });
     }
-
-    /// <summary>How bulk reads pass their ids; measured in the benchmarks (see docs/performance.md).</summary>
-    internal SqliteBulkReadStrategy BulkReadStrategy { get; set; } = SqliteBulkReadStrategy.JsonEach;
 
     /// <inheritdoc />
     public async ValueTask<IReadOnlyList<ConsentRecord>> GetHistoryAsync(string subjectId, CancellationToken cancellationToken = default)
@@ -246,7 +240,7 @@ public sealed partial class SqliteConsentStore : IConsentStore, IDisposable
         cancellationToken.ThrowIfCancellationRequested();
         await InitializeAsync(cancellationToken);
         return Guard("read", () => Query(
-            $"SELECT {Columns} FROM consent_events e WHERE e.subject_id = $subject ORDER BY e.sequence;",
+            $"SELECT {Columns} FROM consent_subjects s JOIN consent_events e ON e.subject_key = s.subject_key WHERE s.subject_id = $subject ORDER BY e.sequence;",
             command => command.Parameters.AddWithValue("$subject", subjectId)));
     }
 
@@ -261,27 +255,42 @@ public sealed partial class SqliteConsentStore : IConsentStore, IDisposable
     /// <param name="writer">The writer connection.</param>
     /// <param name="records">The records, appended all or none.</param>
     /// <param name="expectedCurrentSequence">For a conditional append of one record: the pair's current sequence it requires (0 for none); nothing is written (and an empty list returned) when it differs.</param>
-    private static IReadOnlyList<ConsentRecord> AppendLocked(SqliteConnection writer, IReadOnlyList<NewConsentRecord> records, long? expectedCurrentSequence = null)
+    private IReadOnlyList<ConsentRecord> AppendLocked(SqliteConnection writer, IReadOnlyList<NewConsentRecord> records, long? expectedCurrentSequence = null)
     {
         using var transaction = writer.BeginTransaction(deferred: false);
-        using var command = writer.CreateCommand();
-        command.Transaction = transaction;
+        var stored = AppendInTransaction(writer, transaction, records, expectedCurrentSequence);
+        if (stored.Count > 0)
+        {
+            transaction.Commit();
+        }
 
+        return stored;
+    }
+
+    private IReadOnlyList<ConsentRecord> AppendInTransaction(SqliteConnection writer, SqliteTransaction transaction, IReadOnlyList<NewConsentRecord> records, long? expectedCurrentSequence = null)
+    {
+        // BEGIN IMMEDIATE holds the database's write lock (for every process) until commit: the chain's
+        // head, the next sequence and the pair's current record cannot move under this transaction.
+        var registry = new SqliteSubjectRegistry(writer, transaction);
         if (expectedCurrentSequence is { } expected)
         {
-            using var current = writer.CreateCommand();
-            current.Transaction = transaction;
-            current.CommandText = "SELECT COALESCE((SELECT sequence FROM consent_current WHERE subject_id = $subject AND purpose_id = $purpose), 0);";
-            current.Parameters.AddWithValue("$subject", records[0].SubjectId);
-            current.Parameters.AddWithValue("$purpose", records[0].PurposeId);
-            if ((long)current.ExecuteScalar()! != expected)
+            var current = 0L;
+            if (registry.Find(records[0].SubjectId) is { } subject)
+            {
+                using var read = writer.CreateCommand();
+                read.Transaction = transaction;
+                read.CommandText = "SELECT COALESCE((SELECT sequence FROM consent_current WHERE subject_key = $key AND purpose_id = $purpose), 0);";
+                read.Parameters.AddWithValue("$key", subject.Key);
+                read.Parameters.AddWithValue("$purpose", records[0].PurposeId);
+                current = (long)read.ExecuteScalar()!;
+            }
+
+            if (current != expected)
             {
                 return [];
             }
         }
 
-        // This connection holds the database's write lock for the whole transaction (BEGIN IMMEDIATE),
-        // so the next sequences are known up front: no RETURNING round trip per row.
         long next;
         using (var last = writer.CreateCommand())
         {
@@ -290,42 +299,13 @@ public sealed partial class SqliteConsentStore : IConsentStore, IDisposable
             next = (long)last.ExecuteScalar()! + 1;
         }
 
-        command.CommandText =
-            "INSERT INTO consent_events (sequence, subject_id, purpose_id, status, notice_version, recorded_at, expires_at, method, source, metadata) " +
-            "VALUES ($sequence, $subject, $purpose, $status, $notice, $recorded, $expires, $method, $source, $metadata);";
-        var sequenceParameter = command.Parameters.Add("$sequence", SqliteType.Integer);
-        var subject = command.Parameters.Add("$subject", SqliteType.Text);
-        var purpose = command.Parameters.Add("$purpose", SqliteType.Text);
-        var status = command.Parameters.Add("$status", SqliteType.Integer);
-        var notice = command.Parameters.Add("$notice", SqliteType.Text);
-        var recorded = command.Parameters.Add("$recorded", SqliteType.Integer);
-        var expires = command.Parameters.Add("$expires", SqliteType.Integer);
-        var method = command.Parameters.Add("$method", SqliteType.Integer);
-        var source = command.Parameters.Add("$source", SqliteType.Text);
-        var metadata = command.Parameters.Add("$metadata", SqliteType.Text);
-        command.Prepare();
-
+        using var chain = new SqliteChainWriter(writer, transaction);
         var stored = new List<ConsentRecord>(records.Count);
         foreach (var record in records)
         {
-            var sequence = next++;
-            sequenceParameter.Value = sequence;
-            subject.Value = record.SubjectId;
-            purpose.Value = record.PurposeId;
-            status.Value = (int)record.Status;
-            notice.Value = record.NoticeVersion;
-            recorded.Value = record.RecordedAt.UtcTicks;
-            expires.Value = record.ExpiresAt is { } e ? e.UtcTicks : DBNull.Value;
-            method.Value = (int)record.Method;
-            source.Value = (object?)record.Source ?? DBNull.Value;
-            metadata.Value = record.Metadata.Count == 0
-                ? DBNull.Value
-                : JsonSerializer.Serialize(record.Metadata, SqliteJson.Default.IReadOnlyDictionaryStringString);
-            command.ExecuteNonQuery();
-            stored.Add(new ConsentRecord(sequence, record));
+            stored.Add(chain.Append(registry.GetOrCreate(record.SubjectId), record, next++, NoticeDigest(writer, transaction, record)));
         }
 
-        transaction.Commit();
         return stored;
     }
 
@@ -345,7 +325,7 @@ public sealed partial class SqliteConsentStore : IConsentStore, IDisposable
         }
     }
 
-    private List<ConsentRecord> Query(string sql, Action<SqliteCommand> bind)
+    private List<ConsentRecord> Query(string sql, Action<SqliteCommand> bind, bool checkCurrent = false)
     {
         using var connection = OpenReader();
         using var command = connection.CreateCommand();
@@ -353,7 +333,7 @@ public sealed partial class SqliteConsentStore : IConsentStore, IDisposable
         bind(command);
         using var reader = command.ExecuteReader();
         var result = new List<ConsentRecord>();
-        ReadAll(reader, result);
+        ReadAll(reader, result, checkCurrent);
         return result;
     }
 
@@ -367,28 +347,55 @@ public sealed partial class SqliteConsentStore : IConsentStore, IDisposable
     private void Configure(SqliteConnection connection)
     {
         using var command = connection.CreateCommand();
-        command.CommandText = $"PRAGMA synchronous = FULL; PRAGMA busy_timeout = {(long)BusyTimeout.TotalMilliseconds};";
+        command.CommandText = $"PRAGMA synchronous = FULL; PRAGMA secure_delete = ON; PRAGMA busy_timeout = {(long)BusyTimeout.TotalMilliseconds};";
         command.ExecuteNonQuery();
     }
 
-    private static void ReadAll(SqliteDataReader reader, List<ConsentRecord> into)
+    private static void ReadAll(SqliteDataReader reader, List<ConsentRecord> into, bool checkCurrent = false)
     {
         while (reader.Read())
         {
-            var metadata = reader.IsDBNull(9)
-                ? null
-                : JsonSerializer.Deserialize(reader.GetString(9), SqliteJson.Default.DictionaryStringString);
+            if (checkCurrent)
+            {
+                CheckCurrentRow(reader);
+            }
+
+            var sequence = reader.GetInt64(0);
+            var key = (byte[])reader[11];
+            var recordedAt = ToTime(reader.GetInt64(5));
+            var expiresAt = reader.IsDBNull(6) ? (DateTimeOffset?)null : ToTime(reader.GetInt64(6));
+            var source = reader.IsDBNull(8) ? null : reader.GetString(8);
+            if (reader.IsDBNull(1))
+            {
+                into.Add(ConsentErasure.ErasedRecord(
+                    sequence, key, reader.GetString(2), (ConsentStatus)reader.GetInt32(3), reader.GetString(4), recordedAt, expiresAt, (ConsentMethod)reader.GetInt32(7), source));
+                continue;
+            }
+
             var record = new NewConsentRecord(
                 reader.GetString(1),
                 reader.GetString(2),
                 (ConsentStatus)reader.GetInt32(3),
                 reader.GetString(4),
-                ToTime(reader.GetInt64(5)),
-                reader.IsDBNull(6) ? null : ToTime(reader.GetInt64(6)),
+                recordedAt,
+                expiresAt,
                 (ConsentMethod)reader.GetInt32(7),
-                reader.IsDBNull(8) ? null : reader.GetString(8),
-                metadata);
-            into.Add(new ConsentRecord(reader.GetInt64(0), record));
+                source,
+                ConsentSubjectSecrets.Open((byte[])reader[9], (byte[])reader[10]));
+            into.Add(new ConsentRecord(sequence, record, key));
+        }
+    }
+
+    /// <summary>Refuses a current-state row the events do not back (changed outside ConsentKit).</summary>
+    private static void CheckCurrentRow(SqliteDataReader reader)
+    {
+        var pointer = reader.GetInt64(12);
+        var latest = reader.IsDBNull(14) ? 0 : reader.GetInt64(14);
+        if (reader.IsDBNull(0) || reader.GetInt64(13) != 1 || latest != pointer)
+        {
+            throw new ConsentStoreIntegrityException(
+                $"The current-state index points at record {pointer}, but the records say the pair's latest is {latest}: " +
+                "the database was changed outside ConsentKit. Denied; run ConsentHistoryVerifier to find the first bad record.");
         }
     }
 

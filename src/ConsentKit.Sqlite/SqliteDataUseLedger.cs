@@ -44,15 +44,17 @@ public sealed partial class SqliteConsentStore : IDataUseLedger
             EnsureRunning(writer, transaction, dataUseId);
             using var insert = writer.CreateCommand();
             insert.Transaction = transaction;
-            insert.CommandText = "INSERT OR IGNORE INTO data_use_subjects (data_use_id, subject_id, consent_sequence) VALUES ($id, $subject, $sequence);";
+            insert.CommandText = "INSERT OR IGNORE INTO data_use_subjects (data_use_id, subject_key, consent_sequence) VALUES ($id, $subject, $sequence);";
             insert.Parameters.AddWithValue("$id", dataUseId);
-            var subject = insert.Parameters.Add("$subject", SqliteType.Text);
+            var subject = insert.Parameters.Add("$subject", SqliteType.Blob);
+            var registry = new SqliteSubjectRegistry(writer, transaction);
             var sequence = insert.Parameters.Add("$sequence", SqliteType.Integer);
             insert.Prepare();
             var added = 0;
             foreach (var entry in subjects)
             {
-                subject.Value = entry.SubjectId;
+                // By pseudonymous key, so erasing the subject unlinks these rows too; the counts stay.
+                subject.Value = registry.GetOrCreate(entry.SubjectId).Key;
                 sequence.Value = entry.ConsentSequence;
                 added += insert.ExecuteNonQuery();
             }
@@ -96,8 +98,8 @@ public sealed partial class SqliteConsentStore : IDataUseLedger
     {
         ArgumentNullException.ThrowIfNull(subjectId);
         return QueryDataUsesAsync(
-            $"SELECT {DataUseColumns} FROM data_use_subjects s JOIN data_uses d ON d.id = s.data_use_id " +
-            "WHERE s.subject_id = $subject AND ($purpose IS NULL OR d.purpose_id = $purpose) ORDER BY d.rowid;",
+            $"SELECT {DataUseColumns} FROM consent_subjects r JOIN data_use_subjects s ON s.subject_key = r.subject_key JOIN data_uses d ON d.id = s.data_use_id " +
+            "WHERE r.subject_id = $subject AND ($purpose IS NULL OR d.purpose_id = $purpose) ORDER BY d.rowid;",
             c =>
             {
                 c.Parameters.AddWithValue("$subject", subjectId);
@@ -112,11 +114,12 @@ public sealed partial class SqliteConsentStore : IDataUseLedger
         ArgumentNullException.ThrowIfNull(record);
         return QueryDataUsesAsync(
             $"SELECT {DataUseColumns} FROM data_use_subjects s JOIN data_uses d ON d.id = s.data_use_id " +
-            "WHERE s.subject_id = $subject AND s.consent_sequence < $sequence " +
+            "WHERE s.subject_key = COALESCE($key, (SELECT r.subject_key FROM consent_subjects r WHERE r.subject_id = $subject)) AND s.consent_sequence < $sequence " +
             "AND (d.purpose_id = $purpose OR substr(d.purpose_id, 1, length($purpose) + 1) = $purpose || '.') ORDER BY d.rowid;",
             c =>
             {
                 c.Parameters.AddWithValue("$subject", record.SubjectId);
+                c.Parameters.AddWithValue("$key", record.SubjectKey.IsEmpty ? DBNull.Value : record.SubjectKey.ToArray());
                 c.Parameters.AddWithValue("$sequence", record.Sequence);
                 c.Parameters.AddWithValue("$purpose", record.PurposeId);
             },

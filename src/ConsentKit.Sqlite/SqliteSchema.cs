@@ -6,10 +6,10 @@ namespace ConsentKit.Sqlite;
 internal static class SqliteSchema
 {
     /// <summary>The schema version this code writes and reads.</summary>
-    public const int LatestVersion = 4;
+    public const int LatestVersion = 5;
 
     // Each entry moves the schema from version (index) to version (index + 1). Never edit a shipped
-    // entry: add a new one.
+    // entry: add a new one. Version 5 and later are code (SqliteChainMigration), not only SQL.
     private static readonly string[] Migrations =
     [
         // 1: the append-only event log. Grants only by the subject, enforced by the database as well.
@@ -129,7 +129,15 @@ internal static class SqliteSchema
 
         for (var version = current; version < targetVersion; version++)
         {
-            Execute(connection, Migrations[version], transaction);
+            if (version < Migrations.Length)
+            {
+                Execute(connection, Migrations[version], transaction);
+            }
+            else
+            {
+                // 5: the tamper-evident chain, the subject registry and the kept notices (C#: hashes).
+                SqliteChainMigration.Run(connection, transaction);
+            }
         }
 
         if (targetVersion > current)
@@ -152,7 +160,7 @@ internal static class SqliteSchema
         return command.ExecuteScalar() is long version ? (int)version : 0;
     }
 
-    private static void Execute(SqliteConnection connection, string sql, SqliteTransaction? transaction = null)
+    internal static void Execute(SqliteConnection connection, string sql, SqliteTransaction? transaction = null)
     {
         using var command = connection.CreateCommand();
         command.Transaction = transaction;

@@ -131,6 +131,26 @@ public abstract class DataUseLedgerConformanceTests : StoreTestBase
         Assert.Equal([S("before"), S("after")], byParentWithdrawal.Select(u => u.Id));
     }
 
+    /// <summary>
+    /// After erasure the data uses that included the subject keep their counts and are still found from
+    /// the erasure's closing withdrawal (withdrawal impact), but no longer by the subject's id.
+    /// </summary>
+    [Fact]
+    public async Task Erase_KeepsTheCounts_FindsTheUsesFromTheClosingWithdrawal_NotFromTheId()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var grant = await Store.AppendAsync(Grant(S("alice"), 0), ct);
+        var bobGrant = await Store.AppendAsync(Grant(S("bob"), 0), ct);
+        await StartWith(S("set"), ConsentPurposes.GenerativeAiTraining, (S("alice"), grant.Sequence), (S("bob"), bobGrant.Sequence));
+
+        var closing = Assert.Single(Assert.IsAssignableFrom<IReadOnlyList<ConsentRecord>>(await Store.EraseSubjectAsync(S("alice"), T0.AddDays(1), ct)));
+
+        Assert.Equal(2, (await Ledger.GetAsync(S("set"), ct))!.SubjectCount);
+        Assert.Empty(await Ledger.FindBySubjectAsync(S("alice"), cancellationToken: ct));
+        Assert.Equal([S("set")], (await Ledger.FindAffectedByAsync(closing, ct)).Select(u => u.Id));
+        Assert.Equal([S("set")], (await Ledger.FindBySubjectAsync(S("bob"), cancellationToken: ct)).Select(u => u.Id));
+    }
+
     /// <summary>The list is newest first and honours the limit.</summary>
     [Fact]
     public async Task List_IsNewestFirst()

@@ -17,19 +17,12 @@ public class SqliteStoreBenchmarks
     private NewConsentRecord[] _batch = [];
     private long _counter;
 
-    // A string, because the strategy enum is internal to the store and benchmark parameters must be public.
-    [Params("JsonEach", "ChunkedParameters", "TempTable")]
-    public string Strategy { get; set; } = "JsonEach";
-
     [GlobalSetup]
     public async Task SetupAsync()
     {
         _directory = Path.Combine(Path.GetTempPath(), "consentkit-bench", Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(_directory);
-        _store = new SqliteConsentStore(new SqliteConsentStoreOptions { ConnectionString = $"Data Source={Path.Combine(_directory, "consent.db")}" })
-        {
-            BulkReadStrategy = Enum.Parse<SqliteBulkReadStrategy>(Strategy),
-        };
+        _store = new SqliteConsentStore(new SqliteConsentStoreOptions { ConnectionString = $"Data Source={Path.Combine(_directory, "consent.db")}" });
         _ids = Enumerable.Range(0, Subjects).Select(i => $"user-{i:D6}").ToArray();
         foreach (var chunk in _ids.Chunk(10_000))
         {

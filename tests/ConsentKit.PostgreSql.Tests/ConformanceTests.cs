@@ -16,7 +16,9 @@ public sealed class PostgreSqlConformanceTests(SchemaFixture schema) : ConsentSt
             $"""
             CREATE OR REPLACE FUNCTION {schema.Schema}.test_fail_append() RETURNS trigger LANGUAGE plpgsql AS $$
             BEGIN
-                IF NEW.subject_id = '{subjectId.Replace("'", "''", StringComparison.Ordinal)}' THEN RAISE EXCEPTION 'injected append failure'; END IF;
+                IF EXISTS (SELECT 1 FROM {schema.Schema}.consent_subjects WHERE subject_key = NEW.subject_key AND subject_id = '{subjectId.Replace("'", "''", StringComparison.Ordinal)}') THEN
+                    RAISE EXCEPTION 'injected append failure';
+                END IF;
                 RETURN NEW;
             END $$;
             DROP TRIGGER IF EXISTS test_fail_append ON {schema.Schema}.consent_events;

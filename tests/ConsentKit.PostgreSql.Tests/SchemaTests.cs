@@ -12,7 +12,10 @@ public sealed class SchemaTests(SchemaFixture schema) : IClassFixture<SchemaFixt
     [InlineData("TRUNCATE {s}.consent_events CASCADE")]
     [InlineData("UPDATE {s}.consent_current SET sequence = (SELECT min(sequence) FROM {s}.consent_events)")]
     [InlineData("DELETE FROM {s}.consent_current")]
-    [InlineData("INSERT INTO {s}.consent_current (subject_id, purpose_id, sequence) SELECT 'mallory', purpose_id, sequence FROM {s}.consent_events LIMIT 1")]
+    [InlineData("INSERT INTO {s}.consent_current (subject_key, purpose_id, sequence) SELECT '\\x00000000000000000000000000000000'::bytea, purpose_id, sequence FROM {s}.consent_events LIMIT 1")]
+    [InlineData("UPDATE {s}.consent_notices SET text = 'rewritten'")]
+    [InlineData("DELETE FROM {s}.consent_notices")]
+    [InlineData("TRUNCATE {s}.consent_notices")]
     [InlineData("TRUNCATE {s}.consent_current")]
     [InlineData("DELETE FROM {s}.data_uses")]
     [InlineData("TRUNCATE {s}.data_uses CASCADE")]
@@ -39,7 +42,8 @@ public sealed class SchemaTests(SchemaFixture schema) : IClassFixture<SchemaFixt
         await SeedAsync(ct);
 
         var act = () => TestServer.ExecuteAsync(
-            $"INSERT INTO {schema.Schema}.consent_events (subject_id, purpose_id, status, notice_version, recorded_at, method) VALUES ('mallory', 'ai-training', 1, '1', 0, 4);", ct);
+            $"INSERT INTO {schema.Schema}.consent_events (sequence, previous_sequence, subject_key, purpose_id, status, notice_version, notice_digest, recorded_at, method, metadata, hash) " +
+            $"SELECT max(sequence) + 1, max(sequence), '\\x00000000000000000000000000000000', 'ai-training', 1, '1', sha256(''), 0, 4, '', sha256('') FROM {schema.Schema}.consent_events;", ct);
 
         (await act.Should().ThrowAsync<PostgresException>()).Which.SqlState.Should().Be(PostgresErrorCodes.CheckViolation);
     }
@@ -84,6 +88,7 @@ public sealed class SchemaTests(SchemaFixture schema) : IClassFixture<SchemaFixt
         }
 
         var at = new DateTimeOffset(2026, 11, 1, 12, 0, 0, TimeSpan.Zero);
+        await store.SaveNoticesAsync([new ConsentNotice { PurposeId = "ai-training", NoticeVersion = "1", DisplayName = "AI training", Text = "Seed notice." }], ct);
         var grant = await store.AppendAsync(new NewConsentRecord("seed", "ai-training", ConsentStatus.Granted, "1", at, null, ConsentMethod.SubjectUserInterface), ct);
         await store.AppendAsync(new NewConsentRecord("seed", "ai-training", ConsentStatus.Withdrawn, "1", at.AddMinutes(1), null, ConsentMethod.SubjectUserInterface), ct);
         await store.StartAsync(new NewDataUse("seed-run", "ai-training", "seed", at), ct);
@@ -94,8 +99,9 @@ public sealed class SchemaTests(SchemaFixture schema) : IClassFixture<SchemaFixt
     private async Task<string> SnapshotAsync(CancellationToken ct) =>
         await TestServer.ScalarAsync<string>(
             $"SELECT (SELECT string_agg(sequence || ':' || status, ',' ORDER BY sequence) FROM {schema.Schema}.consent_events) || '|' || " +
-            $"(SELECT string_agg(subject_id || ':' || purpose_id || ':' || sequence, ',' ORDER BY subject_id, purpose_id) FROM {schema.Schema}.consent_current) || '|' || " +
+            $"(SELECT string_agg(encode(subject_key, 'hex') || ':' || purpose_id || ':' || sequence, ',' ORDER BY subject_key, purpose_id) FROM {schema.Schema}.consent_current) || '|' || " +
+            $"(SELECT string_agg(purpose_id || ':' || notice_version || ':' || text, ',' ORDER BY purpose_id, notice_version) FROM {schema.Schema}.consent_notices) || '|' || " +
             $"(SELECT string_agg(id || ':' || status || ':' || description || ':' || subject_count, ',' ORDER BY id) FROM {schema.Schema}.data_uses) || '|' || " +
-            $"(SELECT string_agg(data_use_id || ':' || subject_id || ':' || consent_sequence, ',' ORDER BY data_use_id, subject_id) FROM {schema.Schema}.data_use_subjects);",
+            $"(SELECT string_agg(data_use_id || ':' || encode(subject_key, 'hex') || ':' || consent_sequence, ',' ORDER BY data_use_id, subject_key) FROM {schema.Schema}.data_use_subjects);",
             ct);
 }

@@ -122,7 +122,7 @@ public sealed class ServerFailureTests
         await using var connection = new NpgsqlConnection(cluster.ConnectionString);
         await connection.OpenAsync(ct);
         await using var command = new NpgsqlCommand(
-            "SELECT count(*) FROM consentkit.consent_events e LEFT JOIN consentkit.consent_current c ON c.subject_id = e.subject_id AND c.purpose_id = e.purpose_id AND c.sequence = e.sequence WHERE c.sequence IS NULL;",
+            "SELECT count(*) FROM consentkit.consent_events e LEFT JOIN consentkit.consent_current c ON c.subject_key = e.subject_key AND c.purpose_id = e.purpose_id AND c.sequence = e.sequence WHERE c.sequence IS NULL;",
             connection);
         ((long)(await command.ExecuteScalarAsync(ct))!).Should().Be(0);
     }

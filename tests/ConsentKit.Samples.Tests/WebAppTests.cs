@@ -185,6 +185,16 @@ public sealed class WebAppTests : IDisposable
 
         public ValueTask<long> GetLastSequenceAsync(CancellationToken cancellationToken = default) => throw Down();
 
+        public ValueTask<IReadOnlyList<ConsentChainEntry>> GetChainAsync(long afterSequence, int maxCount, CancellationToken cancellationToken = default) => throw Down();
+
+        public IAsyncEnumerable<ConsentCurrentPointer> GetCurrentStateAsync(CancellationToken cancellationToken = default) => throw Down();
+
+        public ValueTask SaveNoticesAsync(IReadOnlyList<ConsentNotice> notices, CancellationToken cancellationToken = default) => throw Down();
+
+        public ValueTask<IReadOnlyList<ConsentNotice>> GetNoticesAsync(CancellationToken cancellationToken = default) => throw Down();
+
+        public ValueTask<IReadOnlyList<ConsentRecord>?> EraseSubjectAsync(string subjectId, DateTimeOffset erasedAt, CancellationToken cancellationToken = default) => throw Down();
+
         private static ConsentStoreException Down() => new("The consent database is unreachable.");
     }
 }

@@ -168,7 +168,7 @@ public sealed class FailureTests : IDisposable
         (await append.Should().ThrowAsync<ConsentStoreException>()).Which.Message.Should().Contain("locked").And.Contain("busy timeout");
         (await store.GetCurrentAsync("alice", TestContext.Current.CancellationToken)).Should().ContainSingle("WAL readers are not blocked by a writer");
         transaction.Rollback();
-        _database.Scalar("SELECT COUNT(*) FROM consent_events WHERE subject_id = 'bob';").Should().Be(0);
+        _database.Scalar("SELECT COUNT(*) FROM consent_events_readable WHERE subject_id = 'bob';").Should().Be(0);
     }
 
     [Fact]
@@ -200,7 +200,7 @@ public sealed class FailureTests : IDisposable
 
         transaction.Rollback();
         holder.Close();
-        _database.Scalar("SELECT COUNT(*) FROM consent_events WHERE subject_id = 'bob';").Should().Be(0);
+        _database.Scalar("SELECT COUNT(*) FROM consent_events_readable WHERE subject_id = 'bob';").Should().Be(0);
     }
 
     private static void Execute(SqliteConnection connection, SqliteTransaction? transaction, string sql)

@@ -54,20 +54,34 @@ public sealed class SchemaTests : IDisposable
     {
         using (var connection = _database.OpenRaw())
         {
-            SqliteSchema.Migrate(connection, _database.Path, targetVersion: SqliteSchema.LatestVersion - 1);
-            Insert(connection, "alice", ConsentStatus.Granted, 1);
-            Insert(connection, "alice", ConsentStatus.Withdrawn, 1);
-            Insert(connection, "bob", ConsentStatus.Refused, 3);
+            // Version 4: subject ids and JSON metadata in the event log, no chain.
+            SqliteSchema.Migrate(connection, _database.Path, targetVersion: 4);
+            InsertV4(connection, "alice", ConsentStatus.Granted, 1, """{"ip":"192.0.2.1"}""");
+            InsertV4(connection, "alice", ConsentStatus.Withdrawn, 1);
+            InsertV4(connection, "bob", ConsentStatus.Refused, 3);
+            using var use = connection.CreateCommand();
+            use.CommandText =
+                "INSERT INTO data_uses (id, purpose_id, description, started_at, status) VALUES ('run-1', 'ai-training.generative', 'old run', 0, 1);" +
+                "INSERT INTO data_use_subjects (data_use_id, subject_id, consent_sequence) VALUES ('run-1', 'alice', 1);";
+            use.ExecuteNonQuery();
         }
 
         using var store = _database.CreateStore();
-        var alice = await store.GetCurrentAsync("alice", TestContext.Current.CancellationToken);
-        var bob = await store.GetCurrentAsync("bob", TestContext.Current.CancellationToken);
+        var ct = TestContext.Current.CancellationToken;
+        var alice = await store.GetCurrentAsync("alice", ct);
+        var bob = await store.GetCurrentAsync("bob", ct);
 
         _database.Scalar("SELECT version FROM consentkit_schema;").Should().Be(SqliteSchema.LatestVersion);
         alice.Should().ContainSingle().Which.Should().Match<ConsentRecord>(r => r.Sequence == 2 && r.Status == ConsentStatus.Withdrawn);
         bob.Should().ContainSingle().Which.Status.Should().Be(ConsentStatus.Refused);
-        (await store.GetHistoryAsync("alice", TestContext.Current.CancellationToken)).Should().HaveCount(2);
+        var history = await store.GetHistoryAsync("alice", ct);
+        history.Should().HaveCount(2);
+        history[0].Metadata.Should().Equal(new Dictionary<string, string> { ["ip"] = "192.0.2.1" });
+        (await store.FindBySubjectAsync("alice", cancellationToken: ct)).Should().ContainSingle().Which.Id.Should().Be("run-1");
+        var verified = await new ConsentHistoryVerifier(store).VerifyAsync(cancellationToken: ct);
+        verified.IsValid.Should().BeTrue(verified.ToString());
+        verified.RecordsChecked.Should().Be(3);
+        _database.Scalar("SELECT COUNT(*) FROM sqlite_master WHERE name LIKE '%_v4';").Should().Be(0);
     }
 
     [Fact]
@@ -97,7 +111,7 @@ public sealed class SchemaTests : IDisposable
 
     [Theory]
     [InlineData("UPDATE consent_events SET status = 1 WHERE sequence = 1;")]
-    [InlineData("UPDATE consent_events SET subject_id = 'mallory';")]
+    [InlineData("UPDATE consent_events SET subject_key = zeroblob(16);")]
     [InlineData("DELETE FROM consent_events WHERE sequence = 1;")]
     [InlineData("DELETE FROM consent_events;")]
     public async Task UpdateOrDelete_OnTheEventLog_IsRefusedByTheDatabase(string sql)
@@ -113,7 +127,7 @@ public sealed class SchemaTests : IDisposable
         var act = () => command.ExecuteNonQuery();
 
         act.Should().Throw<SqliteException>().Which.Message.Should().Contain("append-only");
-        _database.Scalar("SELECT COUNT(*) FROM consent_events WHERE subject_id = 'alice' AND status = 2;").Should().Be(1);
+        _database.Scalar("SELECT COUNT(*) FROM consent_events_readable WHERE subject_id = 'alice' AND status = 'refused';").Should().Be(1);
     }
 
     [Fact]
@@ -140,7 +154,9 @@ public sealed class SchemaTests : IDisposable
 
         using var connection = _database.OpenRaw();
         using var command = connection.CreateCommand();
-        command.CommandText = "EXPLAIN QUERY PLAN SELECT e.* FROM consent_current c JOIN consent_events e ON e.sequence = c.sequence WHERE c.subject_id = 'x';";
+        command.CommandText =
+            "EXPLAIN QUERY PLAN SELECT e.*, (SELECT MAX(x.sequence) FROM consent_events x WHERE x.subject_key = c.subject_key AND x.purpose_id = c.purpose_id) " +
+            "FROM consent_subjects s JOIN consent_current c ON c.subject_key = s.subject_key LEFT JOIN consent_events e ON e.sequence = c.sequence WHERE s.subject_id = 'x';";
         using var reader = command.ExecuteReader();
         var plan = new List<string>();
         while (reader.Read())
@@ -148,7 +164,9 @@ public sealed class SchemaTests : IDisposable
             plan.Add(reader.GetString(3));
         }
 
+        plan.Should().Contain(p => p.Contains("SEARCH s USING INDEX", StringComparison.Ordinal));
         plan.Should().Contain(p => p.Contains("SEARCH c USING PRIMARY KEY", StringComparison.Ordinal));
+        plan.Should().Contain(p => p.Contains("SEARCH x USING COVERING INDEX consent_events_by_subject", StringComparison.Ordinal));
         plan.Should().Contain(p => p.Contains("SEARCH e USING INTEGER PRIMARY KEY", StringComparison.Ordinal));
         plan.Should().NotContain(p => p.StartsWith("SCAN", StringComparison.Ordinal));
     }
@@ -163,10 +181,23 @@ public sealed class SchemaTests : IDisposable
     {
         using var command = connection.CreateCommand();
         command.CommandText =
-            "INSERT INTO consent_events (subject_id, purpose_id, status, notice_version, recorded_at, method) VALUES ($s, 'ai-training.generative', $status, '1', 638975232000000000, $m);";
-        command.Parameters.AddWithValue("$s", subject);
+            "INSERT INTO consent_events (previous_sequence, subject_key, purpose_id, status, notice_version, notice_digest, recorded_at, method, metadata, hash) " +
+            "VALUES (0, $s, 'ai-training.generative', $status, '1', zeroblob(32), 638975232000000000, $m, x'', zeroblob(32));";
+        command.Parameters.AddWithValue("$s", System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(subject))[..16]);
         command.Parameters.AddWithValue("$status", (int)status);
         command.Parameters.AddWithValue("$m", (int)(methodOverride ?? (ConsentMethod)method));
+        command.ExecuteNonQuery();
+    }
+
+    private static void InsertV4(SqliteConnection connection, string subject, ConsentStatus status, int method, string? metadata = null)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText =
+            "INSERT INTO consent_events (subject_id, purpose_id, status, notice_version, recorded_at, method, metadata) VALUES ($s, 'ai-training.generative', $status, '1', 638975232000000000, $m, $meta);";
+        command.Parameters.AddWithValue("$s", subject);
+        command.Parameters.AddWithValue("$status", (int)status);
+        command.Parameters.AddWithValue("$m", method);
+        command.Parameters.AddWithValue("$meta", (object?)metadata ?? DBNull.Value);
         command.ExecuteNonQuery();
     }
 

@@ -15,7 +15,7 @@ public sealed class SqliteConformanceTests : ConsentStoreConformanceTests
         using var command = connection.CreateCommand();
         // Triggers cannot take parameters; the id is the suite's own (letters, digits and '-').
         command.CommandText =
-            $"CREATE TRIGGER test_fail_append BEFORE INSERT ON consent_events WHEN NEW.subject_id = '{subjectId.Replace("'", "''", StringComparison.Ordinal)}' " +
+            $"CREATE TRIGGER test_fail_append BEFORE INSERT ON consent_events WHEN (SELECT subject_id FROM consent_subjects WHERE subject_key = NEW.subject_key) = '{subjectId.Replace("'", "''", StringComparison.Ordinal)}' " +
             "BEGIN SELECT RAISE(ABORT, 'injected append failure'); END;";
         command.ExecuteNonQuery();
         return true;

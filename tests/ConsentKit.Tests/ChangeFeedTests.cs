@@ -312,5 +312,17 @@ public sealed class ChangeFeedTests
             _inner.GetChangesAsync(afterSequence, maxCount, cancellationToken);
 
         public ValueTask<long> GetLastSequenceAsync(CancellationToken cancellationToken = default) => _inner.GetLastSequenceAsync(cancellationToken);
+
+        public ValueTask<IReadOnlyList<ConsentChainEntry>> GetChainAsync(long afterSequence, int maxCount, CancellationToken cancellationToken = default) =>
+            _inner.GetChainAsync(afterSequence, maxCount, cancellationToken);
+
+        public IAsyncEnumerable<ConsentCurrentPointer> GetCurrentStateAsync(CancellationToken cancellationToken = default) => _inner.GetCurrentStateAsync(cancellationToken);
+
+        public ValueTask SaveNoticesAsync(IReadOnlyList<ConsentNotice> notices, CancellationToken cancellationToken = default) => _inner.SaveNoticesAsync(notices, cancellationToken);
+
+        public ValueTask<IReadOnlyList<ConsentNotice>> GetNoticesAsync(CancellationToken cancellationToken = default) => _inner.GetNoticesAsync(cancellationToken);
+
+        public ValueTask<IReadOnlyList<ConsentRecord>?> EraseSubjectAsync(string subjectId, DateTimeOffset erasedAt, CancellationToken cancellationToken = default) =>
+            _inner.EraseSubjectAsync(subjectId, erasedAt, cancellationToken);
     }
 }

@@ -149,5 +149,17 @@ public sealed class PrivacySignalCoreTests
         public ValueTask<IReadOnlyList<ConsentRecord>> GetChangesAsync(long afterSequence, int maxCount, CancellationToken cancellationToken = default) => inner.GetChangesAsync(afterSequence, maxCount, cancellationToken);
 
         public ValueTask<long> GetLastSequenceAsync(CancellationToken cancellationToken = default) => inner.GetLastSequenceAsync(cancellationToken);
+
+        public ValueTask<IReadOnlyList<ConsentChainEntry>> GetChainAsync(long afterSequence, int maxCount, CancellationToken cancellationToken = default) =>
+            inner.GetChainAsync(afterSequence, maxCount, cancellationToken);
+
+        public IAsyncEnumerable<ConsentCurrentPointer> GetCurrentStateAsync(CancellationToken cancellationToken = default) => inner.GetCurrentStateAsync(cancellationToken);
+
+        public ValueTask SaveNoticesAsync(IReadOnlyList<ConsentNotice> notices, CancellationToken cancellationToken = default) => inner.SaveNoticesAsync(notices, cancellationToken);
+
+        public ValueTask<IReadOnlyList<ConsentNotice>> GetNoticesAsync(CancellationToken cancellationToken = default) => inner.GetNoticesAsync(cancellationToken);
+
+        public ValueTask<IReadOnlyList<ConsentRecord>?> EraseSubjectAsync(string subjectId, DateTimeOffset erasedAt, CancellationToken cancellationToken = default) =>
+            inner.EraseSubjectAsync(subjectId, erasedAt, cancellationToken);
     }
 }

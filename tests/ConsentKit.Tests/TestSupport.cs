@@ -117,6 +117,18 @@ internal sealed class CountingStore(IConsentStore inner) : IConsentStore
 
     public ValueTask<long> GetLastSequenceAsync(CancellationToken cancellationToken = default) => inner.GetLastSequenceAsync(cancellationToken);
 
+    public ValueTask<IReadOnlyList<ConsentChainEntry>> GetChainAsync(long afterSequence, int maxCount, CancellationToken cancellationToken = default) =>
+        inner.GetChainAsync(afterSequence, maxCount, cancellationToken);
+
+    public IAsyncEnumerable<ConsentCurrentPointer> GetCurrentStateAsync(CancellationToken cancellationToken = default) => inner.GetCurrentStateAsync(cancellationToken);
+
+    public ValueTask SaveNoticesAsync(IReadOnlyList<ConsentNotice> notices, CancellationToken cancellationToken = default) => inner.SaveNoticesAsync(notices, cancellationToken);
+
+    public ValueTask<IReadOnlyList<ConsentNotice>> GetNoticesAsync(CancellationToken cancellationToken = default) => inner.GetNoticesAsync(cancellationToken);
+
+    public ValueTask<IReadOnlyList<ConsentRecord>?> EraseSubjectAsync(string subjectId, DateTimeOffset erasedAt, CancellationToken cancellationToken = default) =>
+        inner.EraseSubjectAsync(subjectId, erasedAt, cancellationToken);
+
     public ValueTask<IReadOnlyList<ConsentRecord>> GetHistoryAsync(string subjectId, CancellationToken cancellationToken = default) =>
         inner.GetHistoryAsync(subjectId, cancellationToken);
 }
@@ -188,6 +200,18 @@ internal sealed class FaultyStore : IConsentStore, IDataUseLedger
         _inner.GetChangesAsync(afterSequence, maxCount, cancellationToken);
 
     public ValueTask<long> GetLastSequenceAsync(CancellationToken cancellationToken = default) => _inner.GetLastSequenceAsync(cancellationToken);
+
+    public ValueTask<IReadOnlyList<ConsentChainEntry>> GetChainAsync(long afterSequence, int maxCount, CancellationToken cancellationToken = default) =>
+        _inner.GetChainAsync(afterSequence, maxCount, cancellationToken);
+
+    public IAsyncEnumerable<ConsentCurrentPointer> GetCurrentStateAsync(CancellationToken cancellationToken = default) => _inner.GetCurrentStateAsync(cancellationToken);
+
+    public ValueTask SaveNoticesAsync(IReadOnlyList<ConsentNotice> notices, CancellationToken cancellationToken = default) => _inner.SaveNoticesAsync(notices, cancellationToken);
+
+    public ValueTask<IReadOnlyList<ConsentNotice>> GetNoticesAsync(CancellationToken cancellationToken = default) => _inner.GetNoticesAsync(cancellationToken);
+
+    public ValueTask<IReadOnlyList<ConsentRecord>?> EraseSubjectAsync(string subjectId, DateTimeOffset erasedAt, CancellationToken cancellationToken = default) =>
+        _inner.EraseSubjectAsync(subjectId, erasedAt, cancellationToken);
 
     public ValueTask<IReadOnlyList<ConsentRecord>> GetHistoryAsync(string subjectId, CancellationToken cancellationToken = default) =>
         _inner.GetHistoryAsync(subjectId, cancellationToken);

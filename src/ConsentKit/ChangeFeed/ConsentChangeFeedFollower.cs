@@ -131,7 +131,16 @@ internal sealed class ConsentChangeFeedFollower : BackgroundService
             var page = await WithTimeout(ct => _store.GetChangesAsync(from, _options.PageSize, ct), cancellationToken);
             foreach (var record in page)
             {
-                _cache.Invalidate(record.SubjectId);
+                if (record.IsSubjectErased)
+                {
+                    // The id is gone from the store, so the entry cannot be found by it: erasures are rare.
+                    _cache.InvalidateAll();
+                }
+                else
+                {
+                    _cache.Invalidate(record.SubjectId);
+                }
+
                 watermark = record.Sequence;
             }
 

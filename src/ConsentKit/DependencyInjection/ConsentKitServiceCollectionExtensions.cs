@@ -43,6 +43,8 @@ public static class ConsentKitServiceCollectionExtensions
         services.TryAddSingleton<IConsentCacheInvalidator>(sp => sp.GetRequiredService<ConsentGate>());
         services.TryAddSingleton<IConsentRecorder, ConsentRecorder>();
         services.TryAddSingleton<ConsentFilter>();
+        services.TryAddSingleton(sp => new ConsentHistoryVerifier(sp.GetRequiredService<IConsentStore>()));
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<Microsoft.Extensions.Hosting.IHostedService, ConsentNoticeRegistration>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IConsentChangeObserver, WithdrawalImpactObserver>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IWithdrawalImpactHandler, LoggingWithdrawalImpactHandler>());
         return new ConsentKitBuilder(services);

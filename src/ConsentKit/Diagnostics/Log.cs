@@ -49,4 +49,13 @@ internal static partial class Log
 
     [LoggerMessage(8, LogLevel.Warning, "A consent record was rejected: {Problem}", EventName = "RecordRejected")]
     public static partial void RecordRejected(ILogger logger, string problem);
+
+    [LoggerMessage(16, LogLevel.Error, "The consent store contradicts itself while checking purpose '{PurposeId}' (changed outside ConsentKit?); denied. Run ConsentHistoryVerifier to find the first bad record.", EventName = "StoreIntegrityViolation")]
+    public static partial void StoreIntegrityViolation(ILogger logger, string purposeId, Exception exception);
+
+    [LoggerMessage(17, LogLevel.Information, "A subject was erased; {Withdrawals} withdrawal(s) recorded on the way.", EventName = "SubjectErased")]
+    public static partial void SubjectErased(ILogger logger, int withdrawals);
+
+    [LoggerMessage(18, LogLevel.Warning, "The notices could not be kept at start-up (the store is unavailable); they are saved before the first record is written.", EventName = "NoticesNotSaved")]
+    public static partial void NoticesNotSaved(ILogger logger, Exception exception);
 }

@@ -159,7 +159,7 @@ public sealed class ConsentGate : IConsentGate, IConsentCacheInvalidator, IDispo
         }
         catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
         {
-            Log.StoreUnavailable(_logger, purposeId, ex);
+            LogStoreFailure(purposeId, ex);
             var unavailable = ConsentDecision.Deny(purposeId, ConsentDecisionReason.StoreUnavailable);
             foreach (var subjectId in valid)
             {
@@ -245,7 +245,7 @@ public sealed class ConsentGate : IConsentGate, IConsentCacheInvalidator, IDispo
         }
         catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
         {
-            Log.StoreUnavailable(_logger, purposeId, ex);
+            LogStoreFailure(purposeId, ex);
             decision = ConsentDecision.Deny(purposeId, ConsentDecisionReason.StoreUnavailable);
             _instrumentation.RecordDecision(purposeId, decision);
             return decision;
@@ -336,5 +336,17 @@ public sealed class ConsentGate : IConsentGate, IConsentCacheInvalidator, IDispo
         var decision = ConsentDecision.Deny(purposeId, ConsentDecisionReason.UnknownPurpose);
         _instrumentation.RecordDecision("unknown", decision);
         return decision;
+    }
+
+    private void LogStoreFailure(string purposeId, Exception exception)
+    {
+        if (exception is ConsentStoreIntegrityException)
+        {
+            Log.StoreIntegrityViolation(_logger, purposeId, exception);
+        }
+        else
+        {
+            Log.StoreUnavailable(_logger, purposeId, exception);
+        }
     }
 }

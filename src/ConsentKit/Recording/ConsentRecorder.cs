@@ -17,6 +17,7 @@ public sealed class ConsentRecorder : IConsentRecorder
     private readonly ConsentKitInstrumentation _instrumentation;
     private readonly ILogger _logger;
     private readonly CancellationToken _stopping;
+    private readonly ConsentNoticeKeeper _notices;
 
     /// <summary>Creates the recorder.</summary>
     /// <param name="store">Where records are appended.</param>
@@ -51,6 +52,7 @@ public sealed class ConsentRecorder : IConsentRecorder
         _instrumentation = instrumentation ?? new ConsentKitInstrumentation();
         _logger = logger ?? NullLogger<ConsentRecorder>.Instance;
         _stopping = lifetime?.ApplicationStopping ?? CancellationToken.None;
+        _notices = new ConsentNoticeKeeper(store, catalog);
     }
 
     /// <inheritdoc />
@@ -103,6 +105,7 @@ public sealed class ConsentRecorder : IConsentRecorder
             var refusal = new NewConsentRecord(subjectId, _catalog[index].Id, ConsentStatus.Refused, _catalog[index].NoticeVersion, now, null, ConsentMethod.PrivacySignal, source);
 
             // "No choice yet" is the store's to check: a choice that landed since the read above wins.
+            await _notices.EnsureSavedAsync(cancellationToken);
             if (await _store.AppendIfCurrentAsync(refusal, expectedCurrentSequence: 0, cancellationToken) is not { } stored)
             {
                 _cache.Invalidate(subjectId);
@@ -129,6 +132,32 @@ public sealed class ConsentRecorder : IConsentRecorder
     /// <inheritdoc />
     public ValueTask<IReadOnlyList<ConsentRecord>> RefuseAllAsync(string subjectId, ConsentEvidence evidence, CancellationToken cancellationToken = default) =>
         RecordAllAsync(subjectId, evidence, refuseUnchosen: true, cancellationToken);
+
+    /// <inheritdoc />
+    public async ValueTask<ConsentErasureResult> EraseSubjectAsync(string subjectId, ConsentEvidence evidence, CancellationToken cancellationToken = default)
+    {
+        ConsentRecordRules.ValidateSubjectId(subjectId, nameof(subjectId));
+        ValidateEvidence(evidence);
+        cancellationToken.ThrowIfCancellationRequested();
+
+        // The person's own withdrawals first, while the subject id still resolves: observers (withdrawal
+        // impact) see them like any other withdrawal. Then the store shreds the link, closing any grant
+        // that landed in between with a withdrawal of its own, in the same transaction.
+        var withdrawn = await RecordAllAsync(subjectId, evidence, refuseUnchosen: false, cancellationToken);
+        var closing = await _store.EraseSubjectAsync(subjectId, _timeProvider.GetUtcNow(), cancellationToken);
+        _cache.Invalidate(subjectId);
+        if (closing is { Count: > 0 })
+        {
+            await AfterWriteAsync(closing);
+        }
+
+        Log.SubjectErased(_logger, withdrawn.Count + (closing?.Count ?? 0));
+        return new ConsentErasureResult
+        {
+            Erased = closing is not null,
+            Withdrawals = [.. withdrawn, .. closing ?? []],
+        };
+    }
 
     private async ValueTask<IReadOnlyList<ConsentRecord>> RecordAllAsync(string subjectId, ConsentEvidence evidence, bool refuseUnchosen, CancellationToken cancellationToken)
     {
@@ -160,6 +189,7 @@ public sealed class ConsentRecorder : IConsentRecorder
             return [];
         }
 
+        await _notices.EnsureSavedAsync(cancellationToken);
         var stored = await _store.AppendManyAsync(batch, cancellationToken);
         _cache.Invalidate(subjectId);
         await AfterWriteAsync(stored);
@@ -208,6 +238,7 @@ public sealed class ConsentRecorder : IConsentRecorder
         cancellationToken.ThrowIfCancellationRequested();
 
         var batch = await PlanAsync(draft, cancellationToken);
+        await _notices.EnsureSavedAsync(cancellationToken);
         IReadOnlyList<ConsentRecord> stored;
         using (var activity = ConsentKitInstrumentation.ActivitySource.StartActivity("consentkit.store.append", ActivityKind.Internal))
         {

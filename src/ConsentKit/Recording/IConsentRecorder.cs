@@ -52,6 +52,20 @@ public interface IConsentRecorder
     ValueTask<IReadOnlyList<ConsentRecord>> WithdrawAllAsync(string subjectId, ConsentEvidence evidence, CancellationToken cancellationToken = default);
 
     /// <summary>
+    /// Erases the subject (GDPR Art. 17) while keeping the proof (Art. 7(1)): withdraws every purpose the
+    /// subject has granted (the withdrawal-impact observers see these as usual), then has the store
+    /// destroy the only link from the subject id to its pseudonymous key and the secret sealing its
+    /// metadata. The records stay and still verify; nothing returns the subject id or metadata again,
+    /// and the gate denies every purpose (a later grant starts a new, unlinked history).
+    /// </summary>
+    /// <param name="subjectId">The subject.</param>
+    /// <param name="evidence">How the erasure was asked for (the withdrawals' method and source).</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <exception cref="ArgumentException">Bad subject id or evidence.</exception>
+    /// <exception cref="ConsentStoreException">The store could not be read or written.</exception>
+    ValueTask<ConsentErasureResult> EraseSubjectAsync(string subjectId, ConsentEvidence evidence, CancellationToken cancellationToken = default);
+
+    /// <summary>
     /// "Refuse all": refuses every purpose the subject has not chosen yet and withdraws every one they
     /// granted, as one all-or-none append. Purposes already refused or withdrawn are left as they are.
     /// There is deliberately no "reset to no choice": history is append-only.

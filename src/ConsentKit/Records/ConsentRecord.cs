@@ -13,6 +13,19 @@ public sealed class ConsentRecord
     /// <param name="sequence">The store-assigned sequence; positive and increasing in append order.</param>
     /// <param name="record">The fields of the record.</param>
     public ConsentRecord(long sequence, NewConsentRecord record)
+        : this(sequence, record, ReadOnlyMemory<byte>.Empty)
+    {
+    }
+
+    /// <summary>Creates a stored record with the pseudonymous key its store's chain hashes.</summary>
+    /// <param name="sequence">The store-assigned sequence; positive and increasing in append order.</param>
+    /// <param name="record">The fields of the record.</param>
+    /// <param name="subjectKey">The subject's pseudonymous key in the store (see <see cref="ConsentChainEntry.SubjectKey"/>).</param>
+    /// <param name="isSubjectErased">
+    /// Whether the subject has been erased: <paramref name="record"/> then carries <see cref="ErasedSubjectId"/>
+    /// of the key as its subject id and no metadata.
+    /// </param>
+    public ConsentRecord(long sequence, NewConsentRecord record, ReadOnlyMemory<byte> subjectKey, bool isSubjectErased = false)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(sequence);
         ArgumentNullException.ThrowIfNull(record);
@@ -26,6 +39,8 @@ public sealed class ConsentRecord
         Method = record.Method;
         Source = record.Source;
         Metadata = record.Metadata;
+        SubjectKey = subjectKey;
+        IsSubjectErased = isSubjectErased;
     }
 
     /// <summary>The store-assigned sequence: positive, unique, increasing in append order.</summary>
@@ -57,6 +72,19 @@ public sealed class ConsentRecord
 
     /// <summary>Small optional key/value evidence; empty when none was given.</summary>
     public IReadOnlyDictionary<string, string> Metadata { get; }
+
+    /// <summary>The subject's pseudonymous key in the store; empty when the store keeps none.</summary>
+    public ReadOnlyMemory<byte> SubjectKey { get; }
+
+    /// <summary>
+    /// Whether the subject has been erased: the record still exists and verifies, but nothing links it to
+    /// the person any more; <see cref="SubjectId"/> is then <see cref="ErasedSubjectId"/> of the key.
+    /// </summary>
+    public bool IsSubjectErased { get; }
+
+    /// <summary>The placeholder subject id of a record whose subject was erased: <c>erased:</c> and the key in hex.</summary>
+    /// <param name="subjectKey">The pseudonymous key.</param>
+    public static string ErasedSubjectId(ReadOnlySpan<byte> subjectKey) => "erased:" + Convert.ToHexStringLower(subjectKey);
 
     /// <inheritdoc />
     public override string ToString() => $"#{Sequence} {PurposeId} {Status} (notice {NoticeVersion}, {Method})";

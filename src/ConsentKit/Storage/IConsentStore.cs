@@ -81,4 +81,43 @@ public interface IConsentStore
     /// <summary>The highest sequence appended so far, or <c>0</c> when the store is empty: where a new follower of the feed starts.</summary>
     /// <param name="cancellationToken">Cancels the call.</param>
     ValueTask<long> GetLastSequenceAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// The tamper-evident history: the stored entries after <paramref name="afterSequence"/>, oldest first,
+    /// at most <paramref name="maxCount"/>, exactly as stored (hashes included), for
+    /// <see cref="ConsentHistoryVerifier"/>. Entries of erased subjects are returned too.
+    /// </summary>
+    /// <param name="afterSequence">The last sequence already read, or <c>0</c> for the start.</param>
+    /// <param name="maxCount">The page size; at least 1.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    ValueTask<IReadOnlyList<ConsentChainEntry>> GetChainAsync(long afterSequence, int maxCount, CancellationToken cancellationToken = default);
+
+    /// <summary>Every row of the store's current-state index, in no particular order, for <see cref="ConsentHistoryVerifier"/>.</summary>
+    /// <param name="cancellationToken">Cancels the enumeration.</param>
+    IAsyncEnumerable<ConsentCurrentPointer> GetCurrentStateAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Keeps each notice whose (purpose, version) the store does not have yet; a notice it has is left
+    /// as it is. All or none.
+    /// </summary>
+    /// <param name="notices">The notices the app shows now.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <exception cref="ConsentNoticeConflictException">A (purpose, version) is kept with a different name or text; nothing was written.</exception>
+    ValueTask SaveNoticesAsync(IReadOnlyList<ConsentNotice> notices, CancellationToken cancellationToken = default);
+
+    /// <summary>Every notice the store keeps.</summary>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    ValueTask<IReadOnlyList<ConsentNotice>> GetNoticesAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Erases a subject by crypto-shredding, in one atomic step: withdraws every purpose the subject has
+    /// granted still (so every instance following the feed stops allowing), then deletes the subject's
+    /// entry in the subject registry — the only link from the subject id to its pseudonymous key and the
+    /// only copy of the secret that seals its metadata. The records stay and still verify.
+    /// </summary>
+    /// <param name="subjectId">The subject.</param>
+    /// <param name="erasedAt">The time recorded on the closing withdrawals.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>The closing withdrawals appended (each with <see cref="ConsentRecord.IsSubjectErased"/> set), or <see langword="null"/> when the store knew no such subject.</returns>
+    ValueTask<IReadOnlyList<ConsentRecord>?> EraseSubjectAsync(string subjectId, DateTimeOffset erasedAt, CancellationToken cancellationToken = default);
 }

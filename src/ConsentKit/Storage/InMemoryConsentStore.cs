@@ -1,16 +1,23 @@
+using System.Runtime.CompilerServices;
+
 namespace ConsentKit;
 
 /// <summary>
 /// A thread-safe <see cref="IConsentStore"/> kept in process memory: for tests, demos and single-process
 /// tools. Nothing survives the process; use the SQLite or PostgreSQL store for real data.
 /// </summary>
+/// <remarks>It keeps the same hash chain, subject registry and notices as the durable stores, so the conformance suites hold for it too.</remarks>
 public sealed partial class InMemoryConsentStore : IConsentStore
 {
-    // One lock keeps the sequence, the history and the current-state index consistent with each other;
-    // the store is for tests and small tools, where simplicity beats lock-free throughput.
+    // One lock keeps the sequence, the chain, the history and the current-state index consistent with
+    // each other; the store is for tests and small tools, where simplicity beats lock-free throughput.
     private readonly Lock _lock = new();
+    private readonly Dictionary<string, RegistryEntry> _registry = new(StringComparer.Ordinal);
     private readonly Dictionary<string, SubjectRecords> _subjects = new(StringComparer.Ordinal);
+    private readonly Dictionary<(string KeyHex, string Purpose), long> _current = [];
+    private readonly Dictionary<(string Purpose, string Version), ConsentNotice> _notices = [];
     private readonly List<ConsentRecord> _log = [];
+    private readonly List<ConsentChainEntry> _chain = [];
     private long _lastSequence;
 
     /// <summary>How many records have been appended.</summary>
@@ -74,13 +81,116 @@ public sealed partial class InMemoryConsentStore : IConsentStore
     }
 
     /// <inheritdoc />
+    public ValueTask<IReadOnlyList<ConsentChainEntry>> GetChainAsync(long afterSequence, int maxCount, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(afterSequence);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxCount);
+        cancellationToken.ThrowIfCancellationRequested();
+        lock (_lock)
+        {
+            var start = (int)Math.Min(afterSequence, _chain.Count);
+            var count = Math.Min(maxCount, _chain.Count - start);
+            return ValueTask.FromResult<IReadOnlyList<ConsentChainEntry>>(_chain.GetRange(start, count));
+        }
+    }
+
+    /// <inheritdoc />
+    public async IAsyncEnumerable<ConsentCurrentPointer> GetCurrentStateAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        ConsentCurrentPointer[] rows;
+        lock (_lock)
+        {
+            rows = [.. _current.Select(p => new ConsentCurrentPointer(Convert.FromHexString(p.Key.KeyHex), p.Key.Purpose, p.Value))];
+        }
+
+        foreach (var row in rows)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            yield return row;
+        }
+
+        await Task.CompletedTask;
+    }
+
+    /// <inheritdoc />
+    public ValueTask SaveNoticesAsync(IReadOnlyList<ConsentNotice> notices, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(notices);
+        cancellationToken.ThrowIfCancellationRequested();
+        lock (_lock)
+        {
+            foreach (var notice in notices)
+            {
+                ArgumentNullException.ThrowIfNull(notice, nameof(notices));
+                if (_notices.TryGetValue((notice.PurposeId, notice.NoticeVersion), out var kept) && !kept.SameAs(notice))
+                {
+                    throw new ConsentNoticeConflictException(kept, notice);
+                }
+            }
+
+            foreach (var notice in notices)
+            {
+                _notices.TryAdd((notice.PurposeId, notice.NoticeVersion), notice);
+            }
+        }
+
+        return ValueTask.CompletedTask;
+    }
+
+    /// <inheritdoc />
+    public ValueTask<IReadOnlyList<ConsentNotice>> GetNoticesAsync(CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        lock (_lock)
+        {
+            return ValueTask.FromResult<IReadOnlyList<ConsentNotice>>([.. _notices.Values]);
+        }
+    }
+
+    /// <inheritdoc />
+    public ValueTask<IReadOnlyList<ConsentRecord>?> EraseSubjectAsync(string subjectId, DateTimeOffset erasedAt, CancellationToken cancellationToken = default)
+    {
+        ConsentRecordRules.ValidateSubjectId(subjectId, nameof(subjectId));
+        cancellationToken.ThrowIfCancellationRequested();
+        lock (_lock)
+        {
+            if (!_registry.TryGetValue(subjectId, out var entry))
+            {
+                return ValueTask.FromResult<IReadOnlyList<ConsentRecord>?>(null);
+            }
+
+            var closing = new List<ConsentRecord>();
+            if (_subjects.TryGetValue(subjectId, out var subject))
+            {
+                foreach (var granted in subject.Current.Values.Where(r => r.Status == ConsentStatus.Granted).OrderBy(r => r.Sequence).ToList())
+                {
+                    closing.Add(AppendLocked(ConsentErasure.ClosingWithdrawal(granted, erasedAt)));
+                }
+            }
+
+            _registry.Remove(subjectId);
+            _subjects.Remove(subjectId);
+            var erasedId = ConsentRecord.ErasedSubjectId(entry.Key);
+            for (var i = 0; i < _log.Count; i++)
+            {
+                if (_log[i].SubjectId == subjectId && !_log[i].IsSubjectErased)
+                {
+                    _log[i] = ConsentErasure.Erased(_log[i], erasedId);
+                }
+            }
+
+            return ValueTask.FromResult<IReadOnlyList<ConsentRecord>?>([.. closing.Select(r => _log[(int)r.Sequence - 1])]);
+        }
+    }
+
+    /// <inheritdoc />
     public ValueTask<long> GetLastSequenceAsync(CancellationToken cancellationToken = default)
     {
         cancellationToken.ThrowIfCancellationRequested();
         return ValueTask.FromResult(Count);
     }
 
-    /// <summary>For the conformance tests: an append of a record this returns an exception for fails with it.</summary>
+    /// <summary>A hook for tests: returns the exception an append of the record should throw, or <see langword="null"/>.</summary>
     internal Func<NewConsentRecord, Exception?>? AppendFault { get; set; }
 
     private void ThrowIfFaulted(NewConsentRecord record)
@@ -91,9 +201,41 @@ public sealed partial class InMemoryConsentStore : IConsentStore
         }
     }
 
+    private RegistryEntry RegistryEntryLocked(string subjectId)
+    {
+        if (!_registry.TryGetValue(subjectId, out var entry))
+        {
+            var key = ConsentSubjectSecrets.NewSubjectKey();
+            entry = new RegistryEntry(key, Convert.ToHexStringLower(key), ConsentSubjectSecrets.NewSecret());
+            _registry.Add(subjectId, entry);
+        }
+
+        return entry;
+    }
+
     private ConsentRecord AppendLocked(NewConsentRecord record)
     {
-        var stored = new ConsentRecord(++_lastSequence, record);
+        var registry = RegistryEntryLocked(record.SubjectId);
+        var previous = _chain.Count == 0 ? null : _chain[^1];
+        var entry = new ConsentChainEntry
+        {
+            Sequence = _lastSequence + 1,
+            PreviousSequence = previous?.Sequence ?? 0,
+            SubjectKey = registry.Key,
+            PurposeId = record.PurposeId,
+            Status = record.Status,
+            NoticeVersion = record.NoticeVersion,
+            NoticeDigest = _notices.TryGetValue((record.PurposeId, record.NoticeVersion), out var notice) ? notice.Digest : ConsentChain.NoNoticeDigest,
+            RecordedAtUtcTicks = record.RecordedAt.UtcTicks,
+            ExpiresAtUtcTicks = record.ExpiresAt?.UtcTicks,
+            Method = record.Method,
+            Source = record.Source,
+            SealedMetadata = ConsentSubjectSecrets.Seal(record.Metadata, registry.Secret),
+            Hash = ReadOnlyMemory<byte>.Empty,
+        };
+        entry = ConsentChain.Link(entry, (previous?.Hash ?? ConsentChain.GenesisHash).Span);
+
+        var stored = new ConsentRecord(++_lastSequence, record, registry.Key);
         if (!_subjects.TryGetValue(record.SubjectId, out var subject))
         {
             subject = new SubjectRecords();
@@ -102,7 +244,9 @@ public sealed partial class InMemoryConsentStore : IConsentStore
 
         subject.History.Add(stored);
         _log.Add(stored);
+        _chain.Add(entry);
         subject.Current[record.PurposeId] = stored;
+        _current[(registry.KeyHex, record.PurposeId)] = stored.Sequence;
         return stored;
     }
 
@@ -182,6 +326,8 @@ public sealed partial class InMemoryConsentStore : IConsentStore
             return ValueTask.FromResult(result);
         }
     }
+
+    private sealed record RegistryEntry(byte[] Key, string KeyHex, byte[] Secret);
 
     private sealed class SubjectRecords
     {

@@ -44,11 +44,13 @@ public sealed partial class InMemoryConsentStore : IDataUseLedger
             var state = Running(dataUseId);
             foreach (var subject in subjects)
             {
-                if (state.Subjects.TryAdd(subject.SubjectId, subject.ConsentSequence))
+                // Keyed by the pseudonymous key, as the other stores do, so erasing the subject unlinks these too.
+                var key = RegistryEntryLocked(subject.SubjectId).KeyHex;
+                if (state.Subjects.TryAdd(key, subject.ConsentSequence))
                 {
-                    if (!_dataUsesBySubject.TryGetValue(subject.SubjectId, out var uses))
+                    if (!_dataUsesBySubject.TryGetValue(key, out var uses))
                     {
-                        _dataUsesBySubject[subject.SubjectId] = uses = [];
+                        _dataUsesBySubject[key] = uses = [];
                     }
 
                     uses.Add(state);
@@ -111,7 +113,7 @@ public sealed partial class InMemoryConsentStore : IDataUseLedger
         ArgumentNullException.ThrowIfNull(subjectId);
         lock (_lock)
         {
-            IReadOnlyList<DataUse> result = _dataUsesBySubject.TryGetValue(subjectId, out var uses)
+            IReadOnlyList<DataUse> result = _registry.TryGetValue(subjectId, out var entry) && _dataUsesBySubject.TryGetValue(entry.KeyHex, out var uses)
                 ? [.. uses.Where(u => purposeId is null || u.Snapshot.PurposeId == purposeId).Select(u => u.Snapshot)]
                 : [];
             return ValueTask.FromResult(result);
@@ -124,9 +126,12 @@ public sealed partial class InMemoryConsentStore : IDataUseLedger
         ArgumentNullException.ThrowIfNull(record);
         lock (_lock)
         {
-            IReadOnlyList<DataUse> result = _dataUsesBySubject.TryGetValue(record.SubjectId, out var uses)
+            var key = !record.SubjectKey.IsEmpty
+                ? Convert.ToHexStringLower(record.SubjectKey.Span)
+                : _registry.TryGetValue(record.SubjectId, out var entry) ? entry.KeyHex : null;
+            IReadOnlyList<DataUse> result = key is not null && _dataUsesBySubject.TryGetValue(key, out var uses)
                 ? [.. uses
-                    .Where(u => ConsentPurposeId.IsSelfOrDescendant(u.Snapshot.PurposeId, record.PurposeId) && u.Subjects[record.SubjectId] < record.Sequence)
+                    .Where(u => ConsentPurposeId.IsSelfOrDescendant(u.Snapshot.PurposeId, record.PurposeId) && u.Subjects[key] < record.Sequence)
                     .Select(u => u.Snapshot)]
                 : [];
             return ValueTask.FromResult(result);

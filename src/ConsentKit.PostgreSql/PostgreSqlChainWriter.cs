@@ -1,0 +1,200 @@
+using System.Collections.Concurrent;
+using Npgsql;
+
+namespace ConsentKit.PostgreSql;
+
+/// <summary>
+/// Appends records to the chain inside one transaction: takes the append lock (optionally), checks a
+/// condition, reads the head, finds or creates the subjects' registry entries and the notices'
+/// digests in one round trip, computes the hashes, and inserts every row in a second one.
+/// </summary>
+internal sealed class PostgreSqlChainWriter(string schema)
+{
+    // Kept notices never change (triggers refuse it), so a digest once read stays right.
+    private readonly ConcurrentDictionary<(string Purpose, string Version), byte[]> _noticeDigests = new();
+
+    /// <summary>Appends <paramref name="records"/>; returns an empty list (nothing written) when the condition fails.</summary>
+    /// <param name="connection">The connection.</param>
+    /// <param name="transaction">The transaction, committed by the caller.</param>
+    /// <param name="records">The records, in order.</param>
+    /// <param name="sequences">Sequences to use (a migration keeps the old ones); <see langword="null"/> for head + 1, head + 2, ….</param>
+    /// <param name="takeLock">Whether to take the append lock first (the caller may hold it already).</param>
+    /// <param name="expectedCurrentSequence">For a conditional append of one record: the pair's current sequence it requires.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    public async Task<IReadOnlyList<ConsentRecord>> AppendAsync(
+        NpgsqlConnection connection,
+        NpgsqlTransaction transaction,
+        IReadOnlyList<NewConsentRecord> records,
+        long[]? sequences,
+        CancellationToken cancellationToken,
+        bool takeLock = false,
+        long? expectedCurrentSequence = null)
+    {
+        var subjectIds = records.Select(r => r.SubjectId).Distinct(StringComparer.Ordinal).ToArray();
+        var missingNotices = records.Select(r => (r.PurposeId, r.NoticeVersion)).Distinct().Where(p => !_noticeDigests.ContainsKey(p)).ToArray();
+
+        await using var read = new NpgsqlBatch(connection, transaction);
+        if (takeLock)
+        {
+            read.BatchCommands.Add(new NpgsqlBatchCommand($"SELECT pg_advisory_xact_lock({LockKeys.Append}, hashtext('{schema}'));"));
+        }
+
+        if (expectedCurrentSequence is not null)
+        {
+            var condition = new NpgsqlBatchCommand(
+                $"SELECT COALESCE((SELECT c.sequence FROM {schema}.consent_current c JOIN {schema}.consent_subjects s ON s.subject_key = c.subject_key " +
+                "WHERE s.subject_id = $1 AND c.purpose_id = $2), 0);");
+            condition.Parameters.Add(new NpgsqlParameter<string> { TypedValue = records[0].SubjectId });
+            condition.Parameters.Add(new NpgsqlParameter<string> { TypedValue = records[0].PurposeId });
+            read.BatchCommands.Add(condition);
+        }
+
+        read.BatchCommands.Add(new NpgsqlBatchCommand($"SELECT sequence, hash FROM {schema}.consent_events ORDER BY sequence DESC LIMIT 1;"));
+        // New subjects get random keys; the statement's snapshot does not see its own inserts, so the
+        // union returns each subject once: from RETURNING when new, from the table when known.
+        var registry = new NpgsqlBatchCommand(
+            $"WITH added AS (INSERT INTO {schema}.consent_subjects (subject_id, subject_key, secret) " +
+            "SELECT id, uuid_send(gen_random_uuid()), uuid_send(gen_random_uuid()) || uuid_send(gen_random_uuid()) FROM unnest($1::text[]) AS id " +
+            "ON CONFLICT (subject_id) DO NOTHING RETURNING subject_id, subject_key, secret) " +
+            $"SELECT subject_id, subject_key, secret FROM added UNION ALL SELECT subject_id, subject_key, secret FROM {schema}.consent_subjects WHERE subject_id = ANY($1);");
+        registry.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = subjectIds });
+        read.BatchCommands.Add(registry);
+        var notices = new NpgsqlBatchCommand(
+            $"SELECT n.purpose_id, n.notice_version, n.digest FROM {schema}.consent_notices n " +
+            "JOIN unnest($1::text[], $2::text[]) AS p (purpose_id, notice_version) USING (purpose_id, notice_version);");
+        notices.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. missingNotices.Select(p => p.PurposeId)] });
+        notices.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. missingNotices.Select(p => p.NoticeVersion)] });
+        read.BatchCommands.Add(notices);
+
+        long previousSequence = 0;
+        ReadOnlyMemory<byte> previousHash = ConsentChain.GenesisHash;
+        var entries = new Dictionary<string, (byte[] Key, byte[] Secret)>(StringComparer.Ordinal);
+        await using (var reader = await read.ExecuteReaderAsync(cancellationToken))
+        {
+            if (takeLock)
+            {
+                await reader.NextResultAsync(cancellationToken);
+            }
+
+            if (expectedCurrentSequence is { } expected)
+            {
+                await reader.ReadAsync(cancellationToken);
+                if (reader.GetInt64(0) != expected)
+                {
+                    return [];
+                }
+
+                await reader.NextResultAsync(cancellationToken);
+            }
+
+            if (await reader.ReadAsync(cancellationToken))
+            {
+                previousSequence = reader.GetInt64(0);
+                previousHash = (byte[])reader[1];
+            }
+
+            await reader.NextResultAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                entries[reader.GetString(0)] = ((byte[])reader[1], (byte[])reader[2]);
+            }
+
+            await reader.NextResultAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                _noticeDigests[(reader.GetString(0), reader.GetString(1))] = (byte[])reader[2];
+            }
+        }
+
+        var count = records.Count;
+        var columns = new Columns(count);
+        var stored = new ConsentRecord[count];
+        for (var i = 0; i < count; i++)
+        {
+            var record = records[i];
+            var (key, secret) = entries[record.SubjectId];
+            var entry = ConsentChain.Link(
+                new ConsentChainEntry
+                {
+                    Sequence = sequences?[i] ?? previousSequence + 1,
+                    PreviousSequence = previousSequence,
+                    SubjectKey = key,
+                    PurposeId = record.PurposeId,
+                    Status = record.Status,
+                    NoticeVersion = record.NoticeVersion,
+                    NoticeDigest = _noticeDigests.TryGetValue((record.PurposeId, record.NoticeVersion), out var digest) ? digest : ConsentChain.NoNoticeDigest,
+                    RecordedAtUtcTicks = record.RecordedAt.UtcTicks,
+                    ExpiresAtUtcTicks = record.ExpiresAt?.UtcTicks,
+                    Method = record.Method,
+                    Source = record.Source,
+                    SealedMetadata = ConsentSubjectSecrets.Seal(record.Metadata, secret),
+                    Hash = ReadOnlyMemory<byte>.Empty,
+                },
+                previousHash.Span);
+            columns.Set(i, entry);
+            stored[i] = new ConsentRecord(entry.Sequence, record, key);
+            previousSequence = entry.Sequence;
+            previousHash = entry.Hash;
+        }
+
+        await using var insert = new NpgsqlCommand(
+            $"INSERT INTO {schema}.consent_events (sequence, previous_sequence, subject_key, purpose_id, status, notice_version, notice_digest, recorded_at, expires_at, method, source, metadata, hash) " +
+            "SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bytea[], $4::text[], $5::smallint[], $6::text[], $7::bytea[], $8::bigint[], $9::bigint[], $10::smallint[], $11::text[], $12::bytea[], $13::bytea[]);",
+            connection,
+            transaction);
+        columns.Bind(insert);
+        await insert.ExecuteNonQueryAsync(cancellationToken);
+        return stored;
+    }
+
+    private sealed class Columns(int count)
+    {
+        private readonly long[] _sequences = new long[count];
+        private readonly long[] _previous = new long[count];
+        private readonly byte[][] _keys = new byte[count][];
+        private readonly string[] _purposes = new string[count];
+        private readonly short[] _statuses = new short[count];
+        private readonly string[] _notices = new string[count];
+        private readonly byte[][] _digests = new byte[count][];
+        private readonly long[] _recorded = new long[count];
+        private readonly long?[] _expires = new long?[count];
+        private readonly short[] _methods = new short[count];
+        private readonly string?[] _sources = new string?[count];
+        private readonly byte[][] _metadata = new byte[count][];
+        private readonly byte[][] _hashes = new byte[count][];
+
+        public void Set(int i, ConsentChainEntry entry)
+        {
+            _sequences[i] = entry.Sequence;
+            _previous[i] = entry.PreviousSequence;
+            _keys[i] = entry.SubjectKey.ToArray();
+            _purposes[i] = entry.PurposeId;
+            _statuses[i] = (short)entry.Status;
+            _notices[i] = entry.NoticeVersion;
+            _digests[i] = entry.NoticeDigest.ToArray();
+            _recorded[i] = entry.RecordedAtUtcTicks;
+            _expires[i] = entry.ExpiresAtUtcTicks;
+            _methods[i] = (short)entry.Method;
+            _sources[i] = entry.Source;
+            _metadata[i] = entry.SealedMetadata.ToArray();
+            _hashes[i] = entry.Hash.ToArray();
+        }
+
+        public void Bind(NpgsqlCommand command)
+        {
+            command.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = _sequences });
+            command.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = _previous });
+            command.Parameters.Add(new NpgsqlParameter<byte[][]> { TypedValue = _keys });
+            command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = _purposes });
+            command.Parameters.Add(new NpgsqlParameter<short[]> { TypedValue = _statuses });
+            command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = _notices });
+            command.Parameters.Add(new NpgsqlParameter<byte[][]> { TypedValue = _digests });
+            command.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = _recorded });
+            command.Parameters.Add(new NpgsqlParameter<long?[]> { TypedValue = _expires });
+            command.Parameters.Add(new NpgsqlParameter<short[]> { TypedValue = _methods });
+            command.Parameters.Add(new NpgsqlParameter<string?[]> { TypedValue = _sources });
+            command.Parameters.Add(new NpgsqlParameter<byte[][]> { TypedValue = _metadata });
+            command.Parameters.Add(new NpgsqlParameter<byte[][]> { TypedValue = _hashes });
+        }
+    }
+}

@@ -1,0 +1,178 @@
+using System.Runtime.CompilerServices;
+using Npgsql;
+
+namespace ConsentKit.PostgreSql;
+
+/// <summary>The tamper-evident history, the kept notices and erasure (docs/history-proof.md).</summary>
+public sealed partial class PostgreSqlConsentStore
+{
+    /// <inheritdoc />
+    public ValueTask<IReadOnlyList<ConsentChainEntry>> GetChainAsync(long afterSequence, int maxCount, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(afterSequence);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxCount);
+        return QueryAsync(
+            "SELECT sequence, previous_sequence, subject_key, purpose_id, status, notice_version, notice_digest, recorded_at, expires_at, method, source, metadata, hash " +
+            $"FROM {_schema}.consent_events WHERE sequence > $1 ORDER BY sequence LIMIT $2;",
+            c =>
+            {
+                c.Parameters.Add(new NpgsqlParameter<long> { TypedValue = afterSequence });
+                c.Parameters.Add(new NpgsqlParameter<int> { TypedValue = maxCount });
+            },
+            reader => new ConsentChainEntry
+            {
+                Sequence = reader.GetInt64(0),
+                PreviousSequence = reader.GetInt64(1),
+                SubjectKey = (byte[])reader[2],
+                PurposeId = reader.GetString(3),
+                Status = (ConsentStatus)reader.GetInt16(4),
+                NoticeVersion = reader.GetString(5),
+                NoticeDigest = (byte[])reader[6],
+                RecordedAtUtcTicks = reader.GetInt64(7),
+                ExpiresAtUtcTicks = reader.IsDBNull(8) ? null : reader.GetInt64(8),
+                Method = (ConsentMethod)reader.GetInt16(9),
+                Source = reader.IsDBNull(10) ? null : reader.GetString(10),
+                SealedMetadata = (byte[])reader[11],
+                Hash = (byte[])reader[12],
+            },
+            cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public async IAsyncEnumerable<ConsentCurrentPointer> GetCurrentStateAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        await InitializeAsync(cancellationToken);
+        await using var connection = await GuardAsync("read", async ct => await _dataSource.OpenConnectionAsync(ct), cancellationToken);
+        await using var command = new NpgsqlCommand($"SELECT subject_key, purpose_id, sequence FROM {_schema}.consent_current;", connection);
+        await using var reader = await GuardAsync("read", async ct => await command.ExecuteReaderAsync(ct), cancellationToken);
+        while (await GuardAsync("read", reader.ReadAsync, cancellationToken))
+        {
+            yield return new ConsentCurrentPointer((byte[])reader[0], reader.GetString(1), reader.GetInt64(2));
+        }
+    }
+
+    /// <inheritdoc />
+    public async ValueTask SaveNoticesAsync(IReadOnlyList<ConsentNotice> notices, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(notices);
+        foreach (var notice in notices)
+        {
+            ArgumentNullException.ThrowIfNull(notice, nameof(notices));
+        }
+
+        if (notices.Count == 0)
+        {
+            return;
+        }
+
+        await InitializeAsync(cancellationToken);
+        await GuardAsync("write to", async ct =>
+        {
+            await using var connection = await _dataSource.OpenConnectionAsync(ct);
+            await using var transaction = await connection.BeginTransactionAsync(ct);
+            await using (var insert = new NpgsqlCommand(
+                $"INSERT INTO {_schema}.consent_notices (purpose_id, notice_version, display_name, text, digest, first_seen_at) " +
+                "SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bytea[], $6::bigint[]) ON CONFLICT (purpose_id, notice_version) DO NOTHING;",
+                connection,
+                transaction))
+            {
+                var now = DateTimeOffset.UtcNow.UtcTicks;
+                insert.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. notices.Select(n => n.PurposeId)] });
+                insert.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. notices.Select(n => n.NoticeVersion)] });
+                insert.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. notices.Select(n => n.DisplayName)] });
+                insert.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. notices.Select(n => n.Text)] });
+                insert.Parameters.Add(new NpgsqlParameter<byte[][]> { TypedValue = [.. notices.Select(n => n.Digest.ToArray())] });
+                insert.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = [.. notices.Select(_ => now)] });
+                await insert.ExecuteNonQueryAsync(ct);
+            }
+
+            // Whatever was there already (written by this call or by another instance) must say the same.
+            await using (var read = new NpgsqlCommand(
+                $"SELECT n.purpose_id, n.notice_version, n.display_name, n.text FROM {_schema}.consent_notices n " +
+                "JOIN unnest($1::text[], $2::text[]) AS p (purpose_id, notice_version) USING (purpose_id, notice_version);",
+                connection,
+                transaction))
+            {
+                read.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. notices.Select(n => n.PurposeId)] });
+                read.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. notices.Select(n => n.NoticeVersion)] });
+                var offered = notices.ToDictionary(n => (n.PurposeId, n.NoticeVersion));
+                await using var reader = await read.ExecuteReaderAsync(ct);
+                while (await reader.ReadAsync(ct))
+                {
+                    var kept = new ConsentNotice { PurposeId = reader.GetString(0), NoticeVersion = reader.GetString(1), DisplayName = reader.GetString(2), Text = reader.GetString(3) };
+                    if (offered.TryGetValue((kept.PurposeId, kept.NoticeVersion), out var mine) && !kept.SameAs(mine))
+                    {
+                        throw new ConsentNoticeConflictException(kept, mine);
+                    }
+                }
+            }
+
+            await transaction.CommitAsync(ct);
+            return 0;
+        }, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public ValueTask<IReadOnlyList<ConsentNotice>> GetNoticesAsync(CancellationToken cancellationToken = default) =>
+        QueryAsync(
+            $"SELECT purpose_id, notice_version, display_name, text FROM {_schema}.consent_notices ORDER BY purpose_id, notice_version;",
+            _ => { },
+            reader => new ConsentNotice { PurposeId = reader.GetString(0), NoticeVersion = reader.GetString(1), DisplayName = reader.GetString(2), Text = reader.GetString(3) },
+            cancellationToken);
+
+    /// <inheritdoc />
+    public async ValueTask<IReadOnlyList<ConsentRecord>?> EraseSubjectAsync(string subjectId, DateTimeOffset erasedAt, CancellationToken cancellationToken = default)
+    {
+        ConsentRecordRules.ValidateSubjectId(subjectId, nameof(subjectId));
+        await InitializeAsync(cancellationToken);
+        return await GuardAsync("write to", async ct =>
+        {
+            await using var connection = await _dataSource.OpenConnectionAsync(ct);
+            await using var transaction = await connection.BeginTransactionAsync(ct);
+
+            // Under the append lock: no grant can land between reading what is open and the deletion.
+            await using (var lockCommand = new NpgsqlCommand($"SELECT pg_advisory_xact_lock({LockKeys.Append}, hashtext('{_schema}'));", connection, transaction))
+            {
+                await lockCommand.ExecuteNonQueryAsync(ct);
+            }
+
+            var open = new List<ConsentRecord>();
+            var known = false;
+            await using (var read = new NpgsqlCommand($"SELECT EXISTS (SELECT 1 FROM {_schema}.consent_subjects WHERE subject_id = $1);", connection, transaction))
+            {
+                read.Parameters.Add(new NpgsqlParameter<string> { TypedValue = subjectId });
+                known = (bool)(await read.ExecuteScalarAsync(ct))!;
+            }
+
+            if (!known)
+            {
+                return null;
+            }
+
+            await using (var read = new NpgsqlCommand($"{_currentSelect} WHERE r.subject_id = $1 AND e.status = 1 ORDER BY e.sequence;", connection, transaction))
+            {
+                read.Parameters.Add(new NpgsqlParameter<string> { TypedValue = subjectId });
+                await using var reader = await read.ExecuteReaderAsync(ct);
+                while (await reader.ReadAsync(ct))
+                {
+                    open.Add(ReadRecord(reader));
+                }
+            }
+
+            IReadOnlyList<ConsentRecord> closing = open.Count == 0
+                ? []
+                : await _chain.AppendAsync(connection, transaction, [.. open.Select(g => ConsentErasure.ClosingWithdrawal(g, erasedAt))], sequences: null, ct);
+
+            // The only DELETE ConsentKit ever runs.
+            await using (var delete = new NpgsqlCommand($"DELETE FROM {_schema}.consent_subjects WHERE subject_id = $1;", connection, transaction))
+            {
+                delete.Parameters.Add(new NpgsqlParameter<string> { TypedValue = subjectId });
+                await delete.ExecuteNonQueryAsync(ct);
+            }
+
+            await NotifyAndCommitAsync(connection, transaction, ct);
+            return (IReadOnlyList<ConsentRecord>?)[.. closing.Select(r => ConsentErasure.ErasedRecord(
+                r.Sequence, r.SubjectKey, r.PurposeId, r.Status, r.NoticeVersion, r.RecordedAt, r.ExpiresAt, r.Method, r.Source))];
+        }, cancellationToken);
+    }
+}

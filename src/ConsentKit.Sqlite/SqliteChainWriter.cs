@@ -1,0 +1,138 @@
+using Microsoft.Data.Sqlite;
+
+namespace ConsentKit.Sqlite;
+
+/// <summary>A subject's registry entry: its pseudonymous key and the secret that seals its metadata.</summary>
+internal sealed record SubjectEntry(byte[] Key, byte[] Secret);
+
+/// <summary>
+/// The subject registry inside one write transaction: finds a subject's key and secret, or creates
+/// them (random) on the subject's first record.
+/// </summary>
+internal sealed class SqliteSubjectRegistry(SqliteConnection connection, SqliteTransaction transaction)
+{
+    private readonly Dictionary<string, SubjectEntry> _seen = new(StringComparer.Ordinal);
+
+    public SubjectEntry? Find(string subjectId)
+    {
+        if (_seen.TryGetValue(subjectId, out var entry))
+        {
+            return entry;
+        }
+
+        using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = "SELECT subject_key, secret FROM consent_subjects WHERE subject_id = $id;";
+        command.Parameters.AddWithValue("$id", subjectId);
+        using var reader = command.ExecuteReader();
+        if (!reader.Read())
+        {
+            return null;
+        }
+
+        entry = new SubjectEntry((byte[])reader[0], (byte[])reader[1]);
+        _seen[subjectId] = entry;
+        return entry;
+    }
+
+    public SubjectEntry GetOrCreate(string subjectId)
+    {
+        if (Find(subjectId) is { } found)
+        {
+            return found;
+        }
+
+        var entry = new SubjectEntry(ConsentSubjectSecrets.NewSubjectKey(), ConsentSubjectSecrets.NewSecret());
+        using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = "INSERT INTO consent_subjects (subject_id, subject_key, secret) VALUES ($id, $key, $secret);";
+        command.Parameters.AddWithValue("$id", subjectId);
+        command.Parameters.AddWithValue("$key", entry.Key);
+        command.Parameters.AddWithValue("$secret", entry.Secret);
+        command.ExecuteNonQuery();
+        _seen[subjectId] = entry;
+        return entry;
+    }
+}
+
+/// <summary>
+/// Appends records to the chain inside one write transaction, which holds the database's write lock,
+/// so the head read at the start stays the head.
+/// </summary>
+internal sealed class SqliteChainWriter : IDisposable
+{
+    private readonly SqliteCommand _insert;
+    private readonly SqliteParameter[] _values;
+    private long _previousSequence;
+    private ReadOnlyMemory<byte> _previousHash;
+
+    public SqliteChainWriter(SqliteConnection connection, SqliteTransaction transaction)
+    {
+        using (var head = connection.CreateCommand())
+        {
+            head.Transaction = transaction;
+            head.CommandText = "SELECT sequence, hash FROM consent_events ORDER BY sequence DESC LIMIT 1;";
+            using var reader = head.ExecuteReader();
+            (_previousSequence, _previousHash) = reader.Read() ? (reader.GetInt64(0), (byte[])reader[1]) : (0L, ConsentChain.GenesisHash);
+        }
+
+        _insert = connection.CreateCommand();
+        _insert.Transaction = transaction;
+        _insert.CommandText =
+            "INSERT INTO consent_events (sequence, previous_sequence, subject_key, purpose_id, status, notice_version, notice_digest, recorded_at, expires_at, method, source, metadata, hash) " +
+            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13);";
+        _values = new SqliteParameter[13];
+        for (var i = 0; i < _values.Length; i++)
+        {
+            // No declared type: each value binds as what it is (text, integer, blob, null).
+            _values[i] = _insert.Parameters.Add(new SqliteParameter { ParameterName = "$" + (i + 1).ToString(System.Globalization.CultureInfo.InvariantCulture) });
+        }
+
+        _insert.Prepare();
+    }
+
+    public long LastSequence => _previousSequence;
+
+    public ConsentRecord Append(SubjectEntry subject, NewConsentRecord record, long sequence, ReadOnlyMemory<byte> noticeDigest)
+    {
+        var entry = ConsentChain.Link(
+            new ConsentChainEntry
+            {
+                Sequence = sequence,
+                PreviousSequence = _previousSequence,
+                SubjectKey = subject.Key,
+                PurposeId = record.PurposeId,
+                Status = record.Status,
+                NoticeVersion = record.NoticeVersion,
+                NoticeDigest = noticeDigest,
+                RecordedAtUtcTicks = record.RecordedAt.UtcTicks,
+                ExpiresAtUtcTicks = record.ExpiresAt?.UtcTicks,
+                Method = record.Method,
+                Source = record.Source,
+                SealedMetadata = ConsentSubjectSecrets.Seal(record.Metadata, subject.Secret),
+                Hash = ReadOnlyMemory<byte>.Empty,
+            },
+            _previousHash.Span);
+
+        _values[0].Value = entry.Sequence;
+        _values[1].Value = entry.PreviousSequence;
+        _values[2].Value = subject.Key;
+        _values[3].Value = entry.PurposeId;
+        _values[4].Value = (int)entry.Status;
+        _values[5].Value = entry.NoticeVersion;
+        _values[6].Value = entry.NoticeDigest.ToArray();
+        _values[7].Value = entry.RecordedAtUtcTicks;
+        _values[8].Value = (object?)entry.ExpiresAtUtcTicks ?? DBNull.Value;
+        _values[9].Value = (int)entry.Method;
+        _values[10].Value = (object?)entry.Source ?? DBNull.Value;
+        _values[11].Value = entry.SealedMetadata.ToArray();
+        _values[12].Value = entry.Hash.ToArray();
+        _insert.ExecuteNonQuery();
+
+        _previousSequence = entry.Sequence;
+        _previousHash = entry.Hash;
+        return new ConsentRecord(sequence, record, subject.Key);
+    }
+
+    public void Dispose() => _insert.Dispose();
+}

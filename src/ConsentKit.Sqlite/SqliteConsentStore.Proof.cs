@@ -1,0 +1,241 @@
+using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
+using Microsoft.Data.Sqlite;
+
+namespace ConsentKit.Sqlite;
+
+/// <summary>The tamper-evident history, the kept notices and erasure (docs/history-proof.md).</summary>
+public sealed partial class SqliteConsentStore
+{
+    // Kept notices never change (triggers refuse it), so a digest once read stays right.
+    private readonly ConcurrentDictionary<(string Purpose, string Version), byte[]> _noticeDigests = new();
+
+    /// <inheritdoc />
+    public async ValueTask<IReadOnlyList<ConsentChainEntry>> GetChainAsync(long afterSequence, int maxCount, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(afterSequence);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxCount);
+        cancellationToken.ThrowIfCancellationRequested();
+        await InitializeAsync(cancellationToken);
+        return Guard("read", () =>
+        {
+            using var connection = OpenReader();
+            using var command = connection.CreateCommand();
+            command.CommandText =
+                "SELECT sequence, previous_sequence, subject_key, purpose_id, status, notice_version, notice_digest, recorded_at, expires_at, method, source, metadata, hash " +
+                "FROM consent_events WHERE sequence > $after ORDER BY sequence LIMIT $limit;";
+            command.Parameters.AddWithValue("$after", afterSequence);
+            command.Parameters.AddWithValue("$limit", maxCount);
+            using var reader = command.ExecuteReader();
+            var result = new List<ConsentChainEntry>();
+            while (reader.Read())
+            {
+                result.Add(new ConsentChainEntry
+                {
+                    Sequence = reader.GetInt64(0),
+                    PreviousSequence = reader.GetInt64(1),
+                    SubjectKey = (byte[])reader[2],
+                    PurposeId = reader.GetString(3),
+                    Status = (ConsentStatus)reader.GetInt32(4),
+                    NoticeVersion = reader.GetString(5),
+                    NoticeDigest = (byte[])reader[6],
+                    RecordedAtUtcTicks = reader.GetInt64(7),
+                    ExpiresAtUtcTicks = reader.IsDBNull(8) ? null : reader.GetInt64(8),
+                    Method = (ConsentMethod)reader.GetInt32(9),
+                    Source = reader.IsDBNull(10) ? null : reader.GetString(10),
+                    SealedMetadata = (byte[])reader[11],
+                    Hash = (byte[])reader[12],
+                });
+            }
+
+            return (IReadOnlyList<ConsentChainEntry>)result;
+        });
+    }
+
+    /// <inheritdoc />
+    public async IAsyncEnumerable<ConsentCurrentPointer> GetCurrentStateAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        await InitializeAsync(cancellationToken);
+        var rows = Guard("read", () =>
+        {
+            using var connection = OpenReader();
+            using var command = connection.CreateCommand();
+            command.CommandText = "SELECT subject_key, purpose_id, sequence FROM consent_current;";
+            using var reader = command.ExecuteReader();
+            var result = new List<ConsentCurrentPointer>();
+            while (reader.Read())
+            {
+                result.Add(new ConsentCurrentPointer((byte[])reader[0], reader.GetString(1), reader.GetInt64(2)));
+            }
+
+            return result;
+        });
+        foreach (var row in rows)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            yield return row;
+        }
+    }
+
+    /// <inheritdoc />
+    public async ValueTask SaveNoticesAsync(IReadOnlyList<ConsentNotice> notices, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(notices);
+        foreach (var notice in notices)
+        {
+            ArgumentNullException.ThrowIfNull(notice, nameof(notices));
+        }
+
+        if (notices.Count == 0)
+        {
+            return;
+        }
+
+        var kept = (await GetNoticesAsync(cancellationToken)).ToDictionary(n => (n.PurposeId, n.NoticeVersion));
+        if (notices.All(n => kept.TryGetValue((n.PurposeId, n.NoticeVersion), out var k) && k.SameAs(n)))
+        {
+            return;
+        }
+
+        await WriteAsync(writer =>
+        {
+            using var transaction = writer.BeginTransaction(deferred: false);
+            using var read = writer.CreateCommand();
+            read.Transaction = transaction;
+            read.CommandText = "SELECT display_name, text FROM consent_notices WHERE purpose_id = $purpose AND notice_version = $version;";
+            var readPurpose = read.Parameters.Add("$purpose", SqliteType.Text);
+            var readVersion = read.Parameters.Add("$version", SqliteType.Text);
+            using var insert = writer.CreateCommand();
+            insert.Transaction = transaction;
+            insert.CommandText =
+                "INSERT INTO consent_notices (purpose_id, notice_version, display_name, text, digest, first_seen_at) VALUES ($purpose, $version, $name, $text, $digest, $at);";
+            foreach (var notice in notices)
+            {
+                readPurpose.Value = notice.PurposeId;
+                readVersion.Value = notice.NoticeVersion;
+                using (var reader = read.ExecuteReader())
+                {
+                    if (reader.Read())
+                    {
+                        var existing = new ConsentNotice { PurposeId = notice.PurposeId, NoticeVersion = notice.NoticeVersion, DisplayName = reader.GetString(0), Text = reader.GetString(1) };
+                        if (!existing.SameAs(notice))
+                        {
+                            throw new ConsentNoticeConflictException(existing, notice);
+                        }
+
+                        continue;
+                    }
+                }
+
+                insert.Parameters.Clear();
+                insert.Parameters.AddWithValue("$purpose", notice.PurposeId);
+                insert.Parameters.AddWithValue("$version", notice.NoticeVersion);
+                insert.Parameters.AddWithValue("$name", notice.DisplayName);
+                insert.Parameters.AddWithValue("$text", notice.Text);
+                insert.Parameters.AddWithValue("$digest", notice.Digest.ToArray());
+                insert.Parameters.AddWithValue("$at", DateTimeOffset.UtcNow.UtcTicks);
+                insert.ExecuteNonQuery();
+            }
+
+            transaction.Commit();
+            return 0;
+        }, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public async ValueTask<IReadOnlyList<ConsentNotice>> GetNoticesAsync(CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        await InitializeAsync(cancellationToken);
+        return Guard("read", () =>
+        {
+            using var connection = OpenReader();
+            using var command = connection.CreateCommand();
+            command.CommandText = "SELECT purpose_id, notice_version, display_name, text FROM consent_notices ORDER BY purpose_id, notice_version;";
+            using var reader = command.ExecuteReader();
+            var result = new List<ConsentNotice>();
+            while (reader.Read())
+            {
+                result.Add(new ConsentNotice { PurposeId = reader.GetString(0), NoticeVersion = reader.GetString(1), DisplayName = reader.GetString(2), Text = reader.GetString(3) });
+            }
+
+            return (IReadOnlyList<ConsentNotice>)result;
+        });
+    }
+
+    /// <inheritdoc />
+    public async ValueTask<IReadOnlyList<ConsentRecord>?> EraseSubjectAsync(string subjectId, DateTimeOffset erasedAt, CancellationToken cancellationToken = default)
+    {
+        ConsentRecordRules.ValidateSubjectId(subjectId, nameof(subjectId));
+        var erased = await WriteAsync(writer =>
+        {
+            using var transaction = writer.BeginTransaction(deferred: false);
+            var subject = new SqliteSubjectRegistry(writer, transaction).Find(subjectId);
+            if (subject is null)
+            {
+                return null;
+            }
+
+            var open = new List<ConsentRecord>();
+            using (var read = writer.CreateCommand())
+            {
+                read.Transaction = transaction;
+                read.CommandText = $"SELECT {CurrentColumns} FROM {CurrentFrom} WHERE s.subject_id = $subject AND e.status = 1 ORDER BY e.sequence;";
+                read.Parameters.AddWithValue("$subject", subjectId);
+                using var reader = read.ExecuteReader();
+                ReadAll(reader, open);
+            }
+
+            var closing = open.Count == 0
+                ? []
+                : AppendInTransaction(writer, transaction, [.. open.Select(g => ConsentErasure.ClosingWithdrawal(g, erasedAt))]);
+
+            // The only DELETE ConsentKit ever runs. With secure_delete the row's bytes are overwritten.
+            using (var delete = writer.CreateCommand())
+            {
+                delete.Transaction = transaction;
+                delete.CommandText = "DELETE FROM consent_subjects WHERE subject_id = $subject;";
+                delete.Parameters.AddWithValue("$subject", subjectId);
+                delete.ExecuteNonQuery();
+            }
+
+            transaction.Commit();
+            return (IReadOnlyList<ConsentRecord>)[.. closing.Select(r => ConsentErasure.ErasedRecord(
+                r.Sequence, r.SubjectKey, r.PurposeId, r.Status, r.NoticeVersion, r.RecordedAt, r.ExpiresAt, r.Method, r.Source))];
+        }, cancellationToken);
+
+        if (erased is not null)
+        {
+            // Copy the overwritten pages back into the database file and empty the WAL, so the erased id
+            // does not linger in the log (best effort: a reader still open can keep older frames).
+            await WriteAsync(writer =>
+            {
+                SqliteSchema.Execute(writer, "PRAGMA wal_checkpoint(TRUNCATE);");
+                return 0;
+            }, cancellationToken);
+        }
+
+        return erased;
+    }
+
+    private byte[] NoticeDigest(SqliteConnection writer, SqliteTransaction transaction, NewConsentRecord record)
+    {
+        if (_noticeDigests.TryGetValue((record.PurposeId, record.NoticeVersion), out var digest))
+        {
+            return digest;
+        }
+
+        using var command = writer.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = "SELECT digest FROM consent_notices WHERE purpose_id = $purpose AND notice_version = $version;";
+        command.Parameters.AddWithValue("$purpose", record.PurposeId);
+        command.Parameters.AddWithValue("$version", record.NoticeVersion);
+        if (command.ExecuteScalar() is byte[] found)
+        {
+            _noticeDigests[(record.PurposeId, record.NoticeVersion)] = found;
+            return found;
+        }
+
+        return ConsentChain.NoNoticeDigest.ToArray();
+    }
+}

@@ -1,0 +1,151 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using System.Security.Cryptography;
+using System.Text;
+
+namespace ConsentKit;
+
+/// <summary>
+/// The canonical encoding of a consent record and the hash chain over it, shared by every store and by
+/// the verifier. The byte layout is fixed and documented in docs/history-proof.md; it never depends
+/// on a serializer.
+/// </summary>
+/// <remarks>
+/// Stores call <see cref="ComputeHash"/> while they hold their append lock, with the hash of the entry
+/// appended just before (one chain per store). Anyone can recompute every hash from the stored fields.
+/// </remarks>
+public static class ConsentChain
+{
+    /// <summary>The length of every hash and digest: SHA-256.</summary>
+    public const int HashLength = 32;
+
+    /// <summary>The length of a subject key.</summary>
+    public const int SubjectKeyLength = 16;
+
+    private static readonly byte[] RecordTag = "CKR1"u8.ToArray();
+
+    /// <summary>The "previous hash" of the first entry: 32 zero bytes.</summary>
+    public static ReadOnlyMemory<byte> GenesisHash { get; } = new byte[HashLength];
+
+    /// <summary>The digest recorded when no notice text was kept for a (purpose, version): 32 zero bytes.</summary>
+    public static ReadOnlyMemory<byte> NoNoticeDigest { get; } = new byte[HashLength];
+
+    /// <summary>Computes an entry's hash from its fields and the previous entry's hash.</summary>
+    /// <param name="entry">The entry; its <see cref="ConsentChainEntry.Hash"/> is ignored.</param>
+    /// <param name="previousHash">The hash of the entry before it, or <see cref="GenesisHash"/> for the first.</param>
+    /// <returns>32 bytes.</returns>
+    public static byte[] ComputeHash(ConsentChainEntry entry, ReadOnlySpan<byte> previousHash)
+    {
+        ArgumentNullException.ThrowIfNull(entry);
+        if (previousHash.Length != HashLength)
+        {
+            throw new ArgumentException($"A previous hash has {HashLength} bytes.", nameof(previousHash));
+        }
+
+        var writer = new ArrayBufferWriter<byte>(256);
+        writer.Write(RecordTag);
+        WriteInt64(writer, entry.Sequence);
+        WriteInt64(writer, entry.PreviousSequence);
+        writer.Write(previousHash);
+        WriteBytes16(writer, entry.SubjectKey.Span);
+        WriteText16(writer, entry.PurposeId);
+        WriteByte(writer, (byte)entry.Status);
+        WriteText16(writer, entry.NoticeVersion);
+        WriteFixed(writer, entry.NoticeDigest.Span, nameof(entry.NoticeDigest));
+        WriteInt64(writer, entry.RecordedAtUtcTicks);
+        WriteByte(writer, entry.ExpiresAtUtcTicks is null ? (byte)0 : (byte)1);
+        WriteInt64(writer, entry.ExpiresAtUtcTicks ?? 0);
+        WriteByte(writer, (byte)entry.Method);
+        WriteByte(writer, entry.Source is null ? (byte)0 : (byte)1);
+        WriteText16(writer, entry.Source ?? string.Empty);
+        WriteBytes32(writer, entry.SealedMetadata.Span);
+        return SHA256.HashData(writer.WrittenSpan);
+    }
+
+    /// <summary>The entry with its <see cref="ConsentChainEntry.Hash"/> computed from its fields and <paramref name="previousHash"/>.</summary>
+    /// <param name="entry">The entry.</param>
+    /// <param name="previousHash">The hash of the entry before it.</param>
+    public static ConsentChainEntry Link(ConsentChainEntry entry, ReadOnlySpan<byte> previousHash)
+    {
+        var hash = ComputeHash(entry, previousHash);
+        return new ConsentChainEntry
+        {
+            Sequence = entry.Sequence,
+            PreviousSequence = entry.PreviousSequence,
+            SubjectKey = entry.SubjectKey,
+            PurposeId = entry.PurposeId,
+            Status = entry.Status,
+            NoticeVersion = entry.NoticeVersion,
+            NoticeDigest = entry.NoticeDigest,
+            RecordedAtUtcTicks = entry.RecordedAtUtcTicks,
+            ExpiresAtUtcTicks = entry.ExpiresAtUtcTicks,
+            Method = entry.Method,
+            Source = entry.Source,
+            SealedMetadata = entry.SealedMetadata,
+            Hash = hash,
+        };
+    }
+
+    /// <summary>Whether the entry's stored hash is the one its fields and <paramref name="previousHash"/> give.</summary>
+    /// <param name="entry">The entry.</param>
+    /// <param name="previousHash">The hash of the entry before it.</param>
+    public static bool HasValidHash(ConsentChainEntry entry, ReadOnlySpan<byte> previousHash) =>
+        CryptographicOperations.FixedTimeEquals(ComputeHash(entry, previousHash), entry.Hash.Span);
+
+    internal static void WriteText16(IBufferWriter<byte> writer, string text)
+    {
+        var length = Encoding.UTF8.GetByteCount(text);
+        if (length > ushort.MaxValue)
+        {
+            throw new ArgumentException("A text field of a consent record is longer than 65535 UTF-8 bytes.", nameof(text));
+        }
+
+        BinaryPrimitives.WriteUInt16BigEndian(writer.GetSpan(2), (ushort)length);
+        writer.Advance(2);
+        writer.Advance(Encoding.UTF8.GetBytes(text, writer.GetSpan(length)));
+    }
+
+    internal static void WriteText32(IBufferWriter<byte> writer, string text)
+    {
+        var length = Encoding.UTF8.GetByteCount(text);
+        BinaryPrimitives.WriteInt32BigEndian(writer.GetSpan(4), length);
+        writer.Advance(4);
+        writer.Advance(Encoding.UTF8.GetBytes(text, writer.GetSpan(length)));
+    }
+
+    private static void WriteBytes16(IBufferWriter<byte> writer, ReadOnlySpan<byte> bytes)
+    {
+        BinaryPrimitives.WriteUInt16BigEndian(writer.GetSpan(2), checked((ushort)bytes.Length));
+        writer.Advance(2);
+        writer.Write(bytes);
+    }
+
+    private static void WriteBytes32(IBufferWriter<byte> writer, ReadOnlySpan<byte> bytes)
+    {
+        BinaryPrimitives.WriteInt32BigEndian(writer.GetSpan(4), bytes.Length);
+        writer.Advance(4);
+        writer.Write(bytes);
+    }
+
+    private static void WriteFixed(IBufferWriter<byte> writer, ReadOnlySpan<byte> bytes, string field)
+    {
+        if (bytes.Length != HashLength)
+        {
+            throw new ArgumentException($"{field} has {HashLength} bytes.", field);
+        }
+
+        writer.Write(bytes);
+    }
+
+    private static void WriteInt64(IBufferWriter<byte> writer, long value)
+    {
+        BinaryPrimitives.WriteInt64BigEndian(writer.GetSpan(8), value);
+        writer.Advance(8);
+    }
+
+    private static void WriteByte(IBufferWriter<byte> writer, byte value)
+    {
+        writer.GetSpan(1)[0] = value;
+        writer.Advance(1);
+    }
+}

@@ -1,0 +1,36 @@
+using System.Globalization;
+
+namespace ConsentKit;
+
+/// <summary>
+/// The head of a store's chain: the last sequence and its hash. Export it (and sign it, or hand it to
+/// someone who keeps it) at any time; verifying later against it proves that nothing up to that
+/// record was rewritten since — even by someone who recomputed every hash after the change.
+/// </summary>
+/// <param name="Sequence">The last sequence; <c>0</c> for an empty store.</param>
+/// <param name="Hash">The hash of that record in lower-case hex (64 characters); zeros for an empty store.</param>
+public sealed record ConsentChainHead(long Sequence, string Hash)
+{
+    private const string Prefix = "consentkit-chain-head:v1:";
+
+    /// <summary>The head as one line, e.g. <c>consentkit-chain-head:v1:42:9f86…</c>: what to sign or store elsewhere.</summary>
+    public override string ToString() => Prefix + Sequence.ToString(CultureInfo.InvariantCulture) + ":" + Hash;
+
+    /// <summary>Reads a head written by <see cref="ToString"/>.</summary>
+    /// <param name="text">The line.</param>
+    /// <exception cref="FormatException">It is not a chain head.</exception>
+    public static ConsentChainHead Parse(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        var parts = text.Trim().StartsWith(Prefix, StringComparison.Ordinal) ? text.Trim()[Prefix.Length..].Split(':') : [];
+        if (parts.Length != 2
+            || !long.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out var sequence)
+            || parts[1].Length != ConsentChain.HashLength * 2
+            || !parts[1].All(char.IsAsciiHexDigitLower))
+        {
+            throw new FormatException($"'{text}' is not a chain head: expected '{Prefix}<sequence>:<64 lower-case hex digits>'.");
+        }
+
+        return new ConsentChainHead(sequence, parts[1]);
+    }
+}

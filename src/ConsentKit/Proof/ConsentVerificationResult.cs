@@ -1,0 +1,53 @@
+namespace ConsentKit;
+
+/// <summary>What <see cref="ConsentHistoryVerifier.VerifyAsync"/> found.</summary>
+public sealed class ConsentVerificationResult
+{
+    /// <summary>Whether every record, the order, the kept notices, the current-state index and the anchor (if given) check out.</summary>
+    public bool IsValid => Problem is ConsentVerificationProblem.None;
+
+    /// <summary>What is wrong first; <see cref="ConsentVerificationProblem.None"/> when nothing is.</summary>
+    public required ConsentVerificationProblem Problem { get; init; }
+
+    /// <summary>The first sequence whose content, order or presence is wrong; <see langword="null"/> when valid.</summary>
+    public long? FirstBadSequence { get; init; }
+
+    /// <summary>A sentence saying what is wrong and where; <see langword="null"/> when valid.</summary>
+    public string? Message { get; init; }
+
+    /// <summary>How many records were checked.</summary>
+    public required long RecordsChecked { get; init; }
+
+    /// <summary>The head of the chain as verified (up to the first problem).</summary>
+    public required ConsentChainHead Head { get; init; }
+
+    /// <inheritdoc />
+    public override string ToString() => IsValid
+        ? $"valid: {RecordsChecked} records, head {Head}"
+        : $"{Problem} at sequence {FirstBadSequence}: {Message}";
+}
+
+/// <summary>The kinds of problem <see cref="ConsentHistoryVerifier"/> reports.</summary>
+public enum ConsentVerificationProblem
+{
+    /// <summary>Nothing is wrong.</summary>
+    None = 0,
+
+    /// <summary>A record's fields (or the hash of the record before it) are not what its hash was computed over.</summary>
+    ContentChanged,
+
+    /// <summary>A record the chain says exists is not there.</summary>
+    RecordMissing,
+
+    /// <summary>A record is not where the chain puts it: inserted, moved or renumbered.</summary>
+    OrderChanged,
+
+    /// <summary>A record points at a kept notice text that is missing or was changed.</summary>
+    NoticeChanged,
+
+    /// <summary>The current-state index disagrees with the records (e.g. it points at an old grant).</summary>
+    CurrentStateDisagrees,
+
+    /// <summary>The anchored head is missing or has another hash: the history was rewritten up to it.</summary>
+    AnchorMismatch,
+}
