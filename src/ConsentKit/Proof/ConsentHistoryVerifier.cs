@@ -49,6 +49,14 @@ public sealed class ConsentHistoryVerifier(IConsentStore store)
                     return Fail(ConsentVerificationProblem.AnchorMismatch, anchor.Sequence, $"The anchored record {anchor.Sequence} is missing.");
                 }
 
+                if (entry.PreviousSequence >= entry.Sequence)
+                {
+                    return Fail(
+                        ConsentVerificationProblem.OrderChanged,
+                        entry.Sequence,
+                        $"Record {entry.Sequence} says it follows record {entry.PreviousSequence}: it was moved or renumbered.");
+                }
+
                 if (entry.PreviousSequence > previousSequence)
                 {
                     return Fail(
