@@ -147,7 +147,7 @@ app.MapGet("/settings/privacy/download", async (HttpContext context, IConsentSto
     var subject = (await context.GetConsentSubjectAsync())!;
     var history = await store.GetHistoryAsync(subject, context.RequestAborted);
     var body = JsonSerializer.SerializeToUtf8Bytes(
-        new { subject, exportedAt = DateTimeOffset.UtcNow, records = history.Select(ConsentRecordResponse.From) },
+        new { subject, exportedAt = DateTimeOffset.UtcNow, records = history.Select(r => ConsentRecordResponse.From(r)) },
         new JsonSerializerOptions(JsonSerializerDefaults.Web) { WriteIndented = true });
     return Results.File(body, "application/json", $"consent-records-{subject}.json");
 }).RequireAuthorization();

@@ -37,12 +37,23 @@ public sealed record ConsentChoiceRequest(string? NoticeVersion, string? Source)
 public sealed record ConsentRecordResponse(
     long Sequence, string PurposeId, string Status, string NoticeVersion, DateTimeOffset RecordedAt, DateTimeOffset? ExpiresAt, string Method, string? Source)
 {
+    /// <summary>The purpose's name as shown under that notice version; <see langword="null"/> when the store kept no text for it.</summary>
+    public string? NoticeDisplayName { get; init; }
+
+    /// <summary>The notice text the person saw, word for word; <see langword="null"/> when the store kept no text for that version.</summary>
+    public string? NoticeText { get; init; }
+
     /// <summary>The response for a stored record.</summary>
     /// <param name="r">The record.</param>
-    public static ConsentRecordResponse From(ConsentRecord r)
+    /// <param name="notice">The kept notice it was made under, if any.</param>
+    public static ConsentRecordResponse From(ConsentRecord r, ConsentNotice? notice = null)
     {
         ArgumentNullException.ThrowIfNull(r);
-        return new(r.Sequence, r.PurposeId, ConsentVocabulary.NameOf(r.Status), r.NoticeVersion, r.RecordedAt, r.ExpiresAt, ConsentVocabulary.NameOf(r.Method), r.Source);
+        return new(r.Sequence, r.PurposeId, ConsentVocabulary.NameOf(r.Status), r.NoticeVersion, r.RecordedAt, r.ExpiresAt, ConsentVocabulary.NameOf(r.Method), r.Source)
+        {
+            NoticeDisplayName = notice?.DisplayName,
+            NoticeText = notice?.Text,
+        };
     }
 }
 
@@ -84,7 +95,8 @@ internal static class ConsentApi
         try
         {
             var history = await store.GetHistoryAsync(subject, context.RequestAborted);
-            return Results.Ok(history.Select(ConsentRecordResponse.From).ToList());
+            var notices = (await store.GetNoticesAsync(context.RequestAborted)).ToDictionary(n => (n.PurposeId, n.NoticeVersion));
+            return Results.Ok(history.Select(r => ConsentRecordResponse.From(r, notices.GetValueOrDefault((r.PurposeId, r.NoticeVersion)))).ToList());
         }
         catch (ConsentStoreException)
         {
@@ -118,7 +130,7 @@ internal static class ConsentApi
             var records = refuseUnchosen
                 ? await recorder.RefuseAllAsync(subject, evidence, context.RequestAborted)
                 : await recorder.WithdrawAllAsync(subject, evidence, context.RequestAborted);
-            return Results.Ok(records.Select(ConsentRecordResponse.From).ToList());
+            return Results.Ok(records.Select(r => ConsentRecordResponse.From(r)).ToList());
         }
         catch (ArgumentException ex)
         {
@@ -194,19 +206,50 @@ internal static class ConsentApi
             : (subject, new ConsentEvidence(method, request!.NoticeVersion, request.Source ?? "consent-api"), null);
     }
 
-    /// <summary>JSON from API clients (the subject's API call) or a form from a page (the subject's act in the UI, antiforgery-checked).</summary>
+    /// <summary>A choice as JSON from API clients (the subject's API call) or a form from a page (the subject's act in the UI).</summary>
     private static async Task<(ConsentChoiceRequest? Request, ConsentMethod Method, IResult? Error)> ReadChoiceAsync(HttpContext context, ConsentEnforcementOptions options)
+    {
+        var body = await ReadBodyAsync(context, options);
+        if (body.Error is not null)
+        {
+            return (null, default, body.Error);
+        }
+
+        if (body.Form is { } form)
+        {
+            return (new ConsentChoiceRequest(form["noticeVersion"].FirstOrDefault(), form["source"].FirstOrDefault() ?? "settings-page"), body.Method, null);
+        }
+
+        try
+        {
+            var choice = JsonSerializer.Deserialize<ConsentChoiceRequest>(body.Json.Span, JsonSerializerOptions.Web);
+            return choice is null
+                ? (null, default, Problem(StatusCodes.Status400BadRequest, "Malformed request", "The body must be a JSON object."))
+                : (choice, body.Method, null);
+        }
+        catch (JsonException)
+        {
+            return (null, default, Problem(StatusCodes.Status400BadRequest, "Malformed request", "The body is not valid JSON of the expected shape."));
+        }
+    }
+
+    /// <summary>
+    /// Reads a body of at most <see cref="ConsentEnforcementOptions.MaxRequestBodyBytes"/>, whatever its framing:
+    /// JSON from API clients (<see cref="ConsentMethod.SubjectApiCall"/>) or an antiforgery-checked form from a
+    /// page (<see cref="ConsentMethod.SubjectUserInterface"/>).
+    /// </summary>
+    internal static async Task<(ReadOnlyMemory<byte> Json, IFormCollection? Form, ConsentMethod Method, IResult? Error)> ReadBodyAsync(HttpContext context, ConsentEnforcementOptions options)
     {
         var request = context.Request;
         if (request.ContentLength > options.MaxRequestBodyBytes)
         {
-            return (null, default, Problem(StatusCodes.Status413PayloadTooLarge, "Request too large", $"The body must be at most {options.MaxRequestBodyBytes} bytes."));
+            return (default, null, default, Problem(StatusCodes.Status413PayloadTooLarge, "Request too large", $"The body must be at most {options.MaxRequestBodyBytes} bytes."));
         }
 
         var isForm = request.HasFormContentType;
         if (!isForm && !request.HasJsonContentType())
         {
-            return (null, default, Problem(StatusCodes.Status415UnsupportedMediaType, "Unsupported media type", "Send application/json or a form."));
+            return (default, null, default, Problem(StatusCodes.Status415UnsupportedMediaType, "Unsupported media type", "Send application/json or a form."));
         }
 
         // Read at most the limit plus one byte, whatever the framing: a chunked body (no Content-Length)
@@ -221,48 +264,36 @@ internal static class ConsentApi
 
         if (length > options.MaxRequestBodyBytes)
         {
-            return (null, default, Problem(StatusCodes.Status413PayloadTooLarge, "Request too large", $"The body must be at most {options.MaxRequestBodyBytes} bytes."));
+            return (default, null, default, Problem(StatusCodes.Status413PayloadTooLarge, "Request too large", $"The body must be at most {options.MaxRequestBodyBytes} bytes."));
         }
 
-        if (isForm)
+        if (!isForm)
         {
-            request.Body = new MemoryStream(buffer, 0, length, writable: false);
-            try
-            {
-                await context.RequestServices.GetRequiredService<IAntiforgery>().ValidateRequestAsync(context);
-            }
-            catch (AntiforgeryValidationException)
-            {
-                return (null, default, Problem(StatusCodes.Status400BadRequest, "Antiforgery token missing or invalid", "Reload the page and try again."));
-            }
-
-            var form = await request.ReadFormAsync(context.RequestAborted);
-            return (new ConsentChoiceRequest(form["noticeVersion"].FirstOrDefault(), form["source"].FirstOrDefault() ?? "settings-page"), ConsentMethod.SubjectUserInterface, null);
+            return (buffer.AsMemory(0, length), null, ConsentMethod.SubjectApiCall, null);
         }
 
+        request.Body = new MemoryStream(buffer, 0, length, writable: false);
         try
         {
-            var choice = JsonSerializer.Deserialize<ConsentChoiceRequest>(buffer.AsSpan(0, length), JsonSerializerOptions.Web);
-            return choice is null
-                ? (null, default, Problem(StatusCodes.Status400BadRequest, "Malformed request", "The body must be a JSON object."))
-                : (choice, ConsentMethod.SubjectApiCall, null);
+            await context.RequestServices.GetRequiredService<IAntiforgery>().ValidateRequestAsync(context);
         }
-        catch (JsonException)
+        catch (AntiforgeryValidationException)
         {
-            return (null, default, Problem(StatusCodes.Status400BadRequest, "Malformed request", "The body is not valid JSON of the expected shape."));
+            return (default, null, default, Problem(StatusCodes.Status400BadRequest, "Antiforgery token missing or invalid", "Reload the page and try again."));
         }
-    }
 
+        return (default, await request.ReadFormAsync(context.RequestAborted), ConsentMethod.SubjectUserInterface, null);
+    }
 
     private static string StateOf(ConsentDecision decision) => StateOf(decision.Reason);
 
     // A purpose's state is the gate's reason, by its wire name (granted, no-record, refused, …).
     private static string StateOf(ConsentDecisionReason reason) => ConsentVocabulary.NameOf(reason);
 
-    private static IResult Unauthenticated() =>
+    internal static IResult Unauthenticated() =>
         Problem(StatusCodes.Status401Unauthorized, "Sign in required", "Sign in to see and change your consent choices.");
 
-    private static IResult Problem(int status, string title, string detail, params (string Key, object? Value)[] extensions) =>
+    internal static IResult Problem(int status, string title, string detail, params (string Key, object? Value)[] extensions) =>
         TypedResults.Problem(new ProblemDetails
         {
             Status = status,

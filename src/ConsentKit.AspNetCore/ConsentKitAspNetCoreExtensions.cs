@@ -109,7 +109,8 @@ namespace Microsoft.AspNetCore.Builder
 
         /// <summary>
         /// Maps the self-service consent API for the signed-in person: <c>GET</c> (every purpose and its state),
-        /// <c>GET history</c>, <c>POST {purposeId}/grant|refuse|withdraw</c>, and <c>POST withdraw-all|refuse-all</c> (one all-or-none append).
+        /// <c>GET history</c>, <c>POST {purposeId}/grant|refuse|withdraw</c>, and <c>POST withdraw-all|refuse-all</c> (one all-or-none append), and erasure in two steps: <c>POST erasure</c>
+        /// (a token valid for 10 minutes, and what erasure will do) then <c>POST erasure/confirm</c> with that token.
         /// </summary>
         /// <param name="endpoints">The app's endpoints.</param>
         /// <param name="prefix">The route prefix. Default <c>/api/consents</c>.</param>
@@ -125,6 +126,8 @@ namespace Microsoft.AspNetCore.Builder
             group.MapPost("/{purposeId}/withdraw", ConsentApi.WithdrawAsync).DisableAntiforgery();
             group.MapPost("/withdraw-all", (Delegate)ConsentApi.WithdrawAllAsync).DisableAntiforgery();
             group.MapPost("/refuse-all", (Delegate)ConsentApi.RefuseAllAsync).DisableAntiforgery();
+            group.MapPost("/erasure", (Delegate)ConsentErasureApi.RequestAsync).DisableAntiforgery();
+            group.MapPost("/erasure/confirm", (Delegate)ConsentErasureApi.ConfirmAsync).DisableAntiforgery();
             string[] notPost = [HttpMethods.Get, HttpMethods.Put, HttpMethods.Delete, HttpMethods.Patch];
             string[] notGet = [HttpMethods.Post, HttpMethods.Put, HttpMethods.Delete, HttpMethods.Patch];
             foreach (var action in new[] { "grant", "refuse", "withdraw" })
@@ -134,6 +137,8 @@ namespace Microsoft.AspNetCore.Builder
 
             group.MapMethods("/withdraw-all", notPost, (HttpContext c) => ConsentApi.MethodNotAllowed(c, HttpMethods.Post)).DisableAntiforgery();
             group.MapMethods("/refuse-all", notPost, (HttpContext c) => ConsentApi.MethodNotAllowed(c, HttpMethods.Post)).DisableAntiforgery();
+            group.MapMethods("/erasure", notPost, (HttpContext c) => ConsentApi.MethodNotAllowed(c, HttpMethods.Post)).DisableAntiforgery();
+            group.MapMethods("/erasure/confirm", notPost, (HttpContext c) => ConsentApi.MethodNotAllowed(c, HttpMethods.Post)).DisableAntiforgery();
             group.MapMethods("/", notGet, (HttpContext c) => ConsentApi.MethodNotAllowed(c, HttpMethods.Get)).DisableAntiforgery();
             group.MapMethods("/history", notGet, (HttpContext c) => ConsentApi.MethodNotAllowed(c, HttpMethods.Get)).DisableAntiforgery();
             return group;

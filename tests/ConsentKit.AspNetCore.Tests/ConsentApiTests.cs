@@ -48,6 +48,19 @@ public sealed class ConsentApiTests
     }
 
     [Fact]
+    public async Task History_ShowsTheNoticeTextEachRecordWasMadeUnder()
+    {
+        await using var app = await TestApp.StartAsync();
+        await app.PostJsonAsync($"{Api}/{ConsentPurposes.GenerativeAiTraining}/grant", new { noticeVersion = "1" }, "alice");
+
+        var history = await (await app.GetAsync($"{Api}/history", "alice")).Content.ReadFromJsonAsync<JsonElement[]>();
+
+        var record = history!.Should().ContainSingle().Subject;
+        record.GetProperty("noticeDisplayName").GetString().Should().Be("Data for Generative AI improvement");
+        record.GetProperty("noticeText").GetString().Should().Be("Use my data for training content-creation AI models.");
+    }
+
+    [Fact]
     public async Task AGrantUnderARefusedParent_Is409NamingTheParent_AndWritesNothing()
     {
         await using var app = await TestApp.StartAsync();

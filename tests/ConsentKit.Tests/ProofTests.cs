@@ -1,0 +1,92 @@
+using FluentAssertions;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+
+namespace ConsentKit.Tests;
+
+/// <summary>Kept notices at start-up, erasure through the recorder, and the canonical encoding.</summary>
+public sealed class ProofTests
+{
+    [Fact]
+    public async Task AChangedNoticeTextUnderTheSameVersion_StopsTheHostAtStart_NamingThePurpose()
+    {
+        var store = new InMemoryConsentStore();
+        await store.SaveNoticesAsync([new ConsentNotice { PurposeId = ConsentPurposes.GenerativeAiTraining, NoticeVersion = "1", DisplayName = "Generative AI", Text = "What people saw before." }]);
+        var builder = Host.CreateApplicationBuilder();
+        builder.Services.AddConsentKit().AddStandardPurposes().UseStore(_ => store);
+        using var host = builder.Build();
+
+        var start = () => host.StartAsync(TestContext.Current.CancellationToken);
+
+        (await start.Should().ThrowAsync<ConsentNoticeConflictException>()).Which.Message.Should().Contain(ConsentPurposes.GenerativeAiTraining).And.Contain("new NoticeVersion");
+        (await store.GetNoticesAsync()).Should().ContainSingle(n => n.PurposeId == ConsentPurposes.GenerativeAiTraining).Which.Text.Should().Be("What people saw before.");
+    }
+
+    [Fact]
+    public async Task TheFirstChoice_KeepsEveryNoticeWordForWord_EvenWithoutAHost()
+    {
+        using var kit = new ConsentKitFixture(store: new InMemoryConsentStore());
+
+        await kit.Recorder.GrantAsync("alice", ConsentPurposes.GenerativeAiTraining, ConsentEvidence.FromUserInterface(kit.NoticeOf(ConsentPurposes.GenerativeAiTraining)));
+
+        var notices = await kit.Store.GetNoticesAsync();
+        var catalog = kit.Provider.GetRequiredService<ConsentPurposeCatalog>();
+        notices.Select(n => n.PurposeId).Should().BeEquivalentTo(catalog.Purposes.Select(p => p.Id));
+        var genAi = catalog.Purposes.Single(p => p.Id == ConsentPurposes.GenerativeAiTraining);
+        notices.Single(n => n.PurposeId == genAi.Id).Text.Should().Be(genAi.Description);
+    }
+
+    [Fact]
+    public async Task Erase_WithdrawsWhatWasOn_TellsTheObservers_AndTheGateDenies()
+    {
+        using var kit = new ConsentKitFixture(store: new InMemoryConsentStore());
+        var evidence = ConsentEvidence.FromUserInterface(kit.NoticeOf(ConsentPurposes.GenerativeAiTraining));
+        await kit.Recorder.GrantAsync("alice", ConsentPurposes.AiTraining, ConsentEvidence.FromUserInterface(kit.NoticeOf(ConsentPurposes.AiTraining)));
+        await kit.Recorder.GrantAsync("alice", ConsentPurposes.GenerativeAiTraining, evidence);
+        var grant = (await kit.Gate.CheckAsync("alice", ConsentPurposes.GenerativeAiTraining)).Record!;
+        await ((IDataUseLedger)kit.Store).StartAsync(new NewDataUse("set-1", ConsentPurposes.GenerativeAiTraining, "training set", grant.RecordedAt));
+        await ((IDataUseLedger)kit.Store).AddSubjectsAsync("set-1", [new DataUseSubject("alice", grant.Sequence)]);
+
+        var result = await kit.Recorder.EraseSubjectAsync("alice", new ConsentEvidence(ConsentMethod.SubjectUserInterface, Source: "settings-page"));
+
+        result.Erased.Should().BeTrue();
+        result.Withdrawals.Select(r => r.PurposeId).Should().BeEquivalentTo([ConsentPurposes.AiTraining, ConsentPurposes.GenerativeAiTraining]);
+        (await kit.Gate.CheckAsync("alice", ConsentPurposes.GenerativeAiTraining)).IsAllowed.Should().BeFalse();
+        (await kit.Store.GetHistoryAsync("alice")).Should().BeEmpty();
+        (await ((IDataUseLedger)kit.Store).FindBySubjectAsync("alice")).Should().BeEmpty();
+        (await ((IDataUseLedger)kit.Store).GetAsync("set-1"))!.SubjectCount.Should().Be(1);
+        (await new ConsentHistoryVerifier(kit.Store).VerifyAsync()).IsValid.Should().BeTrue();
+    }
+
+    [Fact]
+    public async Task Erase_WithBadInput_Throws_NamingTheField_AndWritesNothing()
+    {
+        using var kit = new ConsentKitFixture(store: new InMemoryConsentStore());
+        await kit.Recorder.GrantAsync("alice", ConsentPurposes.GenerativeAiTraining, ConsentEvidence.FromUserInterface(kit.NoticeOf(ConsentPurposes.GenerativeAiTraining)));
+
+        var badSubject = async () => await kit.Recorder.EraseSubjectAsync("", new ConsentEvidence(ConsentMethod.Operator));
+        var badEvidence = async () => await kit.Recorder.EraseSubjectAsync("alice", new ConsentEvidence(ConsentMethod.Operator, Source: new string('x', 65)));
+
+        (await badSubject.Should().ThrowAsync<ArgumentException>()).Which.ParamName.Should().Be("subjectId");
+        (await badEvidence.Should().ThrowAsync<ArgumentException>()).Which.ParamName.Should().Be("evidence.Source");
+        (await kit.Store.GetHistoryAsync("alice")).Should().ContainSingle();
+    }
+
+    [Fact]
+    public void TheCanonicalEncoding_IsFixed_ByAKnownHash()
+    {
+        // If this changes, every stored chain stops verifying: a new encoding needs a new tag (CKR2).
+        var entry = new ConsentChainEntry
+        {
+            Sequence = 1, PreviousSequence = 0, SubjectKey = new byte[16], PurposeId = "ai-training.generative", Status = ConsentStatus.Granted,
+            NoticeVersion = "1", NoticeDigest = new byte[32], RecordedAtUtcTicks = 638975232000000000, ExpiresAtUtcTicks = null,
+            Method = ConsentMethod.SubjectUserInterface, Source = "settings-page", SealedMetadata = ReadOnlyMemory<byte>.Empty, Hash = ReadOnlyMemory<byte>.Empty,
+        };
+
+        Convert.ToHexStringLower(ConsentChain.ComputeHash(entry, ConsentChain.GenesisHash.Span)).Should().Be(KnownHash);
+        new ConsentNotice { PurposeId = "p", NoticeVersion = "1", DisplayName = "P", Text = "T" }.Digest.Length.Should().Be(32);
+    }
+
+    // Computed independently from the layout in docs/history-proof.md (its Python snippet).
+    private const string KnownHash = "41d0c3b7846a4438fb246d2a76636afe53023652ab656c6c2b97e116b4f96ba1";
+}
