@@ -39,6 +39,39 @@ public sealed class SettingsPageTests : IDisposable
     }
 
     [Fact]
+    public async Task Erase_AsksFirst_ThenUnlinksTheHistory_AndTheHistoryShowedTheNoticeText()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var ada = await _factory.SignInAsync("ada");
+        var recorder = _factory.Services.GetRequiredService<IConsentRecorder>();
+        await recorder.GrantAsync("ada", ConsentPurposes.AiTraining, ConsentEvidence.FromUserInterface("1", "settings-page"), ct);
+        var before = await ada.GetStringAsync("/settings/privacy", ct);
+        before.Should().Contain("(version 1)").And.Contain("Erase my consent history…");
+
+        var confirmation = await ada.GetStringAsync("/settings/privacy?erase=confirm", ct);
+        confirmation.Should().Contain("This cannot be undone").And.Contain("Yes, erase it");
+        (await Store.GetHistoryAsync("ada", ct)).Should().ContainSingle("asking erases nothing");
+
+        var notConfirmed = await ada.PostAsync("/settings/privacy?handler=Erase", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["__RequestVerificationToken"] = WebAppFactory.TokenIn(confirmation),
+        }), ct);
+        await ShouldBeProblem(notConfirmed, HttpStatusCode.BadRequest, "confirm");
+        (await Store.GetHistoryAsync("ada", ct)).Should().ContainSingle();
+
+        var erased = await ada.PostAsync("/settings/privacy?handler=Erase", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["confirm"] = "yes",
+            ["__RequestVerificationToken"] = WebAppFactory.TokenIn(confirmation),
+        }), ct);
+
+        erased.StatusCode.Should().Be(HttpStatusCode.Found);
+        (await ada.GetStringAsync(erased.Headers.Location, ct)).Should().Contain("Erased: 1 purpose(s) turned off").And.Contain("No choices recorded yet.");
+        (await Store.GetHistoryAsync("ada", ct)).Should().BeEmpty();
+        (await new ConsentHistoryVerifier(Store).VerifyAsync(cancellationToken: ct)).IsValid.Should().BeTrue();
+    }
+
+    [Fact]
     public async Task AnUnknownPurpose_Is400Problem_AndWritesNothing()
     {
         var ada = await _factory.SignInAsync("ada");

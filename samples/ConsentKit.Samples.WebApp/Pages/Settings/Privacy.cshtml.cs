@@ -14,12 +14,26 @@ public sealed class PrivacyModel(ConsentPurposeCatalog catalog, IConsentRecorder
 {
     private const int MaxBodyBytes = 4 * 1024;
 
+    /// <summary>What erasure does, shown before the person confirms.</summary>
+    public const string ErasureConsequences =
+        "Everything you turned on goes off now. Then the link between your account and your consent history is destroyed: the records stay, " +
+        "so the network can still prove that someone agreed to each notice and find the training sets that used the data, but nothing leads from them to you. " +
+        "This cannot be undone; if you turn something on later, it starts a new history.";
+
     /// <summary>A purpose's row. <paramref name="BlockedBy"/>: the broader purpose that is off and keeps this one off.</summary>
     public sealed record Row(ConsentPurpose Purpose, ConsentDecision Decision, string State, string? Notice, ConsentPurpose? BlockedBy);
 
     public List<Row> Rows { get; } = [];
 
     public IReadOnlyList<ConsentRecord> History { get; private set; } = [];
+
+    /// <summary>The notice texts the store keeps, by (purpose, version): what each history row was agreed under.</summary>
+    public IReadOnlyDictionary<(string PurposeId, string NoticeVersion), ConsentNotice> Notices { get; private set; } =
+        new Dictionary<(string, string), ConsentNotice>();
+
+    /// <summary>Whether the page shows the erasure confirmation (after "Erase my consent history…").</summary>
+    [BindProperty(SupportsGet = true, Name = "erase")]
+    public string? EraseStep { get; set; }
 
     public bool StoreUnavailable { get; private set; }
 
@@ -48,6 +62,7 @@ public sealed class PrivacyModel(ConsentPurposeCatalog catalog, IConsentRecorder
         try
         {
             History = [.. (await store.GetHistoryAsync(Subject, HttpContext.RequestAborted)).Reverse()];
+            Notices = (await store.GetNoticesAsync(HttpContext.RequestAborted)).ToDictionary(n => (n.PurposeId, n.NoticeVersion));
         }
         catch (ConsentStoreException)
         {
@@ -120,6 +135,30 @@ public sealed class PrivacyModel(ConsentPurposeCatalog catalog, IConsentRecorder
                 ? "Nothing was on, so nothing changed."
                 : $"Saved: {string.Join(", ", records.Select(r => NameOf(r.PurposeId)))} turned off (records #{records[0].Sequence}–#{records[^1].Sequence}).";
         });
+
+    /// <summary>
+    /// Erasure, confirmed: what was on is withdrawn, then the link from this account to its consent
+    /// history is destroyed (the records stay as proof, unlinked). Only a form that says <c>confirm=yes</c>
+    /// erases — the button on the confirmation card.
+    /// </summary>
+    public async Task<IActionResult> OnPostEraseAsync(string? confirm)
+    {
+        if (confirm != "yes")
+        {
+            return Problem(StatusCodes.Status400BadRequest, "Not confirmed", "Erasure needs confirm=yes from the confirmation card; nothing was erased and nothing was saved.", "confirm");
+        }
+
+        return await SaveAsync(string.Empty, async () =>
+        {
+            var result = await recorder.EraseSubjectAsync(Subject, ConsentEvidence.FromUserInterface(null, "settings-page"), HttpContext.RequestAborted);
+            return result.Erased
+                ? $"Erased: {result.Withdrawals.Count} purpose(s) turned off on the way, and your consent history no longer leads to you."
+                : "There was nothing to erase.";
+        });
+    }
+
+    /// <summary>The notice text a history row was agreed under, or <see langword="null"/> when none was kept for that version.</summary>
+    public ConsentNotice? NoticeOf(ConsentRecord record) => Notices.GetValueOrDefault((record.PurposeId, record.NoticeVersion));
 
     private IActionResult? Validate(string? purposeId, string? turnOn)
     {
