@@ -13,27 +13,48 @@ internal sealed class PostgreSqlChainWriter(string schema)
     // Kept notices never change (triggers refuse it), so a digest once read stays right.
     private readonly ConcurrentDictionary<(string Purpose, string Version), byte[]> _noticeDigests = new();
 
-    /// <summary>Appends <paramref name="records"/>; returns an empty list (nothing written) when the condition fails.</summary>
+    /// <summary>Appends <paramref name="records"/> inside <paramref name="transaction"/>, whose caller holds the append lock.</summary>
     /// <param name="connection">The connection.</param>
     /// <param name="transaction">The transaction, committed by the caller.</param>
     /// <param name="records">The records, in order.</param>
     /// <param name="sequences">Sequences to use (a migration keeps the old ones); <see langword="null"/> for head + 1, head + 2, ….</param>
-    /// <param name="takeLock">Whether to take the append lock first (the caller may hold it already).</param>
-    /// <param name="expectedCurrentSequence">For a conditional append of one record: the pair's current sequence it requires.</param>
     /// <param name="cancellationToken">Cancels the call.</param>
     public async Task<IReadOnlyList<ConsentRecord>> AppendAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyList<NewConsentRecord> records, long[]? sequences, CancellationToken cancellationToken)
+    {
+        var prepared = (await PrepareAsync(connection, transaction, records, sequences, begin: false, expectedCurrentSequence: null, cancellationToken))!;
+        await using var insert = new NpgsqlBatch(connection, transaction);
+        insert.BatchCommands.Add(prepared.Insert);
+        await insert.ExecuteNonQueryAsync(cancellationToken);
+        return prepared.Records;
+    }
+
+    /// <summary>
+    /// The first round trip of an append and the hashes: with <paramref name="begin"/>, it opens the
+    /// transaction itself (<c>BEGIN</c>) and takes the append lock, so that the caller can send the insert,
+    /// the notification and <c>COMMIT</c> in a second and last round trip — the lock is held for two round
+    /// trips, as it was before the chain.
+    /// </summary>
+    /// <returns>The records as they will be stored and the insert that stores them; <see langword="null"/> when the condition failed (nothing to write).</returns>
+    public async Task<PreparedAppend?> PrepareAsync(
         NpgsqlConnection connection,
-        NpgsqlTransaction transaction,
+        NpgsqlTransaction? transaction,
         IReadOnlyList<NewConsentRecord> records,
         long[]? sequences,
-        CancellationToken cancellationToken,
-        bool takeLock = false,
-        long? expectedCurrentSequence = null)
+        bool begin,
+        long? expectedCurrentSequence,
+        CancellationToken cancellationToken)
     {
+        var takeLock = begin;
         var subjectIds = records.Select(r => r.SubjectId).Distinct(StringComparer.Ordinal).ToArray();
         var missingNotices = records.Select(r => (r.PurposeId, r.NoticeVersion)).Distinct().Where(p => !_noticeDigests.ContainsKey(p)).ToArray();
 
         await using var read = new NpgsqlBatch(connection, transaction);
+        if (begin)
+        {
+            read.BatchCommands.Add(new NpgsqlBatchCommand("BEGIN;"));
+        }
+
         if (takeLock)
         {
             read.BatchCommands.Add(new NpgsqlBatchCommand($"SELECT pg_advisory_xact_lock({LockKeys.Append}, hashtext('{schema}'));"));
@@ -71,6 +92,7 @@ internal sealed class PostgreSqlChainWriter(string schema)
         var entries = new Dictionary<string, (byte[] Key, byte[] Secret)>(StringComparer.Ordinal);
         await using (var reader = await read.ExecuteReaderAsync(cancellationToken))
         {
+            // BEGIN returns no result set: the reader starts at the lock's.
             if (takeLock)
             {
                 await reader.NextResultAsync(cancellationToken);
@@ -81,7 +103,7 @@ internal sealed class PostgreSqlChainWriter(string schema)
                 await reader.ReadAsync(cancellationToken);
                 if (reader.GetInt64(0) != expected)
                 {
-                    return [];
+                    return null;
                 }
 
                 await reader.NextResultAsync(cancellationToken);
@@ -137,14 +159,11 @@ internal sealed class PostgreSqlChainWriter(string schema)
             previousHash = entry.Hash;
         }
 
-        await using var insert = new NpgsqlCommand(
+        var insert = new NpgsqlBatchCommand(
             $"INSERT INTO {schema}.consent_events (sequence, previous_sequence, subject_key, purpose_id, status, notice_version, notice_digest, recorded_at, expires_at, method, source, metadata, hash) " +
-            "SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bytea[], $4::text[], $5::smallint[], $6::text[], $7::bytea[], $8::bigint[], $9::bigint[], $10::smallint[], $11::text[], $12::bytea[], $13::bytea[]);",
-            connection,
-            transaction);
-        columns.Bind(insert);
-        await insert.ExecuteNonQueryAsync(cancellationToken);
-        return stored;
+            "SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bytea[], $4::text[], $5::smallint[], $6::text[], $7::bytea[], $8::bigint[], $9::bigint[], $10::smallint[], $11::text[], $12::bytea[], $13::bytea[]);");
+        columns.Bind(insert.Parameters);
+        return new PreparedAppend(stored, insert);
     }
 
     private sealed class Columns(int count)
@@ -180,21 +199,24 @@ internal sealed class PostgreSqlChainWriter(string schema)
             _hashes[i] = entry.Hash.ToArray();
         }
 
-        public void Bind(NpgsqlCommand command)
+        public void Bind(NpgsqlParameterCollection parameters)
         {
-            command.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = _sequences });
-            command.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = _previous });
-            command.Parameters.Add(new NpgsqlParameter<byte[][]> { TypedValue = _keys });
-            command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = _purposes });
-            command.Parameters.Add(new NpgsqlParameter<short[]> { TypedValue = _statuses });
-            command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = _notices });
-            command.Parameters.Add(new NpgsqlParameter<byte[][]> { TypedValue = _digests });
-            command.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = _recorded });
-            command.Parameters.Add(new NpgsqlParameter<long?[]> { TypedValue = _expires });
-            command.Parameters.Add(new NpgsqlParameter<short[]> { TypedValue = _methods });
-            command.Parameters.Add(new NpgsqlParameter<string?[]> { TypedValue = _sources });
-            command.Parameters.Add(new NpgsqlParameter<byte[][]> { TypedValue = _metadata });
-            command.Parameters.Add(new NpgsqlParameter<byte[][]> { TypedValue = _hashes });
+            parameters.Add(new NpgsqlParameter<long[]> { TypedValue = _sequences });
+            parameters.Add(new NpgsqlParameter<long[]> { TypedValue = _previous });
+            parameters.Add(new NpgsqlParameter<byte[][]> { TypedValue = _keys });
+            parameters.Add(new NpgsqlParameter<string[]> { TypedValue = _purposes });
+            parameters.Add(new NpgsqlParameter<short[]> { TypedValue = _statuses });
+            parameters.Add(new NpgsqlParameter<string[]> { TypedValue = _notices });
+            parameters.Add(new NpgsqlParameter<byte[][]> { TypedValue = _digests });
+            parameters.Add(new NpgsqlParameter<long[]> { TypedValue = _recorded });
+            parameters.Add(new NpgsqlParameter<long?[]> { TypedValue = _expires });
+            parameters.Add(new NpgsqlParameter<short[]> { TypedValue = _methods });
+            parameters.Add(new NpgsqlParameter<string?[]> { TypedValue = _sources });
+            parameters.Add(new NpgsqlParameter<byte[][]> { TypedValue = _metadata });
+            parameters.Add(new NpgsqlParameter<byte[][]> { TypedValue = _hashes });
         }
     }
 }
+
+/// <summary>An append ready to send: the records as they will be stored, and the insert that stores them.</summary>
+internal sealed record PreparedAppend(IReadOnlyList<ConsentRecord> Records, NpgsqlBatchCommand Insert);

@@ -275,20 +275,26 @@ public sealed partial class PostgreSqlConsentStore : IConsentStore, IAsyncDispos
         return await GuardAsync("write to", async ct =>
         {
             await using var connection = await _dataSource.OpenConnectionAsync(ct);
-            await using var transaction = await connection.BeginTransactionAsync(ct);
 
-            // The append lock is held until commit: appends commit in sequence order (see the class
-            // remarks) and each one reads the chain's head that no other append can move.
-            var stored = await _chain.AppendAsync(connection, transaction, records, sequences: null, ct, takeLock: true, expectedCurrentSequence);
-            if (stored.Count == 0)
+            // Two round trips, the append lock held from the first to COMMIT: appends commit in sequence
+            // order (see the class remarks) and each reads a chain head no other append can move. A
+            // failure in between leaves an open transaction that Npgsql rolls back when the connection
+            // goes back to the pool: nothing is written.
+            var prepared = await _chain.PrepareAsync(connection, null, records, sequences: null, begin: true, expectedCurrentSequence, ct);
+            await using var finish = new NpgsqlBatch(connection);
+            if (prepared is null)
             {
                 // The condition failed: nothing was inserted; do not notify anyone.
-                await transaction.RollbackAsync(ct);
-                return stored;
+                finish.BatchCommands.Add(new NpgsqlBatchCommand("ROLLBACK;"));
+                await finish.ExecuteNonQueryAsync(ct);
+                return (IReadOnlyList<ConsentRecord>)[];
             }
 
-            await NotifyAndCommitAsync(connection, transaction, ct);
-            return stored;
+            finish.BatchCommands.Add(prepared.Insert);
+            finish.BatchCommands.Add(new NpgsqlBatchCommand($"SELECT pg_notify('{Channel}', '');"));
+            finish.BatchCommands.Add(new NpgsqlBatchCommand("COMMIT;"));
+            await finish.ExecuteNonQueryAsync(ct);
+            return prepared.Records;
         }, cancellationToken);
     }
 
@@ -328,7 +334,7 @@ public sealed partial class PostgreSqlConsentStore : IConsentStore, IAsyncDispos
     private static ConsentRecord ReadRecord(NpgsqlDataReader reader)
     {
         var sequence = reader.GetInt64(0);
-        var key = (byte[])reader[11];
+        var key = reader.GetFieldValue<byte[]>(11);
         var recordedAt = ToTime(reader.GetInt64(5));
         var expiresAt = reader.IsDBNull(6) ? (DateTimeOffset?)null : ToTime(reader.GetInt64(6));
         var source = reader.IsDBNull(8) ? null : reader.GetString(8);
@@ -347,7 +353,7 @@ public sealed partial class PostgreSqlConsentStore : IConsentStore, IAsyncDispos
             expiresAt,
             (ConsentMethod)reader.GetInt16(7),
             source,
-            ConsentSubjectSecrets.Open((byte[])reader[9], (byte[])reader[10]));
+            reader.GetFieldValue<byte[]>(9) is { Length: > 0 } sealedMetadata ? ConsentSubjectSecrets.Open(sealedMetadata, reader.GetFieldValue<byte[]>(10)) : null);
         return new ConsentRecord(sequence, record, key);
     }
 

@@ -16,7 +16,7 @@ internal static class SqliteChainMigration
             subject_id  TEXT NOT NULL PRIMARY KEY,
             subject_key BLOB NOT NULL UNIQUE CHECK (length(subject_key) = 16),
             secret      BLOB NOT NULL CHECK (length(secret) = 32)
-        );
+        ) WITHOUT ROWID;
         CREATE TABLE consent_notices (
             purpose_id     TEXT    NOT NULL,
             notice_version TEXT    NOT NULL,

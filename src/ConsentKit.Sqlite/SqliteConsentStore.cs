@@ -361,7 +361,7 @@ public sealed partial class SqliteConsentStore : IConsentStore, IDisposable
             }
 
             var sequence = reader.GetInt64(0);
-            var key = (byte[])reader[11];
+            var key = reader.GetFieldValue<byte[]>(11);
             var recordedAt = ToTime(reader.GetInt64(5));
             var expiresAt = reader.IsDBNull(6) ? (DateTimeOffset?)null : ToTime(reader.GetInt64(6));
             var source = reader.IsDBNull(8) ? null : reader.GetString(8);
@@ -381,10 +381,14 @@ public sealed partial class SqliteConsentStore : IConsentStore, IDisposable
                 expiresAt,
                 (ConsentMethod)reader.GetInt32(7),
                 source,
-                ConsentSubjectSecrets.Open((byte[])reader[9], (byte[])reader[10]));
+                OpenMetadata(reader));
             into.Add(new ConsentRecord(sequence, record, key));
         }
     }
+
+    // Most records carry no metadata: the subject's secret is only read when there is something to open.
+    private static IReadOnlyDictionary<string, string>? OpenMetadata(SqliteDataReader reader) =>
+        reader.GetBytes(9, 0, null, 0, 0) == 0 ? null : ConsentSubjectSecrets.Open(reader.GetFieldValue<byte[]>(9), reader.GetFieldValue<byte[]>(10));
 
     /// <summary>Refuses a current-state row the events do not back (changed outside ConsentKit).</summary>
     private static void CheckCurrentRow(SqliteDataReader reader)

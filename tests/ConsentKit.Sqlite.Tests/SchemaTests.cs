@@ -164,7 +164,7 @@ public sealed class SchemaTests : IDisposable
             plan.Add(reader.GetString(3));
         }
 
-        plan.Should().Contain(p => p.Contains("SEARCH s USING INDEX", StringComparison.Ordinal));
+        plan.Should().Contain(p => p.Contains("SEARCH s USING PRIMARY KEY", StringComparison.Ordinal));
         plan.Should().Contain(p => p.Contains("SEARCH c USING PRIMARY KEY", StringComparison.Ordinal));
         plan.Should().Contain(p => p.Contains("SEARCH x USING COVERING INDEX consent_events_by_subject", StringComparison.Ordinal));
         plan.Should().Contain(p => p.Contains("SEARCH e USING INTEGER PRIMARY KEY", StringComparison.Ordinal));

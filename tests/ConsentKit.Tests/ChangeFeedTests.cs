@@ -38,6 +38,30 @@ public sealed class ChangeFeedTests
     }
 
     [Fact]
+    public async Task AnErasureMadeElsewhere_DropsTheOtherInstancesCache_SoItDeniesToo()
+    {
+        var store = new CountingStore(new InMemoryConsentStore());
+        using var a = new Instance(store);
+        using var b = new Instance(store);
+        await b.StartFollowingAsync();
+        await a.Kit.GrantAsync("alice");
+        await b.Follower.CatchUpAsync(TestContext.Current.CancellationToken);
+        (await b.Kit.CheckAsync("alice")).IsAllowed.Should().BeTrue();
+
+        // A grant that lands on the store directly (another process) is closed by the erasure itself,
+        // whose records reach B without a subject id.
+        await store.AppendAsync(new NewConsentRecord("alice", ConsentPurposes.Analytics, ConsentStatus.Granted, "1", ConsentKitFixture.Start, null, ConsentMethod.SubjectApiCall));
+        await b.Follower.CatchUpAsync(TestContext.Current.CancellationToken);
+        (await b.Kit.CheckAsync("alice")).IsAllowed.Should().BeTrue();
+        await store.EraseSubjectAsync("alice", ConsentKitFixture.Start.AddMinutes(1));
+        (await b.Kit.CheckAsync("alice")).IsAllowed.Should().BeTrue("B has not read the feed yet");
+
+        await b.Follower.CatchUpAsync(TestContext.Current.CancellationToken);
+
+        (await b.Kit.CheckAsync("alice")).Reason.Should().Be(ConsentDecisionReason.NoRecord);
+    }
+
+    [Fact]
     public async Task WhileTheFollowerIsBehind_TheGateReadsTheStoreOnEveryCheck()
     {
         var store = new CountingStore(new InMemoryConsentStore());

@@ -58,17 +58,18 @@ public static class ConsentSubjectSecrets
         return sealedBytes;
     }
 
-    /// <summary>Opens metadata sealed by <see cref="Seal"/>.</summary>
+    /// <summary>Opens metadata sealed by <see cref="Seal"/>; <see langword="null"/> when there was none.</summary>
     /// <param name="sealedMetadata">The sealed bytes; empty for none.</param>
     /// <param name="secret">The subject's secret.</param>
     /// <exception cref="ConsentStoreIntegrityException">The bytes were not sealed under this secret, or were changed.</exception>
-    public static Dictionary<string, string> Open(ReadOnlySpan<byte> sealedMetadata, ReadOnlySpan<byte> secret)
+    public static IReadOnlyDictionary<string, string>? Open(ReadOnlySpan<byte> sealedMetadata, ReadOnlySpan<byte> secret)
     {
-        var result = new Dictionary<string, string>(StringComparer.Ordinal);
         if (sealedMetadata.IsEmpty)
         {
-            return result;
+            return null;
         }
+
+        var result = new Dictionary<string, string>(StringComparer.Ordinal);
 
         if (sealedMetadata.Length < NonceLength + TagLength)
         {
