@@ -149,7 +149,7 @@ public sealed partial class PostgreSqlConsentStore
                 return null;
             }
 
-            await using (var read = new NpgsqlCommand($"{_currentSelect} WHERE r.subject_id = $1 AND e.status = 1 ORDER BY e.sequence;", connection, transaction))
+            await using (var read = new NpgsqlCommand($"{_currentOne} WHERE e.status = 1 ORDER BY e.sequence;", connection, transaction))
             {
                 read.Parameters.Add(new NpgsqlParameter<string> { TypedValue = subjectId });
                 await using var reader = await read.ExecuteReaderAsync(ct);

@@ -27,9 +27,13 @@ public sealed partial class PostgreSqlConsentStore : IConsentStore, IAsyncDispos
     // A record whose subject was erased has no registry row (r.subject_id is NULL).
     private const string Columns = "e.sequence, r.subject_id, e.purpose_id, e.status, e.notice_version, e.recorded_at, e.expires_at, e.method, e.source, e.metadata, r.secret, e.subject_key";
 
-    // The current-state reads also return what backs each row, so a row the events contradict is refused.
-    private const string CurrentColumns = Columns +
-        ", c.sequence, (c.subject_key = e.subject_key AND c.purpose_id = e.purpose_id), (SELECT MAX(x.sequence) FROM {0}.consent_events x WHERE x.subject_key = c.subject_key AND x.purpose_id = c.purpose_id)";
+    // The gate's current state comes from the hash-chained event log itself — each pair's latest record,
+    // found in the covering index — never from consent_current, which nothing but the log backs: an
+    // UPDATE there cannot revive a grant (docs/history-proof.md).
+    private const string CurrentSelect =
+        "SELECT e.sequence, g.subject_id, e.purpose_id, e.status, e.notice_version, e.recorded_at, e.expires_at, e.method, e.source, e.metadata, g.secret, e.subject_key " +
+        "FROM (SELECT r.subject_id, r.secret, MAX(x.sequence) AS latest FROM {0}.consent_subjects r JOIN {0}.consent_events x ON x.subject_key = r.subject_key " +
+        "WHERE r.subject_id {1} GROUP BY r.subject_id, x.purpose_id) g JOIN {0}.consent_events e ON e.sequence = g.latest";
 
     private readonly NpgsqlDataSource _dataSource;
     private readonly bool _ownsDataSource;
@@ -38,7 +42,8 @@ public sealed partial class PostgreSqlConsentStore : IConsentStore, IAsyncDispos
     private readonly SemaphoreSlim _initLock = new(1, 1);
     private readonly PostgreSqlAppendQueue _appends;
     private readonly PostgreSqlChainWriter _chain;
-    private readonly string _currentSelect;
+    private readonly string _currentOne;
+    private readonly string _currentMany;
     private volatile bool _initialized;
 
     /// <summary>Creates the store over a connection string. The schema is created or migrated on first use or by <see cref="InitializeAsync"/>.</summary>
@@ -69,8 +74,8 @@ public sealed partial class PostgreSqlConsentStore : IConsentStore, IAsyncDispos
         Channel = _schema + "_changes";
         _appends = new PostgreSqlAppendQueue(WriteCombinedAsync);
         _chain = new PostgreSqlChainWriter(_schema);
-        _currentSelect = $"SELECT {string.Format(System.Globalization.CultureInfo.InvariantCulture, CurrentColumns, _schema)} FROM {_schema}.consent_subjects r " +
-            $"JOIN {_schema}.consent_current c ON c.subject_key = r.subject_key LEFT JOIN {_schema}.consent_events e ON e.sequence = c.sequence";
+        _currentOne = string.Format(System.Globalization.CultureInfo.InvariantCulture, CurrentSelect, _schema, "= $1");
+        _currentMany = string.Format(System.Globalization.CultureInfo.InvariantCulture, CurrentSelect, _schema, "= ANY($1)");
     }
 
     /// <summary>Creates the store from options registered in DI.</summary>
@@ -161,9 +166,9 @@ public sealed partial class PostgreSqlConsentStore : IConsentStore, IAsyncDispos
     {
         ArgumentNullException.ThrowIfNull(subjectId);
         return QueryAsync(
-            $"{_currentSelect} WHERE r.subject_id = $1;",
+            _currentOne + ";",
             c => c.Parameters.Add(new NpgsqlParameter<string> { TypedValue = subjectId }),
-            ReadCurrentRecord,
+            ReadRecord,
             cancellationToken);
     }
 
@@ -183,9 +188,9 @@ public sealed partial class PostgreSqlConsentStore : IConsentStore, IAsyncDispos
         {
             var chunk = distinct[offset..Math.Min(distinct.Length, offset + _chunkSize)];
             result.AddRange(await QueryAsync(
-                $"{_currentSelect} WHERE r.subject_id = ANY($1);",
+                _currentMany + ";",
                 c => c.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = chunk }),
-                ReadCurrentRecord,
+                ReadRecord,
                 cancellationToken));
         }
 
@@ -355,21 +360,6 @@ public sealed partial class PostgreSqlConsentStore : IConsentStore, IAsyncDispos
             source,
             reader.GetFieldValue<byte[]>(9) is { Length: > 0 } sealedMetadata ? ConsentSubjectSecrets.Open(sealedMetadata, reader.GetFieldValue<byte[]>(10)) : null);
         return new ConsentRecord(sequence, record, key);
-    }
-
-    /// <summary>Reads a current-state row, refusing one the events do not back (changed outside ConsentKit).</summary>
-    private static ConsentRecord ReadCurrentRecord(NpgsqlDataReader reader)
-    {
-        var pointer = reader.GetInt64(12);
-        var latest = reader.IsDBNull(14) ? 0 : reader.GetInt64(14);
-        if (reader.IsDBNull(0) || !reader.GetBoolean(13) || latest != pointer)
-        {
-            throw new ConsentStoreIntegrityException(
-                $"The current-state index points at record {pointer}, but the records say the pair's latest is {latest}: " +
-                "the database was changed outside ConsentKit. Denied; run ConsentHistoryVerifier to find the first bad record.");
-        }
-
-        return ReadRecord(reader);
     }
 
     // UTC ticks, as in the SQLite store: an exact round trip at 100 ns (timestamptz keeps microseconds).

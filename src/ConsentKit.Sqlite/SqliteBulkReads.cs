@@ -12,14 +12,14 @@ public sealed partial class SqliteConsentStore
     private void ReadMany(SqliteConnection connection, string[] ids, List<ConsentRecord> result, CancellationToken cancellationToken)
     {
         using var command = connection.CreateCommand();
-        command.CommandText = $"SELECT {CurrentColumns} FROM {CurrentFrom} WHERE s.subject_id IN (SELECT value FROM json_each($subjects));";
+        command.CommandText = string.Format(System.Globalization.CultureInfo.InvariantCulture, CurrentSelect, "s.subject_id IN (SELECT value FROM json_each($subjects))") + ";";
         var parameter = command.Parameters.Add("$subjects", SqliteType.Text);
         for (var offset = 0; offset < ids.Length; offset += _chunkSize)
         {
             cancellationToken.ThrowIfCancellationRequested();
             parameter.Value = JsonSerializer.Serialize(ids[offset..Math.Min(ids.Length, offset + _chunkSize)], SqliteJson.Default.StringArray);
             using var reader = command.ExecuteReader();
-            ReadAll(reader, result, checkCurrent: true);
+            ReadAll(reader, result);
         }
     }
 }

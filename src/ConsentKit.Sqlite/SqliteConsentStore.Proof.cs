@@ -180,10 +180,11 @@ public sealed partial class SqliteConsentStore
             using (var read = writer.CreateCommand())
             {
                 read.Transaction = transaction;
-                read.CommandText = $"SELECT {CurrentColumns} FROM {CurrentFrom} WHERE s.subject_id = $subject AND e.status = 1 ORDER BY e.sequence;";
+                read.CommandText = string.Format(System.Globalization.CultureInfo.InvariantCulture, CurrentSelect, "s.subject_id = $subject") + " ORDER BY e.sequence;";
                 read.Parameters.AddWithValue("$subject", subjectId);
                 using var reader = read.ExecuteReader();
                 ReadAll(reader, open);
+                open.RemoveAll(r => r.Status != ConsentStatus.Granted);
             }
 
             var closing = open.Count == 0

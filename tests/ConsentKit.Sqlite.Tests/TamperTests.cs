@@ -118,29 +118,52 @@ public sealed class TamperTests : IDisposable
     }
 
     [Fact]
-    public async Task ACurrentStateRowTheEventsDoNotBack_IsDenied_AndLoggedAsAnError()
+    public async Task PointingTheCurrentStateAtAnOldGrant_RevivesNothing_TheGateReadsTheLog()
     {
-        using (var seeded = await SeedAsync())
+        using (await SeedAsync())
         {
         }
 
         Tamper("UPDATE consent_current SET sequence = 2 WHERE sequence = 5;");
-        var logs = new ListLoggerProvider();
-        var services = new ServiceCollection();
-        services.AddLogging(b => b.AddProvider(logs));
-        services.AddConsentKit().AddStandardPurposes().UseSqliteStore(_database.ConnectionString);
-        await using var provider = services.BuildServiceProvider();
+        await using var provider = Provider(out _);
+
+        var decision = await provider.GetRequiredService<IConsentGate>().CheckAsync("bob", ConsentPurposes.GenerativeAiTraining, TestContext.Current.CancellationToken);
+
+        decision.Reason.Should().Be(ConsentDecisionReason.Withdrawn);
+        decision.Record!.Sequence.Should().Be(5);
+    }
+
+    [Fact]
+    public async Task MetadataThatNoLongerOpens_IsDenied_AndLoggedAsAnError()
+    {
+        using (await SeedAsync())
+        {
+        }
+
+        // One byte of alice's sealed metadata (record 1) flipped: AES-GCM's tag no longer matches.
+        Tamper("UPDATE consent_events SET metadata = substr(metadata, 1, 20) || x'ff' || substr(metadata, 22) WHERE sequence = 1;");
+        await using var provider = Provider(out var logs);
         var gate = provider.GetRequiredService<IConsentGate>();
 
-        var decision = await gate.CheckAsync("bob", ConsentPurposes.GenerativeAiTraining, TestContext.Current.CancellationToken);
+        var decision = await gate.CheckAsync("alice", ConsentPurposes.GenerativeAiTraining, TestContext.Current.CancellationToken);
         var untouched = await gate.CheckAsync("dave", ConsentPurposes.GenerativeAiTraining, TestContext.Current.CancellationToken);
-        var direct = async () => await provider.GetRequiredService<IConsentStore>().GetCurrentAsync("bob");
+        var direct = async () => await provider.GetRequiredService<IConsentStore>().GetHistoryAsync("alice");
 
         decision.IsAllowed.Should().BeFalse();
         decision.Reason.Should().Be(ConsentDecisionReason.StoreUnavailable);
         untouched.IsAllowed.Should().BeTrue();
-        (await direct.Should().ThrowAsync<ConsentStoreIntegrityException>()).Which.Message.Should().Contain("record 2").And.Contain("latest is 5");
+        await direct.Should().ThrowAsync<ConsentStoreIntegrityException>();
         logs.Entries.Should().Contain(e => e.Level == LogLevel.Error && e.EventName == "StoreIntegrityViolation");
+    }
+
+    private ServiceProvider Provider(out ListLoggerProvider logs)
+    {
+        logs = new ListLoggerProvider();
+        var services = new ServiceCollection();
+        var captured = logs;
+        services.AddLogging(b => b.AddProvider(captured));
+        services.AddConsentKit().AddStandardPurposes().UseSqliteStore(_database.ConnectionString);
+        return services.BuildServiceProvider();
     }
 
     // 1 alice grant (metadata) · 2 bob grant · 3 alice refuses analytics · 4 carol grant · 5 bob withdraws · 6 dave grant
