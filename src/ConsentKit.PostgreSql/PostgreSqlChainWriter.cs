@@ -71,21 +71,26 @@ internal sealed class PostgreSqlChainWriter(string schema)
         }
 
         read.BatchCommands.Add(new NpgsqlBatchCommand($"SELECT sequence, hash FROM {schema}.consent_events ORDER BY sequence DESC LIMIT 1;"));
-        // New subjects get random keys; the statement's snapshot does not see its own inserts, so the
-        // union returns each subject once: from RETURNING when new, from the table when known.
+        // Candidate keys and secrets for subjects seen for the first time (the known ones keep theirs);
+        // the statement's snapshot does not see its own inserts, so the union returns each subject once:
+        // from RETURNING when new, from the table when known.
         var registry = new NpgsqlBatchCommand(
             $"WITH added AS (INSERT INTO {schema}.consent_subjects (subject_id, subject_key, secret) " +
-            "SELECT id, uuid_send(gen_random_uuid()), uuid_send(gen_random_uuid()) || uuid_send(gen_random_uuid()) FROM unnest($1::text[]) AS id " +
-            "ON CONFLICT (subject_id) DO NOTHING RETURNING subject_id, subject_key, secret) " +
+            "SELECT * FROM unnest($1::text[], $2::bytea[], $3::bytea[]) ON CONFLICT (subject_id) DO NOTHING RETURNING subject_id, subject_key, secret) " +
             $"SELECT subject_id, subject_key, secret FROM added UNION ALL SELECT subject_id, subject_key, secret FROM {schema}.consent_subjects WHERE subject_id = ANY($1);");
         registry.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = subjectIds });
+        registry.Parameters.Add(new NpgsqlParameter<byte[][]> { TypedValue = [.. subjectIds.Select(_ => ConsentSubjectSecrets.NewSubjectKey())] });
+        registry.Parameters.Add(new NpgsqlParameter<byte[][]> { TypedValue = [.. subjectIds.Select(_ => ConsentSubjectSecrets.NewSecret())] });
         read.BatchCommands.Add(registry);
-        var notices = new NpgsqlBatchCommand(
-            $"SELECT n.purpose_id, n.notice_version, n.digest FROM {schema}.consent_notices n " +
-            "JOIN unnest($1::text[], $2::text[]) AS p (purpose_id, notice_version) USING (purpose_id, notice_version);");
-        notices.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. missingNotices.Select(p => p.PurposeId)] });
-        notices.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. missingNotices.Select(p => p.NoticeVersion)] });
-        read.BatchCommands.Add(notices);
+        if (missingNotices.Length > 0)
+        {
+            var notices = new NpgsqlBatchCommand(
+                $"SELECT n.purpose_id, n.notice_version, n.digest FROM {schema}.consent_notices n " +
+                "JOIN unnest($1::text[], $2::text[]) AS p (purpose_id, notice_version) USING (purpose_id, notice_version);");
+            notices.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. missingNotices.Select(p => p.PurposeId)] });
+            notices.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. missingNotices.Select(p => p.NoticeVersion)] });
+            read.BatchCommands.Add(notices);
+        }
 
         long previousSequence = 0;
         ReadOnlyMemory<byte> previousHash = ConsentChain.GenesisHash;
@@ -121,10 +126,13 @@ internal sealed class PostgreSqlChainWriter(string schema)
                 entries[reader.GetString(0)] = ((byte[])reader[1], (byte[])reader[2]);
             }
 
-            await reader.NextResultAsync(cancellationToken);
-            while (await reader.ReadAsync(cancellationToken))
+            if (missingNotices.Length > 0)
             {
-                _noticeDigests[(reader.GetString(0), reader.GetString(1))] = (byte[])reader[2];
+                await reader.NextResultAsync(cancellationToken);
+                while (await reader.ReadAsync(cancellationToken))
+                {
+                    _noticeDigests[(reader.GetString(0), reader.GetString(1))] = (byte[])reader[2];
+                }
             }
         }
 

@@ -25,14 +25,14 @@ public sealed partial class SqliteConsentStore : IConsentStore, IDisposable
 {
     // Records read with the subject registry joined: the id and the secret that opens the metadata.
     // A record whose subject was erased has no registry row (s.subject_id is NULL).
-    private const string Columns = "e.sequence, s.subject_id, e.purpose_id, e.status, e.notice_version, e.recorded_at, e.expires_at, e.method, e.source, e.metadata, s.secret, e.subject_key";
+    private const string Columns = "e.sequence, s.subject_id, e.purpose_id, e.status, e.notice_version, e.recorded_at, e.expires_at, e.method, e.source, e.metadata, s.secret, e.subject_key, length(e.metadata)";
 
     // The gate's current state comes from the hash-chained event log itself — each pair's latest record,
     // found in the covering index — never from consent_current, which nothing but the log backs: an
     // UPDATE there cannot revive a grant. Measured: as fast as following consent_current's pointer,
     // and twice as fast as following it and checking it against the log (docs/history-proof.md).
     private const string CurrentSelect =
-        "SELECT e.sequence, g.subject_id, e.purpose_id, e.status, e.notice_version, e.recorded_at, e.expires_at, e.method, e.source, e.metadata, g.secret, e.subject_key " +
+        "SELECT e.sequence, g.subject_id, e.purpose_id, e.status, e.notice_version, e.recorded_at, e.expires_at, e.method, e.source, e.metadata, g.secret, e.subject_key, length(e.metadata) " +
         "FROM (SELECT s.subject_id, s.secret, MAX(x.sequence) AS latest FROM consent_subjects s JOIN consent_events x ON x.subject_key = s.subject_key " +
         "WHERE {0} GROUP BY x.subject_key, x.purpose_id) g JOIN consent_events e ON e.sequence = g.latest";
 
@@ -385,7 +385,7 @@ public sealed partial class SqliteConsentStore : IConsentStore, IDisposable
 
     // Most records carry no metadata: the subject's secret is only read when there is something to open.
     private static IReadOnlyDictionary<string, string>? OpenMetadata(SqliteDataReader reader) =>
-        reader.GetBytes(9, 0, null, 0, 0) == 0 ? null : ConsentSubjectSecrets.Open(reader.GetFieldValue<byte[]>(9), reader.GetFieldValue<byte[]>(10));
+        reader.GetInt64(12) == 0 ? null : ConsentSubjectSecrets.Open(reader.GetFieldValue<byte[]>(9), reader.GetFieldValue<byte[]>(10));
 
     // UTC ticks: an exact round trip at 100 ns, and no text parsing on bulk reads (measured: parsing
     // ISO 8601 cost more than the row lookup). The view consent_events_readable shows them as text.

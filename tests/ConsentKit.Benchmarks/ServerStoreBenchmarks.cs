@@ -56,6 +56,9 @@ public class ServerStoreBenchmarks
         _store = _provider.GetRequiredService<IConsentStore>();
         _ids = Enumerable.Range(0, Subjects).Select(i => $"member-{i:D6}").ToArray();
 
+        // As an app does through the recorder: the notices are kept before the first record is written.
+        await _store.SaveNoticesAsync([.. _provider.GetRequiredService<ConsentPurposeCatalog>().Purposes.Select(ConsentNotice.For)]);
+
         // Half the members opted in; a tenth of those withdrew later.
         var history = new List<NewConsentRecord>();
         for (var i = 0; i < Subjects; i += 2)
