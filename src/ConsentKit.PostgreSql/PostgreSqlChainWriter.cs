@@ -63,24 +63,16 @@ internal sealed class PostgreSqlChainWriter(string schema)
         if (expectedCurrentSequence is not null)
         {
             var condition = new NpgsqlBatchCommand(
-                $"SELECT COALESCE((SELECT c.sequence FROM {schema}.consent_current c JOIN {schema}.consent_subjects s ON s.subject_key = c.subject_key " +
-                "WHERE s.subject_id = $1 AND c.purpose_id = $2), 0);");
+                $"SELECT COALESCE((SELECT MAX(x.sequence) FROM {schema}.consent_events x JOIN {schema}.consent_subjects s ON s.subject_key = x.subject_key " +
+                "WHERE s.subject_id = $1 AND x.purpose_id = $2), 0);");
             condition.Parameters.Add(new NpgsqlParameter<string> { TypedValue = records[0].SubjectId });
             condition.Parameters.Add(new NpgsqlParameter<string> { TypedValue = records[0].PurposeId });
             read.BatchCommands.Add(condition);
         }
 
         read.BatchCommands.Add(new NpgsqlBatchCommand($"SELECT sequence, hash FROM {schema}.consent_events ORDER BY sequence DESC LIMIT 1;"));
-        // Candidate keys and secrets for subjects seen for the first time (the known ones keep theirs);
-        // the statement's snapshot does not see its own inserts, so the union returns each subject once:
-        // from RETURNING when new, from the table when known.
-        var registry = new NpgsqlBatchCommand(
-            $"WITH added AS (INSERT INTO {schema}.consent_subjects (subject_id, subject_key, secret) " +
-            "SELECT * FROM unnest($1::text[], $2::bytea[], $3::bytea[]) ON CONFLICT (subject_id) DO NOTHING RETURNING subject_id, subject_key, secret) " +
-            $"SELECT subject_id, subject_key, secret FROM added UNION ALL SELECT subject_id, subject_key, secret FROM {schema}.consent_subjects WHERE subject_id = ANY($1);");
+        var registry = new NpgsqlBatchCommand($"SELECT subject_id, subject_key, secret FROM {schema}.consent_subjects WHERE subject_id = ANY($1);");
         registry.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = subjectIds });
-        registry.Parameters.Add(new NpgsqlParameter<byte[][]> { TypedValue = [.. subjectIds.Select(_ => ConsentSubjectSecrets.NewSubjectKey())] });
-        registry.Parameters.Add(new NpgsqlParameter<byte[][]> { TypedValue = [.. subjectIds.Select(_ => ConsentSubjectSecrets.NewSecret())] });
         read.BatchCommands.Add(registry);
         if (missingNotices.Length > 0)
         {
@@ -136,6 +128,11 @@ internal sealed class PostgreSqlChainWriter(string schema)
             }
         }
 
+        if (entries.Count < subjectIds.Length)
+        {
+            await RegisterAsync(connection, transaction, [.. subjectIds.Where(id => !entries.ContainsKey(id))], entries, cancellationToken);
+        }
+
         var count = records.Count;
         var columns = new Columns(count);
         var stored = new ConsentRecord[count];
@@ -172,6 +169,28 @@ internal sealed class PostgreSqlChainWriter(string schema)
             "SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bytea[], $4::text[], $5::smallint[], $6::text[], $7::bytea[], $8::bigint[], $9::bigint[], $10::smallint[], $11::text[], $12::bytea[], $13::bytea[]);");
         columns.Bind(insert.Parameters);
         return new PreparedAppend(stored, insert);
+    }
+
+    /// <summary>Gives subjects seen for the first time a random key and secret (one more round trip, on a subject's first record only).</summary>
+    private async Task RegisterAsync(
+        NpgsqlConnection connection, NpgsqlTransaction? transaction, string[] newSubjects, Dictionary<string, (byte[] Key, byte[] Secret)> entries, CancellationToken cancellationToken)
+    {
+        // Under the append lock no other append registers them meanwhile; the ledger may have, so a
+        // conflict keeps the row that is there and the union reads it back.
+        await using var register = new NpgsqlCommand(
+            $"WITH added AS (INSERT INTO {schema}.consent_subjects (subject_id, subject_key, secret) " +
+            "SELECT * FROM unnest($1::text[], $2::bytea[], $3::bytea[]) ON CONFLICT (subject_id) DO NOTHING RETURNING subject_id, subject_key, secret) " +
+            $"SELECT subject_id, subject_key, secret FROM added UNION ALL SELECT subject_id, subject_key, secret FROM {schema}.consent_subjects WHERE subject_id = ANY($1);",
+            connection,
+            transaction);
+        register.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = newSubjects });
+        register.Parameters.Add(new NpgsqlParameter<byte[][]> { TypedValue = [.. newSubjects.Select(_ => ConsentSubjectSecrets.NewSubjectKey())] });
+        register.Parameters.Add(new NpgsqlParameter<byte[][]> { TypedValue = [.. newSubjects.Select(_ => ConsentSubjectSecrets.NewSecret())] });
+        await using var reader = await register.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            entries[reader.GetString(0)] = ((byte[])reader[1], (byte[])reader[2]);
+        }
     }
 
     private sealed class Columns(int count)

@@ -118,8 +118,9 @@ internal static class SqliteChainMigration
             transaction);
         SqliteSchema.Execute(connection, Tables, transaction);
 
-        var registry = new SqliteSubjectRegistry(connection, transaction);
-        var chain = new SqliteChainWriter(connection, transaction);
+        using var statements = new SqliteStatementCache(connection);
+        var registry = new SqliteSubjectRegistry(statements, transaction);
+        var chain = new SqliteChainWriter(statements, transaction);
         using (var read = connection.CreateCommand())
         {
             read.Transaction = transaction;

@@ -9,7 +9,7 @@ internal sealed record SubjectEntry(byte[] Key, byte[] Secret);
 /// The subject registry inside one write transaction: finds a subject's key and secret, or creates
 /// them (random) on the subject's first record.
 /// </summary>
-internal sealed class SqliteSubjectRegistry(SqliteConnection connection, SqliteTransaction transaction)
+internal sealed class SqliteSubjectRegistry(SqliteStatementCache statements, SqliteTransaction transaction)
 {
     private readonly Dictionary<string, SubjectEntry> _seen = new(StringComparer.Ordinal);
 
@@ -20,9 +20,7 @@ internal sealed class SqliteSubjectRegistry(SqliteConnection connection, SqliteT
             return entry;
         }
 
-        using var command = connection.CreateCommand();
-        command.Transaction = transaction;
-        command.CommandText = "SELECT subject_key, secret FROM consent_subjects WHERE subject_id = $id;";
+        var command = statements.Get("SELECT subject_key, secret FROM consent_subjects WHERE subject_id = $id;", transaction);
         command.Parameters.AddWithValue("$id", subjectId);
         using var reader = command.ExecuteReader();
         if (!reader.Read())
@@ -43,9 +41,7 @@ internal sealed class SqliteSubjectRegistry(SqliteConnection connection, SqliteT
         }
 
         var entry = new SubjectEntry(ConsentSubjectSecrets.NewSubjectKey(), ConsentSubjectSecrets.NewSecret());
-        using var command = connection.CreateCommand();
-        command.Transaction = transaction;
-        command.CommandText = "INSERT INTO consent_subjects (subject_id, subject_key, secret) VALUES ($id, $key, $secret);";
+        var command = statements.Get("INSERT INTO consent_subjects (subject_id, subject_key, secret) VALUES ($id, $key, $secret);", transaction);
         command.Parameters.AddWithValue("$id", subjectId);
         command.Parameters.AddWithValue("$key", entry.Key);
         command.Parameters.AddWithValue("$secret", entry.Secret);
@@ -59,36 +55,31 @@ internal sealed class SqliteSubjectRegistry(SqliteConnection connection, SqliteT
 /// Appends records to the chain inside one write transaction, which holds the database's write lock,
 /// so the head read at the start stays the head.
 /// </summary>
-internal sealed class SqliteChainWriter : IDisposable
+internal sealed class SqliteChainWriter
 {
     private readonly SqliteCommand _insert;
     private readonly SqliteParameter[] _values;
     private long _previousSequence;
     private ReadOnlyMemory<byte> _previousHash;
 
-    public SqliteChainWriter(SqliteConnection connection, SqliteTransaction transaction)
+    public SqliteChainWriter(SqliteStatementCache statements, SqliteTransaction transaction)
     {
-        using (var head = connection.CreateCommand())
+        var head = statements.Get("SELECT sequence, hash FROM consent_events ORDER BY sequence DESC LIMIT 1;", transaction);
+        using (var reader = head.ExecuteReader())
         {
-            head.Transaction = transaction;
-            head.CommandText = "SELECT sequence, hash FROM consent_events ORDER BY sequence DESC LIMIT 1;";
-            using var reader = head.ExecuteReader();
             (_previousSequence, _previousHash) = reader.Read() ? (reader.GetInt64(0), (byte[])reader[1]) : (0L, ConsentChain.GenesisHash);
         }
 
-        _insert = connection.CreateCommand();
-        _insert.Transaction = transaction;
-        _insert.CommandText =
+        _insert = statements.Get(
             "INSERT INTO consent_events (sequence, previous_sequence, subject_key, purpose_id, status, notice_version, notice_digest, recorded_at, expires_at, method, source, metadata, hash) " +
-            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13);";
+            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13);",
+            transaction);
         _values = new SqliteParameter[13];
         for (var i = 0; i < _values.Length; i++)
         {
             // No declared type: each value binds as what it is (text, integer, blob, null).
             _values[i] = _insert.Parameters.Add(new SqliteParameter { ParameterName = "$" + (i + 1).ToString(System.Globalization.CultureInfo.InvariantCulture) });
         }
-
-        _insert.Prepare();
     }
 
     public long LastSequence => _previousSequence;
@@ -134,5 +125,4 @@ internal sealed class SqliteChainWriter : IDisposable
         return new ConsentRecord(sequence, record, subject.Key);
     }
 
-    public void Dispose() => _insert.Dispose();
 }

@@ -170,7 +170,7 @@ public sealed partial class SqliteConsentStore
         var erased = await WriteAsync(writer =>
         {
             using var transaction = writer.BeginTransaction(deferred: false);
-            var subject = new SqliteSubjectRegistry(writer, transaction).Find(subjectId);
+            var subject = new SqliteSubjectRegistry(Statements(writer), transaction).Find(subjectId);
             if (subject is null)
             {
                 return null;
@@ -226,9 +226,7 @@ public sealed partial class SqliteConsentStore
             return digest;
         }
 
-        using var command = writer.CreateCommand();
-        command.Transaction = transaction;
-        command.CommandText = "SELECT digest FROM consent_notices WHERE purpose_id = $purpose AND notice_version = $version;";
+        var command = Statements(writer).Get("SELECT digest FROM consent_notices WHERE purpose_id = $purpose AND notice_version = $version;", transaction);
         command.Parameters.AddWithValue("$purpose", record.PurposeId);
         command.Parameters.AddWithValue("$version", record.NoticeVersion);
         if (command.ExecuteScalar() is byte[] found)

@@ -41,6 +41,7 @@ public sealed partial class SqliteConsentStore : IConsentStore, IDisposable
     private readonly int _chunkSize;
     private readonly SemaphoreSlim _writeLock = new(1, 1);
     private SqliteConnection? _writer;
+    private SqliteStatementCache? _statements;
     private volatile bool _initialized;
 
     /// <summary>Creates the store. The database is created or migrated on first use or by <see cref="InitializeAsync"/>.</summary>
@@ -111,6 +112,7 @@ public sealed partial class SqliteConsentStore : IConsentStore, IDisposable
                 }
             });
             _writer = writer;
+            _statements = new SqliteStatementCache(writer);
             _initialized = true;
         }
         finally
@@ -249,6 +251,8 @@ public sealed partial class SqliteConsentStore : IConsentStore, IDisposable
     /// <inheritdoc />
     public void Dispose()
     {
+        _statements?.Dispose();
+        _statements = null;
         _writer?.Dispose();
         _writer = null;
         _writeLock.Dispose();
@@ -273,15 +277,15 @@ public sealed partial class SqliteConsentStore : IConsentStore, IDisposable
     {
         // BEGIN IMMEDIATE holds the database's write lock (for every process) until commit: the chain's
         // head, the next sequence and the pair's current record cannot move under this transaction.
-        var registry = new SqliteSubjectRegistry(writer, transaction);
+        var statements = Statements(writer);
+        var registry = new SqliteSubjectRegistry(statements, transaction);
         if (expectedCurrentSequence is { } expected)
         {
             var current = 0L;
             if (registry.Find(records[0].SubjectId) is { } subject)
             {
-                using var read = writer.CreateCommand();
-                read.Transaction = transaction;
-                read.CommandText = "SELECT COALESCE((SELECT sequence FROM consent_current WHERE subject_key = $key AND purpose_id = $purpose), 0);";
+                // The pair's latest record in the log, as every read of the current state takes it.
+                var read = statements.Get("SELECT COALESCE((SELECT MAX(sequence) FROM consent_events WHERE subject_key = $key AND purpose_id = $purpose), 0);", transaction);
                 read.Parameters.AddWithValue("$key", subject.Key);
                 read.Parameters.AddWithValue("$purpose", records[0].PurposeId);
                 current = (long)read.ExecuteScalar()!;
@@ -293,15 +297,9 @@ public sealed partial class SqliteConsentStore : IConsentStore, IDisposable
             }
         }
 
-        long next;
-        using (var last = writer.CreateCommand())
-        {
-            last.Transaction = transaction;
-            last.CommandText = "SELECT COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'consent_events'), 0);";
-            next = (long)last.ExecuteScalar()! + 1;
-        }
-
-        using var chain = new SqliteChainWriter(writer, transaction);
+        // Sequences continue the chain's head: nothing is ever deleted, so the head is the highest.
+        var chain = new SqliteChainWriter(statements, transaction);
+        var next = chain.LastSequence + 1;
         var stored = new List<ConsentRecord>(records.Count);
         foreach (var record in records)
         {
@@ -310,6 +308,9 @@ public sealed partial class SqliteConsentStore : IConsentStore, IDisposable
 
         return stored;
     }
+
+    private SqliteStatementCache Statements(SqliteConnection writer) =>
+        _statements is { } cached && ReferenceEquals(cached.Connection, writer) ? cached : throw new InvalidOperationException("Appends run on the writer connection.");
 
     /// <summary>Runs <paramref name="body"/> on the one writer connection, one write at a time.</summary>
     private async ValueTask<T> WriteAsync<T>(Func<SqliteConnection, T> body, CancellationToken cancellationToken)

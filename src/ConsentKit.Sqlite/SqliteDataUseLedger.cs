@@ -47,7 +47,7 @@ public sealed partial class SqliteConsentStore : IDataUseLedger
             insert.CommandText = "INSERT OR IGNORE INTO data_use_subjects (data_use_id, subject_key, consent_sequence) VALUES ($id, $subject, $sequence);";
             insert.Parameters.AddWithValue("$id", dataUseId);
             var subject = insert.Parameters.Add("$subject", SqliteType.Blob);
-            var registry = new SqliteSubjectRegistry(writer, transaction);
+            var registry = new SqliteSubjectRegistry(Statements(writer), transaction);
             var sequence = insert.Parameters.Add("$sequence", SqliteType.Integer);
             insert.Prepare();
             var added = 0;
