@@ -52,4 +52,9 @@ foreach (var record in await host.Services.GetRequiredService<IConsentStore>().G
     Console.WriteLine($"  #{record.Sequence} {record.RecordedAt:u} {record.PurposeId} {record.Status} via {record.Method} at {record.Source}");
 }
 
+// The history proves itself: a hash chain over every record, checked from the first to the last.
+var verified = await host.Services.GetRequiredService<ConsentHistoryVerifier>().VerifyAsync();
+Console.WriteLine();
+Console.WriteLine($"Verified: {verified}");
+
 await host.StopAsync();
