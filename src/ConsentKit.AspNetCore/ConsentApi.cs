@@ -45,14 +45,14 @@ public sealed record ConsentRecordResponse(
 
     /// <summary>The response for a stored record.</summary>
     /// <param name="r">The record.</param>
-    /// <param name="notice">The kept notice it was made under, if any.</param>
+    /// <param name="notice">The kept notice for its purpose and version, if any; shown only when the record's chained digest proves it is the text the person saw.</param>
     public static ConsentRecordResponse From(ConsentRecord r, ConsentNotice? notice = null)
     {
         ArgumentNullException.ThrowIfNull(r);
         return new(r.Sequence, r.PurposeId, ConsentVocabulary.NameOf(r.Status), r.NoticeVersion, r.RecordedAt, r.ExpiresAt, ConsentVocabulary.NameOf(r.Method), r.Source)
         {
-            NoticeDisplayName = notice?.DisplayName,
-            NoticeText = notice?.Text,
+            NoticeDisplayName = notice is not null && notice.WasShownFor(r) ? notice.DisplayName : null,
+            NoticeText = notice is not null && notice.WasShownFor(r) ? notice.Text : null,
         };
     }
 }

@@ -159,7 +159,7 @@ internal sealed class PostgreSqlChainWriter(string schema)
                 },
                 previousHash.Span);
             columns.Set(i, entry);
-            stored[i] = new ConsentRecord(entry.Sequence, record, key);
+            stored[i] = new ConsentRecord(entry.Sequence, record, key) { NoticeDigest = entry.NoticeDigest };
             previousSequence = entry.Sequence;
             previousHash = entry.Hash;
         }

@@ -25,13 +25,13 @@ public sealed partial class PostgreSqlConsentStore : IConsentStore, IAsyncDispos
 {
     // Records read with the subject registry joined: the id and the secret that opens the metadata.
     // A record whose subject was erased has no registry row (r.subject_id is NULL).
-    private const string Columns = "e.sequence, r.subject_id, e.purpose_id, e.status, e.notice_version, e.recorded_at, e.expires_at, e.method, e.source, e.metadata, r.secret, e.subject_key";
+    private const string Columns = "e.sequence, r.subject_id, e.purpose_id, e.status, e.notice_version, e.recorded_at, e.expires_at, e.method, e.source, e.metadata, r.secret, e.subject_key, e.notice_digest";
 
     // The gate's current state comes from the hash-chained event log itself — each pair's latest record,
     // found in the covering index — never from consent_current, which nothing but the log backs: an
     // UPDATE there cannot revive a grant (docs/history-proof.md).
     private const string CurrentSelect =
-        "SELECT e.sequence, g.subject_id, e.purpose_id, e.status, e.notice_version, e.recorded_at, e.expires_at, e.method, e.source, e.metadata, g.secret, e.subject_key " +
+        "SELECT e.sequence, g.subject_id, e.purpose_id, e.status, e.notice_version, e.recorded_at, e.expires_at, e.method, e.source, e.metadata, g.secret, e.subject_key, e.notice_digest " +
         "FROM (SELECT r.subject_id, r.secret, MAX(x.sequence) AS latest FROM {0}.consent_subjects r JOIN {0}.consent_events x ON x.subject_key = r.subject_key " +
         "WHERE r.subject_id {1} GROUP BY r.subject_id, x.purpose_id) g JOIN {0}.consent_events e ON e.sequence = g.latest";
 
@@ -359,7 +359,7 @@ public sealed partial class PostgreSqlConsentStore : IConsentStore, IAsyncDispos
             (ConsentMethod)reader.GetInt16(7),
             source,
             reader.GetFieldValue<byte[]>(9) is { Length: > 0 } sealedMetadata ? ConsentSubjectSecrets.Open(sealedMetadata, reader.GetFieldValue<byte[]>(10)) : null);
-        return new ConsentRecord(sequence, record, key);
+        return new ConsentRecord(sequence, record, key) { NoticeDigest = reader.GetFieldValue<byte[]>(12) };
     }
 
     // UTC ticks, as in the SQLite store: an exact round trip at 100 ns (timestamptz keeps microseconds).

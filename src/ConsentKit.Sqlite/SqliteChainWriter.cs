@@ -122,7 +122,7 @@ internal sealed class SqliteChainWriter
 
         _previousSequence = entry.Sequence;
         _previousHash = entry.Hash;
-        return new ConsentRecord(sequence, record, subject.Key);
+        return new ConsentRecord(sequence, record, subject.Key) { NoticeDigest = entry.NoticeDigest };
     }
 
 }

@@ -25,14 +25,14 @@ public sealed partial class SqliteConsentStore : IConsentStore, IDisposable
 {
     // Records read with the subject registry joined: the id and the secret that opens the metadata.
     // A record whose subject was erased has no registry row (s.subject_id is NULL).
-    private const string Columns = "e.sequence, s.subject_id, e.purpose_id, e.status, e.notice_version, e.recorded_at, e.expires_at, e.method, e.source, e.metadata, s.secret, e.subject_key, length(e.metadata)";
+    private const string Columns = "e.sequence, s.subject_id, e.purpose_id, e.status, e.notice_version, e.recorded_at, e.expires_at, e.method, e.source, e.metadata, s.secret, e.subject_key, length(e.metadata), e.notice_digest";
 
     // The gate's current state comes from the hash-chained event log itself — each pair's latest record,
     // found in the covering index — never from consent_current, which nothing but the log backs: an
     // UPDATE there cannot revive a grant. Measured: as fast as following consent_current's pointer,
     // and twice as fast as following it and checking it against the log (docs/history-proof.md).
     private const string CurrentSelect =
-        "SELECT e.sequence, g.subject_id, e.purpose_id, e.status, e.notice_version, e.recorded_at, e.expires_at, e.method, e.source, e.metadata, g.secret, e.subject_key, length(e.metadata) " +
+        "SELECT e.sequence, g.subject_id, e.purpose_id, e.status, e.notice_version, e.recorded_at, e.expires_at, e.method, e.source, e.metadata, g.secret, e.subject_key, length(e.metadata), e.notice_digest " +
         "FROM (SELECT s.subject_id, s.secret, MAX(x.sequence) AS latest FROM consent_subjects s JOIN consent_events x ON x.subject_key = s.subject_key " +
         "WHERE {0} GROUP BY x.subject_key, x.purpose_id) g JOIN consent_events e ON e.sequence = g.latest";
 
@@ -380,7 +380,7 @@ public sealed partial class SqliteConsentStore : IConsentStore, IDisposable
                 (ConsentMethod)reader.GetInt32(7),
                 source,
                 OpenMetadata(reader));
-            into.Add(new ConsentRecord(sequence, record, key));
+            into.Add(new ConsentRecord(sequence, record, key) { NoticeDigest = reader.GetFieldValue<byte[]>(13) });
         }
     }
 

@@ -87,6 +87,11 @@ public abstract partial class ConsentStoreConformanceTests
         var record = await Store.AppendAsync(Record(S("alice"), purpose), ct);
         var entry = Assert.Single(await ReadChainAfterAsync(record.Sequence - 1, ct), e => e.Sequence == record.Sequence);
         Assert.True(entry.NoticeDigest.Span.SequenceEqual(v1.Digest.Span));
+        Assert.True(v1.WasShownFor(record));
+        Assert.True(v1.WasShownFor(Assert.Single(await Store.GetHistoryAsync(S("alice"), ct))));
+        Assert.True(v1.WasShownFor(Assert.Single(await Store.GetCurrentAsync(S("alice"), ct))));
+        var unkept = await Store.AppendAsync(Record(S("bob"), purpose, noticeVersion: "3"), ct);
+        Assert.False(new ConsentNotice { PurposeId = purpose, NoticeVersion = "3", DisplayName = "Notice test", Text = "Anything" }.WasShownFor(unkept));
     }
 
     /// <summary>

@@ -52,6 +52,14 @@ public sealed class ConsentNotice
         return Digest.Span.SequenceEqual(other.Digest.Span);
     }
 
+    /// <summary>Whether this is, provably, the text <paramref name="record"/> was made under: its chained digest is this notice's.</summary>
+    /// <param name="record">A stored record.</param>
+    public bool WasShownFor(ConsentRecord record)
+    {
+        ArgumentNullException.ThrowIfNull(record);
+        return record.PurposeId == PurposeId && record.NoticeVersion == NoticeVersion && record.NoticeDigest.Span.SequenceEqual(Digest.Span);
+    }
+
     /// <inheritdoc />
     public override string ToString() => $"{PurposeId} notice {NoticeVersion}";
 

@@ -82,6 +82,12 @@ public sealed class ConsentRecord
     /// </summary>
     public bool IsSubjectErased { get; }
 
+    /// <summary>
+    /// The digest of the kept notice text the record was made under (<see cref="ConsentNotice.Digest"/>),
+    /// as hashed into the chain; empty, or 32 zero bytes, when no text was kept for that version.
+    /// </summary>
+    public ReadOnlyMemory<byte> NoticeDigest { get; init; }
+
     /// <summary>The placeholder subject id of a record whose subject was erased: <c>erased:</c> and the key in hex.</summary>
     /// <param name="subjectKey">The pseudonymous key.</param>
     public static string ErasedSubjectId(ReadOnlySpan<byte> subjectKey) => "erased:" + Convert.ToHexStringLower(subjectKey);

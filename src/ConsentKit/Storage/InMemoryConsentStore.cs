@@ -235,7 +235,7 @@ public sealed partial class InMemoryConsentStore : IConsentStore
         };
         entry = ConsentChain.Link(entry, (previous?.Hash ?? ConsentChain.GenesisHash).Span);
 
-        var stored = new ConsentRecord(++_lastSequence, record, registry.Key);
+        var stored = new ConsentRecord(++_lastSequence, record, registry.Key) { NoticeDigest = entry.NoticeDigest };
         if (!_subjects.TryGetValue(record.SubjectId, out var subject))
         {
             subject = new SubjectRecords();

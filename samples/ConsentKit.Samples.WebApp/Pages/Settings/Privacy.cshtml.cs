@@ -158,7 +158,8 @@ public sealed class PrivacyModel(ConsentPurposeCatalog catalog, IConsentRecorder
     }
 
     /// <summary>The notice text a history row was agreed under, or <see langword="null"/> when none was kept for that version.</summary>
-    public ConsentNotice? NoticeOf(ConsentRecord record) => Notices.GetValueOrDefault((record.PurposeId, record.NoticeVersion));
+    public ConsentNotice? NoticeOf(ConsentRecord record) =>
+        Notices.GetValueOrDefault((record.PurposeId, record.NoticeVersion)) is { } notice && notice.WasShownFor(record) ? notice : null;
 
     private IActionResult? Validate(string? purposeId, string? turnOn)
     {
