@@ -101,8 +101,9 @@ public sealed partial class SqliteConsentStore : IConsentStore, IDisposable
                 try
                 {
                     connection.Open();
-                    SqliteSchema.Migrate(connection, _location);
+                    // secure_delete before migrating: pages a migration frees are overwritten too.
                     Configure(connection);
+                    SqliteSchema.Migrate(connection, _location);
                     return connection;
                 }
                 catch
