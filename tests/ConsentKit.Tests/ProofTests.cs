@@ -73,6 +73,27 @@ public sealed class ProofTests
     }
 
     [Fact]
+    public async Task AnExportedHead_SignedNow_ChecksOutLater_AndNotWhenAltered()
+    {
+        using var kit = new ConsentKitFixture(store: new InMemoryConsentStore());
+        await kit.GrantAsync("alice");
+        var head = (await new ConsentHistoryVerifier(kit.Store).VerifyAsync()).Head;
+        using var key = System.Security.Cryptography.ECDsa.Create(System.Security.Cryptography.ECCurve.NamedCurves.nistP256);
+        using var other = System.Security.Cryptography.ECDsa.Create(System.Security.Cryptography.ECCurve.NamedCurves.nistP256);
+
+        var line = head.ToString();
+        var signature = head.Sign(key);
+
+        ConsentChainHead.Parse(line).HasValidSignature(signature, key).Should().BeTrue();
+        (head with { Sequence = head.Sequence + 1 }).HasValidSignature(signature, key).Should().BeFalse();
+        head.HasValidSignature(signature, other).Should().BeFalse();
+        head.HasValidSignature("not base64url!", key).Should().BeFalse();
+        line.Should().MatchRegex("^consentkit-chain-head:v1:1:[0-9a-f]{64}$");
+        var parse = () => ConsentChainHead.Parse("consentkit-chain-head:v1:1:XYZ");
+        parse.Should().Throw<FormatException>().WithMessage("*64 lower-case hex digits*");
+    }
+
+    [Fact]
     public void TheCanonicalEncoding_IsFixed_ByAKnownHash()
     {
         // If this changes, every stored chain stops verifying: a new encoding needs a new tag (CKR2).

@@ -1,4 +1,7 @@
+using System.Buffers.Text;
 using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
 
 namespace ConsentKit;
 
@@ -15,6 +18,38 @@ public sealed record ConsentChainHead(long Sequence, string Hash)
 
     /// <summary>The head as one line, e.g. <c>consentkit-chain-head:v1:42:9f86…</c>: what to sign or store elsewhere.</summary>
     public override string ToString() => Prefix + Sequence.ToString(CultureInfo.InvariantCulture) + ":" + Hash;
+
+    /// <summary>
+    /// Signs the head's line (<see cref="ToString"/>, UTF-8) with an ECDSA key over SHA-256 (IEEE P1363
+    /// format, as JWS ES256 uses): keep the line and the signature together, elsewhere than the database.
+    /// </summary>
+    /// <param name="privateKey">The signing key.</param>
+    /// <returns>The signature, base64url.</returns>
+    public string Sign(ECDsa privateKey)
+    {
+        ArgumentNullException.ThrowIfNull(privateKey);
+        return Base64Url.EncodeToString(privateKey.SignData(Encoding.UTF8.GetBytes(ToString()), HashAlgorithmName.SHA256));
+    }
+
+    /// <summary>Whether <paramref name="signature"/> is this head's, signed with the key whose public half is <paramref name="publicKey"/>.</summary>
+    /// <param name="signature">The signature from <see cref="Sign"/>.</param>
+    /// <param name="publicKey">The verification key.</param>
+    public bool HasValidSignature(string signature, ECDsa publicKey)
+    {
+        ArgumentNullException.ThrowIfNull(signature);
+        ArgumentNullException.ThrowIfNull(publicKey);
+        byte[] bytes;
+        try
+        {
+            bytes = Base64Url.DecodeFromChars(signature);
+        }
+        catch (FormatException)
+        {
+            return false;
+        }
+
+        return publicKey.VerifyData(Encoding.UTF8.GetBytes(ToString()), bytes, HashAlgorithmName.SHA256);
+    }
 
     /// <summary>Reads a head written by <see cref="ToString"/>.</summary>
     /// <param name="text">The line.</param>
