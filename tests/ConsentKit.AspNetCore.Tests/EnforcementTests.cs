@@ -225,48 +225,18 @@ public sealed class EnforcementTests
 }
 
 /// <summary>An in-memory store whose reads can be made to fail, and which counts current-state reads.</summary>
-internal sealed class FailingReadsStore : IConsentStore
+internal sealed class FailingReadsStore() : ConsentKit.Testing.DelegatingConsentStore(new InMemoryConsentStore())
 {
-    private readonly InMemoryConsentStore _inner = new();
-
     public bool FailReads { get; set; }
 
     public int CurrentReads { get; set; }
 
-    public ValueTask<ConsentRecord> AppendAsync(NewConsentRecord record, CancellationToken cancellationToken = default) => _inner.AppendAsync(record, cancellationToken);
-
-    public ValueTask<IReadOnlyList<ConsentRecord>> AppendManyAsync(IReadOnlyList<NewConsentRecord> records, CancellationToken cancellationToken = default) =>
-        _inner.AppendManyAsync(records, cancellationToken);
-
-    public ValueTask<IReadOnlyList<ConsentRecord>> GetCurrentAsync(string subjectId, CancellationToken cancellationToken = default)
+    public override ValueTask<IReadOnlyList<ConsentRecord>> GetCurrentAsync(string subjectId, CancellationToken cancellationToken = default)
     {
         CurrentReads++;
-        return FailReads ? throw new ConsentStoreException("disk gone") : _inner.GetCurrentAsync(subjectId, cancellationToken);
+        return FailReads ? throw new ConsentStoreException("disk gone") : Inner.GetCurrentAsync(subjectId, cancellationToken);
     }
 
-    public ValueTask<IReadOnlyList<ConsentRecord>> GetCurrentManyAsync(IReadOnlyCollection<string> subjectIds, CancellationToken cancellationToken = default) =>
-        _inner.GetCurrentManyAsync(subjectIds, cancellationToken);
-
-    public ValueTask<ConsentRecord?> AppendIfCurrentAsync(NewConsentRecord record, long expectedCurrentSequence, CancellationToken cancellationToken = default) =>
-        _inner.AppendIfCurrentAsync(record, expectedCurrentSequence, cancellationToken);
-
-    public ValueTask<IReadOnlyList<ConsentRecord>> GetChangesAsync(long afterSequence, int maxCount, CancellationToken cancellationToken = default) =>
-        _inner.GetChangesAsync(afterSequence, maxCount, cancellationToken);
-
-    public ValueTask<long> GetLastSequenceAsync(CancellationToken cancellationToken = default) => _inner.GetLastSequenceAsync(cancellationToken);
-
-    public ValueTask<IReadOnlyList<ConsentChainEntry>> GetChainAsync(long afterSequence, int maxCount, CancellationToken cancellationToken = default) =>
-        _inner.GetChainAsync(afterSequence, maxCount, cancellationToken);
-
-    public IAsyncEnumerable<ConsentCurrentPointer> GetCurrentStateAsync(CancellationToken cancellationToken = default) => _inner.GetCurrentStateAsync(cancellationToken);
-
-    public ValueTask SaveNoticesAsync(IReadOnlyList<ConsentNotice> notices, CancellationToken cancellationToken = default) => _inner.SaveNoticesAsync(notices, cancellationToken);
-
-    public ValueTask<IReadOnlyList<ConsentNotice>> GetNoticesAsync(CancellationToken cancellationToken = default) => _inner.GetNoticesAsync(cancellationToken);
-
-    public ValueTask<IReadOnlyList<ConsentRecord>?> EraseSubjectAsync(string subjectId, DateTimeOffset erasedAt, CancellationToken cancellationToken = default) =>
-        _inner.EraseSubjectAsync(subjectId, erasedAt, cancellationToken);
-
-    public ValueTask<IReadOnlyList<ConsentRecord>> GetHistoryAsync(string subjectId, CancellationToken cancellationToken = default) =>
-        FailReads ? throw new ConsentStoreException("disk gone") : _inner.GetHistoryAsync(subjectId, cancellationToken);
+    public override ValueTask<IReadOnlyList<ConsentRecord>> GetHistoryAsync(string subjectId, CancellationToken cancellationToken = default) =>
+        FailReads ? throw new ConsentStoreException("disk gone") : Inner.GetHistoryAsync(subjectId, cancellationToken);
 }

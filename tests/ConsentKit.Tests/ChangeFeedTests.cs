@@ -1,3 +1,4 @@
+using ConsentKit.Testing;
 using System.Diagnostics;
 using FluentAssertions;
 using Microsoft.Extensions.DependencyInjection;
@@ -302,9 +303,8 @@ public sealed class ChangeFeedTests
     }
 
     /// <summary>An in-memory store that sends change notifications when the test says so.</summary>
-    private sealed class NotifyingStore : IConsentStore, IConsentChangeNotifications
+    private sealed class NotifyingStore() : DelegatingConsentStore(new InMemoryConsentStore()), IConsentChangeNotifications
     {
-        private readonly InMemoryConsentStore _inner = new();
         private volatile Action? _onChange;
 
         public bool Listening => _onChange is not null;
@@ -317,36 +317,5 @@ public sealed class ChangeFeedTests
             await Task.Delay(Timeout.Infinite, cancellationToken);
         }
 
-        public ValueTask<ConsentRecord> AppendAsync(NewConsentRecord record, CancellationToken cancellationToken = default) => _inner.AppendAsync(record, cancellationToken);
-
-        public ValueTask<IReadOnlyList<ConsentRecord>> AppendManyAsync(IReadOnlyList<NewConsentRecord> records, CancellationToken cancellationToken = default) =>
-            _inner.AppendManyAsync(records, cancellationToken);
-
-        public ValueTask<ConsentRecord?> AppendIfCurrentAsync(NewConsentRecord record, long expectedCurrentSequence, CancellationToken cancellationToken = default) =>
-            _inner.AppendIfCurrentAsync(record, expectedCurrentSequence, cancellationToken);
-
-        public ValueTask<IReadOnlyList<ConsentRecord>> GetCurrentAsync(string subjectId, CancellationToken cancellationToken = default) => _inner.GetCurrentAsync(subjectId, cancellationToken);
-
-        public ValueTask<IReadOnlyList<ConsentRecord>> GetCurrentManyAsync(IReadOnlyCollection<string> subjectIds, CancellationToken cancellationToken = default) =>
-            _inner.GetCurrentManyAsync(subjectIds, cancellationToken);
-
-        public ValueTask<IReadOnlyList<ConsentRecord>> GetHistoryAsync(string subjectId, CancellationToken cancellationToken = default) => _inner.GetHistoryAsync(subjectId, cancellationToken);
-
-        public ValueTask<IReadOnlyList<ConsentRecord>> GetChangesAsync(long afterSequence, int maxCount, CancellationToken cancellationToken = default) =>
-            _inner.GetChangesAsync(afterSequence, maxCount, cancellationToken);
-
-        public ValueTask<long> GetLastSequenceAsync(CancellationToken cancellationToken = default) => _inner.GetLastSequenceAsync(cancellationToken);
-
-        public ValueTask<IReadOnlyList<ConsentChainEntry>> GetChainAsync(long afterSequence, int maxCount, CancellationToken cancellationToken = default) =>
-            _inner.GetChainAsync(afterSequence, maxCount, cancellationToken);
-
-        public IAsyncEnumerable<ConsentCurrentPointer> GetCurrentStateAsync(CancellationToken cancellationToken = default) => _inner.GetCurrentStateAsync(cancellationToken);
-
-        public ValueTask SaveNoticesAsync(IReadOnlyList<ConsentNotice> notices, CancellationToken cancellationToken = default) => _inner.SaveNoticesAsync(notices, cancellationToken);
-
-        public ValueTask<IReadOnlyList<ConsentNotice>> GetNoticesAsync(CancellationToken cancellationToken = default) => _inner.GetNoticesAsync(cancellationToken);
-
-        public ValueTask<IReadOnlyList<ConsentRecord>?> EraseSubjectAsync(string subjectId, DateTimeOffset erasedAt, CancellationToken cancellationToken = default) =>
-            _inner.EraseSubjectAsync(subjectId, erasedAt, cancellationToken);
     }
 }

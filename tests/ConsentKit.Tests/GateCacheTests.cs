@@ -1,3 +1,4 @@
+using ConsentKit.Testing;
 using FluentAssertions;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -152,9 +153,8 @@ public sealed class GateCacheTests
     }
 
     /// <summary>Reads the state, then waits to be resumed before returning it.</summary>
-    private sealed class PausingStore : IConsentStore
+    private sealed class PausingStore() : DelegatingConsentStore(new InMemoryConsentStore())
     {
-        private readonly InMemoryConsentStore _inner = new();
         private TaskCompletionSource? _snapshotTaken;
         private TaskCompletionSource? _resume;
         private int _armed;
@@ -170,15 +170,9 @@ public sealed class GateCacheTests
 
         public void Resume() => _resume!.SetResult();
 
-        public ValueTask<ConsentRecord> AppendAsync(NewConsentRecord record, CancellationToken cancellationToken = default) =>
-            _inner.AppendAsync(record, cancellationToken);
-
-        public ValueTask<IReadOnlyList<ConsentRecord>> AppendManyAsync(IReadOnlyList<NewConsentRecord> records, CancellationToken cancellationToken = default) =>
-            _inner.AppendManyAsync(records, cancellationToken);
-
-        public async ValueTask<IReadOnlyList<ConsentRecord>> GetCurrentAsync(string subjectId, CancellationToken cancellationToken = default)
+        public override async ValueTask<IReadOnlyList<ConsentRecord>> GetCurrentAsync(string subjectId, CancellationToken cancellationToken = default)
         {
-            var snapshot = await _inner.GetCurrentAsync(subjectId, cancellationToken);
+            var snapshot = await Inner.GetCurrentAsync(subjectId, cancellationToken);
             if (Interlocked.Exchange(ref _armed, 0) == 1)
             {
                 _snapshotTaken!.SetResult();
@@ -188,31 +182,6 @@ public sealed class GateCacheTests
             return snapshot;
         }
 
-        public ValueTask<IReadOnlyList<ConsentRecord>> GetCurrentManyAsync(IReadOnlyCollection<string> subjectIds, CancellationToken cancellationToken = default) =>
-            _inner.GetCurrentManyAsync(subjectIds, cancellationToken);
-
-        public ValueTask<ConsentRecord?> AppendIfCurrentAsync(NewConsentRecord record, long expectedCurrentSequence, CancellationToken cancellationToken = default) =>
-            _inner.AppendIfCurrentAsync(record, expectedCurrentSequence, cancellationToken);
-
-        public ValueTask<IReadOnlyList<ConsentRecord>> GetChangesAsync(long afterSequence, int maxCount, CancellationToken cancellationToken = default) =>
-            _inner.GetChangesAsync(afterSequence, maxCount, cancellationToken);
-
-        public ValueTask<long> GetLastSequenceAsync(CancellationToken cancellationToken = default) => _inner.GetLastSequenceAsync(cancellationToken);
-
-        public ValueTask<IReadOnlyList<ConsentChainEntry>> GetChainAsync(long afterSequence, int maxCount, CancellationToken cancellationToken = default) =>
-            _inner.GetChainAsync(afterSequence, maxCount, cancellationToken);
-
-        public IAsyncEnumerable<ConsentCurrentPointer> GetCurrentStateAsync(CancellationToken cancellationToken = default) => _inner.GetCurrentStateAsync(cancellationToken);
-
-        public ValueTask SaveNoticesAsync(IReadOnlyList<ConsentNotice> notices, CancellationToken cancellationToken = default) => _inner.SaveNoticesAsync(notices, cancellationToken);
-
-        public ValueTask<IReadOnlyList<ConsentNotice>> GetNoticesAsync(CancellationToken cancellationToken = default) => _inner.GetNoticesAsync(cancellationToken);
-
-        public ValueTask<IReadOnlyList<ConsentRecord>?> EraseSubjectAsync(string subjectId, DateTimeOffset erasedAt, CancellationToken cancellationToken = default) =>
-            _inner.EraseSubjectAsync(subjectId, erasedAt, cancellationToken);
-
-        public ValueTask<IReadOnlyList<ConsentRecord>> GetHistoryAsync(string subjectId, CancellationToken cancellationToken = default) =>
-            _inner.GetHistoryAsync(subjectId, cancellationToken);
     }
 }
 

@@ -19,3 +19,18 @@ public sealed class InMemoryDataUseLedgerConformanceTests : DataUseLedgerConform
 {
     protected override ValueTask<IConsentStore> CreateStoreAsync() => ValueTask.FromResult<IConsentStore>(new InMemoryConsentStore());
 }
+
+/// <summary>A <see cref="DelegatingConsentStore"/> that overrides nothing passes the whole suite: every call reaches the inner store.</summary>
+public sealed class DelegatingConsentStoreConformanceTests : ConsentStoreConformanceTests
+{
+    private InMemoryConsentStore? _inner;
+
+    protected override ValueTask<IConsentStore> CreateStoreAsync() =>
+        ValueTask.FromResult<IConsentStore>(new DelegatingConsentStore(_inner = new InMemoryConsentStore()));
+
+    protected override ValueTask<bool> FailAppendsForAsync(string subjectId)
+    {
+        _inner!.AppendFault = record => record.SubjectId == subjectId ? new InvalidOperationException("Injected append failure.") : null;
+        return ValueTask.FromResult(true);
+    }
+}

@@ -1,3 +1,4 @@
+using ConsentKit.Testing;
 using FluentAssertions;
 
 namespace ConsentKit.Tests;
@@ -122,44 +123,18 @@ public sealed class PrivacySignalCoreTests
     }
 
     /// <summary>Runs a hook just before each conditional append reaches the store: "another instance" acting in the window.</summary>
-    private sealed class RacingStore(InMemoryConsentStore inner) : IConsentStore
+    private sealed class RacingStore(InMemoryConsentStore inner) : DelegatingConsentStore(inner)
     {
         public Func<NewConsentRecord, ValueTask<ConsentRecord>>? BeforeConditionalAppend { get; set; }
 
-        public async ValueTask<ConsentRecord?> AppendIfCurrentAsync(NewConsentRecord record, long expectedCurrentSequence, CancellationToken cancellationToken = default)
+        public override async ValueTask<ConsentRecord?> AppendIfCurrentAsync(NewConsentRecord record, long expectedCurrentSequence, CancellationToken cancellationToken = default)
         {
             if (BeforeConditionalAppend is { } hook)
             {
                 await hook(record);
             }
 
-            return await inner.AppendIfCurrentAsync(record, expectedCurrentSequence, cancellationToken);
+            return await Inner.AppendIfCurrentAsync(record, expectedCurrentSequence, cancellationToken);
         }
-
-        public ValueTask<ConsentRecord> AppendAsync(NewConsentRecord record, CancellationToken cancellationToken = default) => inner.AppendAsync(record, cancellationToken);
-
-        public ValueTask<IReadOnlyList<ConsentRecord>> AppendManyAsync(IReadOnlyList<NewConsentRecord> records, CancellationToken cancellationToken = default) => inner.AppendManyAsync(records, cancellationToken);
-
-        public ValueTask<IReadOnlyList<ConsentRecord>> GetCurrentAsync(string subjectId, CancellationToken cancellationToken = default) => inner.GetCurrentAsync(subjectId, cancellationToken);
-
-        public ValueTask<IReadOnlyList<ConsentRecord>> GetCurrentManyAsync(IReadOnlyCollection<string> subjectIds, CancellationToken cancellationToken = default) => inner.GetCurrentManyAsync(subjectIds, cancellationToken);
-
-        public ValueTask<IReadOnlyList<ConsentRecord>> GetHistoryAsync(string subjectId, CancellationToken cancellationToken = default) => inner.GetHistoryAsync(subjectId, cancellationToken);
-
-        public ValueTask<IReadOnlyList<ConsentRecord>> GetChangesAsync(long afterSequence, int maxCount, CancellationToken cancellationToken = default) => inner.GetChangesAsync(afterSequence, maxCount, cancellationToken);
-
-        public ValueTask<long> GetLastSequenceAsync(CancellationToken cancellationToken = default) => inner.GetLastSequenceAsync(cancellationToken);
-
-        public ValueTask<IReadOnlyList<ConsentChainEntry>> GetChainAsync(long afterSequence, int maxCount, CancellationToken cancellationToken = default) =>
-            inner.GetChainAsync(afterSequence, maxCount, cancellationToken);
-
-        public IAsyncEnumerable<ConsentCurrentPointer> GetCurrentStateAsync(CancellationToken cancellationToken = default) => inner.GetCurrentStateAsync(cancellationToken);
-
-        public ValueTask SaveNoticesAsync(IReadOnlyList<ConsentNotice> notices, CancellationToken cancellationToken = default) => inner.SaveNoticesAsync(notices, cancellationToken);
-
-        public ValueTask<IReadOnlyList<ConsentNotice>> GetNoticesAsync(CancellationToken cancellationToken = default) => inner.GetNoticesAsync(cancellationToken);
-
-        public ValueTask<IReadOnlyList<ConsentRecord>?> EraseSubjectAsync(string subjectId, DateTimeOffset erasedAt, CancellationToken cancellationToken = default) =>
-            inner.EraseSubjectAsync(subjectId, erasedAt, cancellationToken);
     }
 }

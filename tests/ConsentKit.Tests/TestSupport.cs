@@ -1,3 +1,4 @@
+using ConsentKit.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
 
@@ -65,7 +66,7 @@ internal sealed class ConsentKitFixture : IDisposable
 }
 
 /// <summary>Wraps a store and counts the calls that reach it.</summary>
-internal sealed class CountingStore(IConsentStore inner) : IConsentStore
+internal sealed class CountingStore(IConsentStore inner) : DelegatingConsentStore(inner)
 {
     private int _currentReads;
     private int _appends;
@@ -74,22 +75,22 @@ internal sealed class CountingStore(IConsentStore inner) : IConsentStore
 
     public int Appends => Volatile.Read(ref _appends);
 
-    public ValueTask<ConsentRecord> AppendAsync(NewConsentRecord record, CancellationToken cancellationToken = default)
+    public override ValueTask<ConsentRecord> AppendAsync(NewConsentRecord record, CancellationToken cancellationToken = default)
     {
         Interlocked.Increment(ref _appends);
-        return inner.AppendAsync(record, cancellationToken);
+        return Inner.AppendAsync(record, cancellationToken);
     }
 
-    public ValueTask<IReadOnlyList<ConsentRecord>> AppendManyAsync(IReadOnlyList<NewConsentRecord> records, CancellationToken cancellationToken = default)
+    public override ValueTask<IReadOnlyList<ConsentRecord>> AppendManyAsync(IReadOnlyList<NewConsentRecord> records, CancellationToken cancellationToken = default)
     {
         Interlocked.Add(ref _appends, records.Count);
-        return inner.AppendManyAsync(records, cancellationToken);
+        return Inner.AppendManyAsync(records, cancellationToken);
     }
 
-    public ValueTask<IReadOnlyList<ConsentRecord>> GetCurrentAsync(string subjectId, CancellationToken cancellationToken = default)
+    public override ValueTask<IReadOnlyList<ConsentRecord>> GetCurrentAsync(string subjectId, CancellationToken cancellationToken = default)
     {
         Interlocked.Increment(ref _currentReads);
-        return inner.GetCurrentAsync(subjectId, cancellationToken);
+        return Inner.GetCurrentAsync(subjectId, cancellationToken);
     }
 
     public int BulkReads => Volatile.Read(ref _bulkReads);
@@ -98,7 +99,7 @@ internal sealed class CountingStore(IConsentStore inner) : IConsentStore
 
     private int _bulkReads;
 
-    public ValueTask<IReadOnlyList<ConsentRecord>> GetCurrentManyAsync(IReadOnlyCollection<string> subjectIds, CancellationToken cancellationToken = default)
+    public override ValueTask<IReadOnlyList<ConsentRecord>> GetCurrentManyAsync(IReadOnlyCollection<string> subjectIds, CancellationToken cancellationToken = default)
     {
         Interlocked.Increment(ref _bulkReads);
         lock (SubjectsRequested)
@@ -106,40 +107,23 @@ internal sealed class CountingStore(IConsentStore inner) : IConsentStore
             SubjectsRequested.AddRange(subjectIds);
         }
 
-        return inner.GetCurrentManyAsync(subjectIds, cancellationToken);
+        return Inner.GetCurrentManyAsync(subjectIds, cancellationToken);
     }
-
-    public ValueTask<ConsentRecord?> AppendIfCurrentAsync(NewConsentRecord record, long expectedCurrentSequence, CancellationToken cancellationToken = default) =>
-        inner.AppendIfCurrentAsync(record, expectedCurrentSequence, cancellationToken);
-
-    public ValueTask<IReadOnlyList<ConsentRecord>> GetChangesAsync(long afterSequence, int maxCount, CancellationToken cancellationToken = default) =>
-        inner.GetChangesAsync(afterSequence, maxCount, cancellationToken);
-
-    public ValueTask<long> GetLastSequenceAsync(CancellationToken cancellationToken = default) => inner.GetLastSequenceAsync(cancellationToken);
-
-    public ValueTask<IReadOnlyList<ConsentChainEntry>> GetChainAsync(long afterSequence, int maxCount, CancellationToken cancellationToken = default) =>
-        inner.GetChainAsync(afterSequence, maxCount, cancellationToken);
-
-    public IAsyncEnumerable<ConsentCurrentPointer> GetCurrentStateAsync(CancellationToken cancellationToken = default) => inner.GetCurrentStateAsync(cancellationToken);
-
-    public ValueTask SaveNoticesAsync(IReadOnlyList<ConsentNotice> notices, CancellationToken cancellationToken = default) => inner.SaveNoticesAsync(notices, cancellationToken);
-
-    public ValueTask<IReadOnlyList<ConsentNotice>> GetNoticesAsync(CancellationToken cancellationToken = default) => inner.GetNoticesAsync(cancellationToken);
-
-    public ValueTask<IReadOnlyList<ConsentRecord>?> EraseSubjectAsync(string subjectId, DateTimeOffset erasedAt, CancellationToken cancellationToken = default) =>
-        inner.EraseSubjectAsync(subjectId, erasedAt, cancellationToken);
-
-    public ValueTask<IReadOnlyList<ConsentRecord>> GetHistoryAsync(string subjectId, CancellationToken cancellationToken = default) =>
-        inner.GetHistoryAsync(subjectId, cancellationToken);
 }
 
 /// <summary>A store whose reads fail or hang on demand; appends go to an in-memory store.</summary>
-internal sealed class FaultyStore : IConsentStore, IDataUseLedger
+internal sealed class FaultyStore : DelegatingConsentStore, IDataUseLedger
 {
-    private readonly InMemoryConsentStore _inner = new();
+    private readonly InMemoryConsentStore _inner;
     private int _bulkReads;
 
-    public InMemoryConsentStore Inner => _inner;
+    public FaultyStore()
+        : this(new InMemoryConsentStore())
+    {
+    }
+
+    private FaultyStore(InMemoryConsentStore inner)
+        : base(inner) => _inner = inner;
 
     /// <summary>Bulk reads after this many succeed fail with <see cref="ReadFailure"/> (or a default error).</summary>
     public int? FailBulkReadsAfter { get; set; }
@@ -152,13 +136,7 @@ internal sealed class FaultyStore : IConsentStore, IDataUseLedger
     /// <summary>When set, bulk reads return this task (and ignore cancellation, like a stuck driver).</summary>
     public Task<IReadOnlyList<ConsentRecord>>? BulkReadHang { get; set; }
 
-    public ValueTask<ConsentRecord> AppendAsync(NewConsentRecord record, CancellationToken cancellationToken = default) =>
-        _inner.AppendAsync(record, cancellationToken);
-
-    public ValueTask<IReadOnlyList<ConsentRecord>> AppendManyAsync(IReadOnlyList<NewConsentRecord> records, CancellationToken cancellationToken = default) =>
-        _inner.AppendManyAsync(records, cancellationToken);
-
-    public async ValueTask<IReadOnlyList<ConsentRecord>> GetCurrentAsync(string subjectId, CancellationToken cancellationToken = default)
+    public override async ValueTask<IReadOnlyList<ConsentRecord>> GetCurrentAsync(string subjectId, CancellationToken cancellationToken = default)
     {
         if (ReadHang is { } hang)
         {
@@ -173,7 +151,7 @@ internal sealed class FaultyStore : IConsentStore, IDataUseLedger
         return await _inner.GetCurrentAsync(subjectId, cancellationToken);
     }
 
-    public ValueTask<IReadOnlyList<ConsentRecord>> GetCurrentManyAsync(IReadOnlyCollection<string> subjectIds, CancellationToken cancellationToken = default)
+    public override ValueTask<IReadOnlyList<ConsentRecord>> GetCurrentManyAsync(IReadOnlyCollection<string> subjectIds, CancellationToken cancellationToken = default)
     {
         if (BulkReadHang is { } hang)
         {
@@ -192,29 +170,6 @@ internal sealed class FaultyStore : IConsentStore, IDataUseLedger
 
         return _inner.GetCurrentManyAsync(subjectIds, cancellationToken);
     }
-
-    public ValueTask<ConsentRecord?> AppendIfCurrentAsync(NewConsentRecord record, long expectedCurrentSequence, CancellationToken cancellationToken = default) =>
-        _inner.AppendIfCurrentAsync(record, expectedCurrentSequence, cancellationToken);
-
-    public ValueTask<IReadOnlyList<ConsentRecord>> GetChangesAsync(long afterSequence, int maxCount, CancellationToken cancellationToken = default) =>
-        _inner.GetChangesAsync(afterSequence, maxCount, cancellationToken);
-
-    public ValueTask<long> GetLastSequenceAsync(CancellationToken cancellationToken = default) => _inner.GetLastSequenceAsync(cancellationToken);
-
-    public ValueTask<IReadOnlyList<ConsentChainEntry>> GetChainAsync(long afterSequence, int maxCount, CancellationToken cancellationToken = default) =>
-        _inner.GetChainAsync(afterSequence, maxCount, cancellationToken);
-
-    public IAsyncEnumerable<ConsentCurrentPointer> GetCurrentStateAsync(CancellationToken cancellationToken = default) => _inner.GetCurrentStateAsync(cancellationToken);
-
-    public ValueTask SaveNoticesAsync(IReadOnlyList<ConsentNotice> notices, CancellationToken cancellationToken = default) => _inner.SaveNoticesAsync(notices, cancellationToken);
-
-    public ValueTask<IReadOnlyList<ConsentNotice>> GetNoticesAsync(CancellationToken cancellationToken = default) => _inner.GetNoticesAsync(cancellationToken);
-
-    public ValueTask<IReadOnlyList<ConsentRecord>?> EraseSubjectAsync(string subjectId, DateTimeOffset erasedAt, CancellationToken cancellationToken = default) =>
-        _inner.EraseSubjectAsync(subjectId, erasedAt, cancellationToken);
-
-    public ValueTask<IReadOnlyList<ConsentRecord>> GetHistoryAsync(string subjectId, CancellationToken cancellationToken = default) =>
-        _inner.GetHistoryAsync(subjectId, cancellationToken);
 
     public ValueTask<DataUse> StartAsync(NewDataUse dataUse, CancellationToken cancellationToken = default) => _inner.StartAsync(dataUse, cancellationToken);
 
