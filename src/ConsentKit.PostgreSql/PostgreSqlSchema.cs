@@ -137,7 +137,7 @@ internal static class PostgreSqlSchema
     /// instances starting at once migrate once and the others wait, then find nothing to do.
     /// </summary>
     /// <exception cref="ConsentStoreException">The database has a newer schema than this code knows.</exception>
-    public static async Task MigrateAsync(NpgsqlConnection connection, string schema, CancellationToken cancellationToken)
+    public static async Task MigrateAsync(NpgsqlConnection connection, string schema, CancellationToken cancellationToken, int targetVersion = LatestVersion)
     {
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         await ExecuteAsync(connection, transaction, $"SELECT pg_advisory_xact_lock({LockKeys.Migrate}, hashtext('{schema}'));", cancellationToken);
@@ -156,7 +156,7 @@ internal static class PostgreSqlSchema
                 "Upgrade ConsentKit.PostgreSql; the database was not changed.");
         }
 
-        for (var step = current; step < LatestVersion; step++)
+        for (var step = current; step < targetVersion; step++)
         {
             if (step < Migrations.Length)
             {
@@ -169,12 +169,12 @@ internal static class PostgreSqlSchema
             }
         }
 
-        if (current < LatestVersion)
+        if (current < targetVersion)
         {
             await ExecuteAsync(
                 connection,
                 transaction,
-                $"INSERT INTO {schema}.consentkit_schema (id, version) VALUES (1, {LatestVersion}) ON CONFLICT (id) DO UPDATE SET version = EXCLUDED.version;",
+                $"INSERT INTO {schema}.consentkit_schema (id, version) VALUES (1, {targetVersion}) ON CONFLICT (id) DO UPDATE SET version = EXCLUDED.version;",
                 cancellationToken);
         }
 

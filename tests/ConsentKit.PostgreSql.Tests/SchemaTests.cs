@@ -70,6 +70,52 @@ public sealed class SchemaTests(SchemaFixture schema) : IClassFixture<SchemaFixt
     }
 
     [Fact]
+    public async Task ASchemaAtVersion1_IsMigratedIntoAVerifyingChain_KeepingSequencesGapsAndMetadata()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var fresh = TestServer.NewSchemaName();
+        try
+        {
+            await using (var connection = new Npgsql.NpgsqlConnection(TestServer.ConnectionString))
+            {
+                await connection.OpenAsync(ct);
+                await PostgreSqlSchema.MigrateAsync(connection, fresh, ct, targetVersion: 1);
+            }
+
+            // Version 1: subject ids and jsonb metadata in the log; sequence 3 and 4 lost to failed appends.
+            await TestServer.ExecuteAsync(
+                $"""
+                INSERT INTO {fresh}.consent_events (sequence, subject_id, purpose_id, status, notice_version, recorded_at, method, metadata) OVERRIDING SYSTEM VALUE VALUES
+                    (1, 'alice', 'ai-training.generative', 1, '1', 638975232000000000, 1, '{"{"}"ip": "192.0.2.1"{"}"}'),
+                    (2, 'bob', 'ai-training.generative', 1, '1', 638975232000000000, 1, NULL),
+                    (5, 'alice', 'ai-training.generative', 3, '1', 638975233000000000, 1, NULL);
+                INSERT INTO {fresh}.data_uses (id, purpose_id, description, started_at, status) VALUES ('run-1', 'ai-training.generative', 'old run', 0, 1);
+                INSERT INTO {fresh}.data_use_subjects (data_use_id, subject_id, consent_sequence) VALUES ('run-1', 'alice', 1);
+                """,
+                ct);
+
+            await using var store = new PostgreSqlConsentStore(new PostgreSqlConsentStoreOptions { ConnectionString = TestServer.ConnectionString, SchemaName = fresh });
+            var history = await store.GetHistoryAsync("alice", ct);
+
+            (await store.GetSchemaVersionAsync(ct)).Should().Be(PostgreSqlSchema.LatestVersion);
+            history.Select(r => r.Sequence).Should().Equal(1, 5);
+            history[0].Metadata.Should().Equal(new Dictionary<string, string> { ["ip"] = "192.0.2.1" });
+            (await store.GetCurrentAsync("alice", ct)).Should().ContainSingle().Which.Status.Should().Be(ConsentStatus.Withdrawn);
+            (await store.FindBySubjectAsync("alice", cancellationToken: ct)).Should().ContainSingle().Which.Id.Should().Be("run-1");
+            var verified = await new ConsentHistoryVerifier(store).VerifyAsync(cancellationToken: ct);
+            verified.IsValid.Should().BeTrue(verified.ToString());
+            verified.RecordsChecked.Should().Be(3);
+            (await store.AppendAsync(new NewConsentRecord("carol", "ai-training.generative", ConsentStatus.Granted, "1", DateTimeOffset.UnixEpoch, null, ConsentMethod.SubjectUserInterface), ct))
+                .Sequence.Should().Be(6, "the chain continues after the highest migrated sequence");
+            (await TestServer.ScalarAsync<long>($"SELECT count(*) FROM information_schema.tables WHERE table_schema = '{fresh}' AND table_name LIKE '%_v1';", ct)).Should().Be(0);
+        }
+        finally
+        {
+            await TestServer.ExecuteAsync($"DROP SCHEMA IF EXISTS {fresh} CASCADE;");
+        }
+    }
+
+    [Fact]
     public async Task TheReadableView_ShowsNamesAndTimes()
     {
         var ct = TestContext.Current.CancellationToken;
