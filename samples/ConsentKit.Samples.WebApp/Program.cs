@@ -146,8 +146,9 @@ app.MapGet("/settings/privacy/download", async (HttpContext context, IConsentSto
 {
     var subject = (await context.GetConsentSubjectAsync())!;
     var history = await store.GetHistoryAsync(subject, context.RequestAborted);
+    var notices = (await store.GetNoticesAsync(context.RequestAborted)).ToDictionary(n => (n.PurposeId, n.NoticeVersion));
     var body = JsonSerializer.SerializeToUtf8Bytes(
-        new { subject, exportedAt = DateTimeOffset.UtcNow, records = history.Select(r => ConsentRecordResponse.From(r)) },
+        new { subject, exportedAt = DateTimeOffset.UtcNow, records = history.Select(r => ConsentRecordResponse.From(r, notices.GetValueOrDefault((r.PurposeId, r.NoticeVersion)))) },
         new JsonSerializerOptions(JsonSerializerDefaults.Web) { WriteIndented = true });
     return Results.File(body, "application/json", $"consent-records-{subject}.json");
 }).RequireAuthorization();

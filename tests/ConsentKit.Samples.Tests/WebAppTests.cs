@@ -57,6 +57,8 @@ public sealed class WebAppTests : IDisposable
         records.EnumerateArray().Where(r => r.GetProperty("purposeId").GetString() == ConsentPurposes.GenerativeAiTraining)
             .Select(r => r.GetProperty("status").GetString()).Should().Equal("granted", "withdrawn");
         records.EnumerateArray().Should().OnlyContain(r => r.GetProperty("method").GetString() == "subject-user-interface");
+        records.EnumerateArray().First(r => r.GetProperty("purposeId").GetString() == ConsentPurposes.GenerativeAiTraining)
+            .GetProperty("noticeText").GetString().Should().Be("Use my data for training content-creation AI models.", "the export shows the words she agreed to");
     }
 
     [Fact]
