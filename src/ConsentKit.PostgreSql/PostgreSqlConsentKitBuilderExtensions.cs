@@ -38,6 +38,7 @@ public static class PostgreSqlConsentKitBuilderExtensions
     /// <param name="builder">The ConsentKit builder.</param>
     /// <param name="dataSource">Makes or finds the app's data source, e.g. <c>sp =&gt; sp.GetRequiredService&lt;NpgsqlDataSource&gt;()</c>.</param>
     /// <param name="configure">Configures the store (the connection string is not used).</param>
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("ApiDesign", "RS0026:Do not add multiple public overloads with optional parameters", Justification = "The overloads differ by the data source argument's type (a factory or an instance), never by the optional configure: no call can become ambiguous.")]
     public static IConsentKitBuilder UsePostgreSqlStore(
         this IConsentKitBuilder builder, Func<IServiceProvider, NpgsqlDataSource> dataSource, Action<PostgreSqlConsentStoreOptions>? configure = null)
     {
@@ -50,6 +51,7 @@ public static class PostgreSqlConsentKitBuilderExtensions
     /// <param name="builder">The ConsentKit builder.</param>
     /// <param name="dataSource">The app's data source.</param>
     /// <param name="configure">Configures the store (the connection string is not used).</param>
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("ApiDesign", "RS0026:Do not add multiple public overloads with optional parameters", Justification = "The overloads differ by the data source argument's type (a factory or an instance), never by the optional configure: no call can become ambiguous.")]
     public static IConsentKitBuilder UsePostgreSqlStore(this IConsentKitBuilder builder, NpgsqlDataSource dataSource, Action<PostgreSqlConsentStoreOptions>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(dataSource);

@@ -38,6 +38,7 @@ public sealed class ConsentFilter
     /// <param name="subjectOf">Whose data an item is (e.g. <c>post =&gt; post.AuthorId</c>); <see langword="null"/> leaves the item out.</param>
     /// <param name="purposeId">The purpose, e.g. <see cref="ConsentPurposes.GenerativeAiTraining"/>.</param>
     /// <param name="options">Batch size and ledger recording.</param>
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("ApiDesign", "RS0026:Do not add multiple public overloads with optional parameters", Justification = "The overloads differ by source type (IEnumerable or IAsyncEnumerable), never by the optional options: no call can become ambiguous.")]
     public ConsentFilterRun<T> Filter<T>(IAsyncEnumerable<T> source, Func<T, string?> subjectOf, string purposeId, ConsentFilterOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(source);
@@ -59,6 +60,7 @@ public sealed class ConsentFilter
     /// <param name="subjectOf">Whose data an item is.</param>
     /// <param name="purposeId">The purpose.</param>
     /// <param name="options">Batch size and ledger recording.</param>
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("ApiDesign", "RS0026:Do not add multiple public overloads with optional parameters", Justification = "The overloads differ by source type (IEnumerable or IAsyncEnumerable), never by the optional options: no call can become ambiguous.")]
     public ConsentFilterRun<T> Filter<T>(IEnumerable<T> source, Func<T, string?> subjectOf, string purposeId, ConsentFilterOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(source);
@@ -76,6 +78,7 @@ public static class ConsentFilterExtensions
     /// <param name="subjectOf">Whose data an item is.</param>
     /// <param name="purposeId">The purpose.</param>
     /// <param name="options">Batch size and ledger recording.</param>
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("ApiDesign", "RS0026:Do not add multiple public overloads with optional parameters", Justification = "The overloads differ by source type (IEnumerable or IAsyncEnumerable), never by the optional options: no call can become ambiguous.")]
     public static ConsentFilterRun<T> WhereConsented<T>(
         this IAsyncEnumerable<T> source, ConsentFilter filter, Func<T, string?> subjectOf, string purposeId, ConsentFilterOptions? options = null)
     {
@@ -90,6 +93,7 @@ public static class ConsentFilterExtensions
     /// <param name="subjectOf">Whose data an item is.</param>
     /// <param name="purposeId">The purpose.</param>
     /// <param name="options">Batch size and ledger recording.</param>
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("ApiDesign", "RS0026:Do not add multiple public overloads with optional parameters", Justification = "The overloads differ by source type (IEnumerable or IAsyncEnumerable), never by the optional options: no call can become ambiguous.")]
     public static ConsentFilterRun<T> WhereConsented<T>(
         this IEnumerable<T> source, ConsentFilter filter, Func<T, string?> subjectOf, string purposeId, ConsentFilterOptions? options = null)
     {
