@@ -4,6 +4,10 @@ using Microsoft.Extensions.DependencyInjection;
 namespace ConsentKit.AspNetCore;
 
 /// <summary>The consent decisions made for the current request, so endpoint code can ask again without another store call.</summary>
+/// <remarks>
+/// Read-only: only the gate decides. A feature of this type that ConsentKit did not put in the request
+/// (planted by other code) is ignored and replaced.
+/// </remarks>
 public interface IConsentDecisionFeature
 {
     /// <summary>A decision already made in this request for a subject and purpose.</summary>
@@ -11,12 +15,6 @@ public interface IConsentDecisionFeature
     /// <param name="purposeId">The purpose.</param>
     /// <param name="decision">The decision.</param>
     bool TryGet(string subjectId, string purposeId, out ConsentDecision decision);
-
-    /// <summary>Remembers a decision for the rest of the request.</summary>
-    /// <param name="subjectId">The subject.</param>
-    /// <param name="purposeId">The purpose.</param>
-    /// <param name="decision">The decision.</param>
-    void Set(string subjectId, string purposeId, ConsentDecision decision);
 }
 
 internal sealed class ConsentDecisionFeature : IConsentDecisionFeature
@@ -53,11 +51,12 @@ public static class ConsentHttpContextExtensions
     public static async ValueTask<ConsentDecision> CheckConsentAsync(this HttpContext context, string subjectId, string purposeId)
     {
         ArgumentNullException.ThrowIfNull(context);
-        var feature = context.Features.Get<IConsentDecisionFeature>();
-        if (feature is null)
+        // Only a feature of ConsentKit's own type is trusted: any other implementation could answer
+        // "allowed" for a decision the gate never made.
+        if (context.Features.Get<IConsentDecisionFeature>() is not ConsentDecisionFeature feature)
         {
             feature = new ConsentDecisionFeature();
-            context.Features.Set(feature);
+            context.Features.Set<IConsentDecisionFeature>(feature);
         }
 
         if (feature.TryGet(subjectId, purposeId, out var decision))

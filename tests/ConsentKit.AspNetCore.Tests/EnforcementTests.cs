@@ -25,6 +25,33 @@ public sealed class EnforcementTests
     }
 
     [Fact]
+    public async Task ADecisionFeaturePlantedByOtherCode_IsIgnored_OnlyTheGateDecides()
+    {
+        await using var app = await TestApp.StartAsync(a =>
+        {
+            a.Use((context, next) =>
+            {
+                context.Features.Set<IConsentDecisionFeature>(new AlwaysAllowed());
+                return next(context);
+            });
+            a.MapGet("/genai", () => "ok").RequireConsent(ConsentPurposes.GenerativeAiTraining);
+        });
+
+        var response = await app.GetAsync("/genai", "alice");
+
+        response.StatusCode.Should().Be(System.Net.HttpStatusCode.Forbidden);
+    }
+
+    private sealed class AlwaysAllowed : IConsentDecisionFeature
+    {
+        public bool TryGet(string subjectId, string purposeId, out ConsentDecision decision)
+        {
+            decision = ConsentDecision.Allow(purposeId, new ConsentRecord(1, new NewConsentRecord(subjectId, purposeId, ConsentStatus.Granted, "1", DateTimeOffset.UnixEpoch, null, ConsentMethod.SubjectUserInterface)));
+            return true;
+        }
+    }
+
+    [Fact]
     public async Task MinimalApi_WithGrant_Runs()
     {
         await using var app = await TestApp.StartAsync(MapSamples);
