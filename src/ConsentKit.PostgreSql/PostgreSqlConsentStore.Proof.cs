@@ -52,7 +52,7 @@ public sealed partial class PostgreSqlConsentStore
     }
 
     /// <inheritdoc />
-    public async ValueTask SaveNoticesAsync(IReadOnlyList<ConsentNotice> notices, CancellationToken cancellationToken = default)
+    public async ValueTask SaveNoticesAsync(IReadOnlyList<ConsentNotice> notices, DateTimeOffset seenAt, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(notices);
         foreach (var notice in notices)
@@ -76,13 +76,12 @@ public sealed partial class PostgreSqlConsentStore
                 connection,
                 transaction))
             {
-                var now = DateTimeOffset.UtcNow.UtcTicks;
                 insert.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. notices.Select(n => n.PurposeId)] });
                 insert.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. notices.Select(n => n.NoticeVersion)] });
                 insert.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. notices.Select(n => n.DisplayName)] });
                 insert.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. notices.Select(n => n.Text)] });
                 insert.Parameters.Add(new NpgsqlParameter<byte[][]> { TypedValue = [.. notices.Select(n => n.Digest.ToArray())] });
-                insert.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = [.. notices.Select(_ => now)] });
+                insert.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = [.. notices.Select(_ => seenAt.UtcTicks)] });
                 await insert.ExecuteNonQueryAsync(ct);
             }
 

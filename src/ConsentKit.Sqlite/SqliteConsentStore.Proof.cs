@@ -78,7 +78,7 @@ public sealed partial class SqliteConsentStore
     }
 
     /// <inheritdoc />
-    public async ValueTask SaveNoticesAsync(IReadOnlyList<ConsentNotice> notices, CancellationToken cancellationToken = default)
+    public async ValueTask SaveNoticesAsync(IReadOnlyList<ConsentNotice> notices, DateTimeOffset seenAt, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(notices);
         foreach (var notice in notices)
@@ -133,7 +133,7 @@ public sealed partial class SqliteConsentStore
                 insert.Parameters.AddWithValue("$name", notice.DisplayName);
                 insert.Parameters.AddWithValue("$text", notice.Text);
                 insert.Parameters.AddWithValue("$digest", notice.Digest.ToArray());
-                insert.Parameters.AddWithValue("$at", DateTimeOffset.UtcNow.UtcTicks);
+                insert.Parameters.AddWithValue("$at", seenAt.UtcTicks);
                 insert.ExecuteNonQuery();
             }
 

@@ -73,12 +73,12 @@ public abstract partial class ConsentStoreConformanceTests
         var ct = TestContext.Current.CancellationToken;
         var purpose = S("notice");
         var v1 = new ConsentNotice { PurposeId = purpose, NoticeVersion = "1", DisplayName = "Notice test", Text = "We use your posts to train models. ü☃" };
-        await Store.SaveNoticesAsync([v1], ct);
-        await Store.SaveNoticesAsync([v1], ct);
+        await Store.SaveNoticesAsync([v1], T0, ct);
+        await Store.SaveNoticesAsync([v1], T0.AddDays(1), ct);
 
         var changed = new ConsentNotice { PurposeId = purpose, NoticeVersion = "1", DisplayName = "Notice test", Text = "We use your posts for everything." };
         var conflict = await Assert.ThrowsAsync<ConsentNoticeConflictException>(async () =>
-            await Store.SaveNoticesAsync([new ConsentNotice { PurposeId = purpose, NoticeVersion = "2", DisplayName = "v2", Text = "v2" }, changed], ct));
+            await Store.SaveNoticesAsync([new ConsentNotice { PurposeId = purpose, NoticeVersion = "2", DisplayName = "v2", Text = "v2" }, changed], T0.AddDays(2), ct));
         Assert.Contains(purpose, conflict.Message, StringComparison.Ordinal);
 
         var kept = (await Store.GetNoticesAsync(ct)).Where(n => n.PurposeId == purpose).ToList();

@@ -51,8 +51,8 @@ public class DelegatingConsentStore(IConsentStore inner) : IConsentStore
         Inner.GetCurrentStateAsync(cancellationToken);
 
     /// <inheritdoc />
-    public virtual ValueTask SaveNoticesAsync(IReadOnlyList<ConsentNotice> notices, CancellationToken cancellationToken = default) =>
-        Inner.SaveNoticesAsync(notices, cancellationToken);
+    public virtual ValueTask SaveNoticesAsync(IReadOnlyList<ConsentNotice> notices, DateTimeOffset seenAt, CancellationToken cancellationToken = default) =>
+        Inner.SaveNoticesAsync(notices, seenAt, cancellationToken);
 
     /// <inheritdoc />
     public virtual ValueTask<IReadOnlyList<ConsentNotice>> GetNoticesAsync(CancellationToken cancellationToken = default) =>

@@ -57,7 +57,7 @@ public class ServerStoreBenchmarks
         _ids = Enumerable.Range(0, Subjects).Select(i => $"member-{i:D6}").ToArray();
 
         // As an app does through the recorder: the notices are kept before the first record is written.
-        await _store.SaveNoticesAsync([.. _provider.GetRequiredService<ConsentPurposeCatalog>().Purposes.Select(ConsentNotice.For)]);
+        await _store.SaveNoticesAsync([.. _provider.GetRequiredService<ConsentPurposeCatalog>().Purposes.Select(ConsentNotice.For)], DateTimeOffset.UnixEpoch);
 
         // Half the members opted in; a tenth of those withdrew later.
         var history = new List<NewConsentRecord>();

@@ -134,7 +134,7 @@ public sealed class SchemaTests(SchemaFixture schema) : IClassFixture<SchemaFixt
         }
 
         var at = new DateTimeOffset(2026, 11, 1, 12, 0, 0, TimeSpan.Zero);
-        await store.SaveNoticesAsync([new ConsentNotice { PurposeId = "ai-training", NoticeVersion = "1", DisplayName = "AI training", Text = "Seed notice." }], ct);
+        await store.SaveNoticesAsync([new ConsentNotice { PurposeId = "ai-training", NoticeVersion = "1", DisplayName = "AI training", Text = "Seed notice." }], at, ct);
         var grant = await store.AppendAsync(new NewConsentRecord("seed", "ai-training", ConsentStatus.Granted, "1", at, null, ConsentMethod.SubjectUserInterface), ct);
         await store.AppendAsync(new NewConsentRecord("seed", "ai-training", ConsentStatus.Withdrawn, "1", at.AddMinutes(1), null, ConsentMethod.SubjectUserInterface), ct);
         await store.StartAsync(new NewDataUse("seed-run", "ai-training", "seed", at), ct);

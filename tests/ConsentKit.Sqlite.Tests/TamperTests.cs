@@ -171,7 +171,7 @@ public sealed class TamperTests : IDisposable
     {
         var ct = TestContext.Current.CancellationToken;
         var store = _database.CreateStore();
-        await store.SaveNoticesAsync([ConsentNotice.For(new ConsentPurpose(ConsentPurposes.GenerativeAiTraining, "Generative AI training", "We may use your posts to train models.", "1"))], ct);
+        await store.SaveNoticesAsync([ConsentNotice.For(new ConsentPurpose(ConsentPurposes.GenerativeAiTraining, "Generative AI training", "We may use your posts to train models.", "1"))], T0, ct);
         await store.AppendAsync(Grant("alice", new Dictionary<string, string> { ["ip"] = "192.0.2.1" }), ct);
         await store.AppendAsync(Grant("bob"), ct);
         await store.AppendAsync(new NewConsentRecord("alice", ConsentPurposes.Analytics, ConsentStatus.Refused, "1", T0, null, ConsentMethod.SubjectUserInterface), ct);

@@ -11,7 +11,7 @@ public sealed class ProofTests
     public async Task AChangedNoticeTextUnderTheSameVersion_StopsTheHostAtStart_NamingThePurpose()
     {
         var store = new InMemoryConsentStore();
-        await store.SaveNoticesAsync([new ConsentNotice { PurposeId = ConsentPurposes.GenerativeAiTraining, NoticeVersion = "1", DisplayName = "Generative AI", Text = "What people saw before." }]);
+        await store.SaveNoticesAsync([new ConsentNotice { PurposeId = ConsentPurposes.GenerativeAiTraining, NoticeVersion = "1", DisplayName = "Generative AI", Text = "What people saw before." }], DateTimeOffset.UnixEpoch);
         var builder = Host.CreateApplicationBuilder();
         builder.Services.AddConsentKit().AddStandardPurposes().UseStore(_ => store);
         using var host = builder.Build();

@@ -4,7 +4,7 @@ namespace ConsentKit;
 /// Saves the catalog's notices (display name and text per purpose and version) to the store once per
 /// process, before the first record is written under them; a failed save is tried again next time.
 /// </summary>
-internal sealed class ConsentNoticeKeeper(IConsentStore store, ConsentPurposeCatalog catalog)
+internal sealed class ConsentNoticeKeeper(IConsentStore store, ConsentPurposeCatalog catalog, TimeProvider timeProvider)
 {
     private Task? _saved;
 
@@ -27,5 +27,5 @@ internal sealed class ConsentNoticeKeeper(IConsentStore store, ConsentPurposeCat
     }
 
     private async Task SaveAsync() =>
-        await store.SaveNoticesAsync([.. catalog.Purposes.Select(ConsentNotice.For)], CancellationToken.None);
+        await store.SaveNoticesAsync([.. catalog.Purposes.Select(ConsentNotice.For)], timeProvider.GetUtcNow(), CancellationToken.None);
 }

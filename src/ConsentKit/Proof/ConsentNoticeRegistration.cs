@@ -25,7 +25,8 @@ internal sealed class ConsentNoticeRegistration(IServiceProvider services, ILogg
 
         try
         {
-            await new ConsentNoticeKeeper(store, catalog).EnsureSavedAsync(cancellationToken);
+            var time = services.GetService(typeof(TimeProvider)) as TimeProvider ?? TimeProvider.System;
+            await new ConsentNoticeKeeper(store, catalog, time).EnsureSavedAsync(cancellationToken);
         }
         catch (ConsentStoreException ex)
         {

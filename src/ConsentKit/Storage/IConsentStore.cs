@@ -101,9 +101,10 @@ public interface IConsentStore
     /// as it is. All or none.
     /// </summary>
     /// <param name="notices">The notices the app shows now.</param>
+    /// <param name="seenAt">When they were seen: recorded as a new notice's first-seen time (stores read no clock).</param>
     /// <param name="cancellationToken">Cancels the call.</param>
     /// <exception cref="ConsentNoticeConflictException">A (purpose, version) is kept with a different name or text; nothing was written.</exception>
-    ValueTask SaveNoticesAsync(IReadOnlyList<ConsentNotice> notices, CancellationToken cancellationToken = default);
+    ValueTask SaveNoticesAsync(IReadOnlyList<ConsentNotice> notices, DateTimeOffset seenAt, CancellationToken cancellationToken = default);
 
     /// <summary>Every notice the store keeps.</summary>
     /// <param name="cancellationToken">Cancels the call.</param>

@@ -113,7 +113,7 @@ public sealed partial class InMemoryConsentStore : IConsentStore
     }
 
     /// <inheritdoc />
-    public ValueTask SaveNoticesAsync(IReadOnlyList<ConsentNotice> notices, CancellationToken cancellationToken = default)
+    public ValueTask SaveNoticesAsync(IReadOnlyList<ConsentNotice> notices, DateTimeOffset seenAt, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(notices);
         cancellationToken.ThrowIfCancellationRequested();
