@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using ConsentKit.Storage;
 using Npgsql;
 
 namespace ConsentKit.PostgreSql;
@@ -12,29 +13,13 @@ public sealed partial class PostgreSqlConsentStore
         ArgumentOutOfRangeException.ThrowIfNegative(afterSequence);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxCount);
         return QueryAsync(
-            "SELECT sequence, previous_sequence, subject_key, purpose_id, status, notice_version, notice_digest, recorded_at, expires_at, method, source, metadata, hash " +
-            $"FROM {_schema}.consent_events WHERE sequence > $1 ORDER BY sequence LIMIT $2;",
+            $"SELECT {StoredRows.ChainColumns} FROM {_schema}.consent_events WHERE sequence > $1 ORDER BY sequence LIMIT $2;",
             c =>
             {
                 c.Parameters.Add(new NpgsqlParameter<long> { TypedValue = afterSequence });
                 c.Parameters.Add(new NpgsqlParameter<int> { TypedValue = maxCount });
             },
-            reader => new ConsentChainEntry
-            {
-                Sequence = reader.GetInt64(0),
-                PreviousSequence = reader.GetInt64(1),
-                SubjectKey = (byte[])reader[2],
-                PurposeId = reader.GetString(3),
-                Status = (ConsentStatus)reader.GetInt16(4),
-                NoticeVersion = reader.GetString(5),
-                NoticeDigest = (byte[])reader[6],
-                RecordedAtUtcTicks = reader.GetInt64(7),
-                ExpiresAtUtcTicks = reader.IsDBNull(8) ? null : reader.GetInt64(8),
-                Method = (ConsentMethod)reader.GetInt16(9),
-                Source = reader.IsDBNull(10) ? null : reader.GetString(10),
-                SealedMetadata = (byte[])reader[11],
-                Hash = (byte[])reader[12],
-            },
+            StoredRows.ReadChainEntry,
             cancellationToken);
     }
 

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using ConsentKit.Storage;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using NpgsqlTypes;
@@ -25,13 +26,13 @@ public sealed partial class PostgreSqlConsentStore : IConsentStore, IAsyncDispos
 {
     // Records read with the subject registry joined: the id and the secret that opens the metadata.
     // A record whose subject was erased has no registry row (r.subject_id is NULL).
-    private const string Columns = "e.sequence, r.subject_id, e.purpose_id, e.status, e.notice_version, e.recorded_at, e.expires_at, e.method, e.source, e.metadata, r.secret, e.subject_key, e.notice_digest";
+    private const string Columns = "e.sequence, r.subject_id, e.purpose_id, e.status, e.notice_version, e.recorded_at, e.expires_at, e.method, e.source, e.metadata, r.secret, e.subject_key, octet_length(e.metadata), e.notice_digest";
 
     // The gate's current state comes from the hash-chained event log itself — each pair's latest record,
     // found in the covering index — never from consent_current, which nothing but the log backs: an
     // UPDATE there cannot revive a grant (docs/history-proof.md).
     private const string CurrentSelect =
-        "SELECT e.sequence, g.subject_id, e.purpose_id, e.status, e.notice_version, e.recorded_at, e.expires_at, e.method, e.source, e.metadata, g.secret, e.subject_key, e.notice_digest " +
+        "SELECT e.sequence, g.subject_id, e.purpose_id, e.status, e.notice_version, e.recorded_at, e.expires_at, e.method, e.source, e.metadata, g.secret, e.subject_key, octet_length(e.metadata), e.notice_digest " +
         "FROM (SELECT r.subject_id, r.secret, MAX(x.sequence) AS latest FROM {0}.consent_subjects r JOIN {0}.consent_events x ON x.subject_key = r.subject_key " +
         "WHERE r.subject_id {1} GROUP BY r.subject_id, x.purpose_id) g JOIN {0}.consent_events e ON e.sequence = g.latest";
 
@@ -336,35 +337,7 @@ public sealed partial class PostgreSqlConsentStore : IConsentStore, IAsyncDispos
         }, cancellationToken);
     }
 
-    private static ConsentRecord ReadRecord(NpgsqlDataReader reader)
-    {
-        var sequence = reader.GetInt64(0);
-        var key = reader.GetFieldValue<byte[]>(11);
-        var recordedAt = ToTime(reader.GetInt64(5));
-        var expiresAt = reader.IsDBNull(6) ? (DateTimeOffset?)null : ToTime(reader.GetInt64(6));
-        var source = reader.IsDBNull(8) ? null : reader.GetString(8);
-        if (reader.IsDBNull(1))
-        {
-            return ConsentErasure.ErasedRecord(
-                sequence, key, reader.GetString(2), (ConsentStatus)reader.GetInt16(3), reader.GetString(4), recordedAt, expiresAt, (ConsentMethod)reader.GetInt16(7), source);
-        }
-
-        var record = new NewConsentRecord(
-            reader.GetString(1),
-            reader.GetString(2),
-            (ConsentStatus)reader.GetInt16(3),
-            reader.GetString(4),
-            recordedAt,
-            expiresAt,
-            (ConsentMethod)reader.GetInt16(7),
-            source,
-            reader.GetFieldValue<byte[]>(9) is { Length: > 0 } sealedMetadata ? ConsentSubjectSecrets.Open(sealedMetadata, reader.GetFieldValue<byte[]>(10)) : null);
-        return new ConsentRecord(sequence, record, key) { NoticeDigest = reader.GetFieldValue<byte[]>(12) };
-    }
-
-    // UTC ticks, as in the SQLite store: an exact round trip at 100 ns (timestamptz keeps microseconds).
-    // The view consent_events_readable shows them as timestamps.
-    private static DateTimeOffset ToTime(long utcTicks) => new(utcTicks, TimeSpan.Zero);
+    private static ConsentRecord ReadRecord(NpgsqlDataReader reader) => StoredRows.ReadRecord(reader);
 
     private async ValueTask<T> GuardAsync<T>(string action, Func<CancellationToken, Task<T>> body, CancellationToken cancellationToken)
     {

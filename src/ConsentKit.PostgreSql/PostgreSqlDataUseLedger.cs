@@ -1,3 +1,4 @@
+using ConsentKit.Storage;
 using Npgsql;
 using NpgsqlTypes;
 
@@ -193,19 +194,5 @@ public sealed partial class PostgreSqlConsentStore : IDataUseLedger
     }
 
     private ValueTask<IReadOnlyList<DataUse>> QueryDataUsesAsync(string sql, Action<NpgsqlCommand> bind, CancellationToken cancellationToken) =>
-        QueryAsync(sql, bind, ReadDataUse, cancellationToken);
-
-    private static DataUse ReadDataUse(NpgsqlDataReader reader) => new()
-    {
-        Id = reader.GetString(0),
-        PurposeId = reader.GetString(1),
-        Description = reader.GetString(2),
-        StartedAt = ToTime(reader.GetInt64(3)),
-        EndedAt = reader.IsDBNull(4) ? null : ToTime(reader.GetInt64(4)),
-        Status = (DataUseStatus)reader.GetInt16(5),
-        SubjectCount = reader.GetInt64(6),
-        ItemsSeen = reader.IsDBNull(7) ? null : reader.GetInt64(7),
-        ItemsKept = reader.IsDBNull(8) ? null : reader.GetInt64(8),
-        FailureReason = reader.IsDBNull(9) ? null : reader.GetString(9),
-    };
+        QueryAsync(sql, bind, StoredRows.ReadDataUse, cancellationToken);
 }

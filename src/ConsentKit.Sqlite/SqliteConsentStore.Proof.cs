@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Runtime.CompilerServices;
+using ConsentKit.Storage;
 using Microsoft.Data.Sqlite;
 
 namespace ConsentKit.Sqlite;
@@ -21,31 +22,14 @@ public sealed partial class SqliteConsentStore
         {
             using var connection = OpenReader();
             using var command = connection.CreateCommand();
-            command.CommandText =
-                "SELECT sequence, previous_sequence, subject_key, purpose_id, status, notice_version, notice_digest, recorded_at, expires_at, method, source, metadata, hash " +
-                "FROM consent_events WHERE sequence > $after ORDER BY sequence LIMIT $limit;";
+            command.CommandText = $"SELECT {StoredRows.ChainColumns} FROM consent_events WHERE sequence > $after ORDER BY sequence LIMIT $limit;";
             command.Parameters.AddWithValue("$after", afterSequence);
             command.Parameters.AddWithValue("$limit", maxCount);
             using var reader = command.ExecuteReader();
             var result = new List<ConsentChainEntry>();
             while (reader.Read())
             {
-                result.Add(new ConsentChainEntry
-                {
-                    Sequence = reader.GetInt64(0),
-                    PreviousSequence = reader.GetInt64(1),
-                    SubjectKey = (byte[])reader[2],
-                    PurposeId = reader.GetString(3),
-                    Status = (ConsentStatus)reader.GetInt32(4),
-                    NoticeVersion = reader.GetString(5),
-                    NoticeDigest = (byte[])reader[6],
-                    RecordedAtUtcTicks = reader.GetInt64(7),
-                    ExpiresAtUtcTicks = reader.IsDBNull(8) ? null : reader.GetInt64(8),
-                    Method = (ConsentMethod)reader.GetInt32(9),
-                    Source = reader.IsDBNull(10) ? null : reader.GetString(10),
-                    SealedMetadata = (byte[])reader[11],
-                    Hash = (byte[])reader[12],
-                });
+                result.Add(StoredRows.ReadChainEntry(reader));
             }
 
             return (IReadOnlyList<ConsentChainEntry>)result;

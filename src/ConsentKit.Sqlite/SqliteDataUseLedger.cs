@@ -1,3 +1,4 @@
+using ConsentKit.Storage;
 using Microsoft.Data.Sqlite;
 
 namespace ConsentKit.Sqlite;
@@ -180,19 +181,7 @@ public sealed partial class SqliteConsentStore : IDataUseLedger
             var result = new List<DataUse>();
             while (reader.Read())
             {
-                result.Add(new DataUse
-                {
-                    Id = reader.GetString(0),
-                    PurposeId = reader.GetString(1),
-                    Description = reader.GetString(2),
-                    StartedAt = ToTime(reader.GetInt64(3)),
-                    EndedAt = reader.IsDBNull(4) ? null : ToTime(reader.GetInt64(4)),
-                    Status = (DataUseStatus)reader.GetInt32(5),
-                    SubjectCount = reader.GetInt64(6),
-                    ItemsSeen = reader.IsDBNull(7) ? null : reader.GetInt64(7),
-                    ItemsKept = reader.IsDBNull(8) ? null : reader.GetInt64(8),
-                    FailureReason = reader.IsDBNull(9) ? null : reader.GetString(9),
-                });
+                result.Add(StoredRows.ReadDataUse(reader));
             }
 
             return (IReadOnlyList<DataUse>)result;
