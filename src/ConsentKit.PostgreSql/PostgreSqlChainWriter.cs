@@ -140,24 +140,14 @@ internal sealed class PostgreSqlChainWriter(string schema)
         {
             var record = records[i];
             var (key, secret) = entries[record.SubjectId];
-            var entry = ConsentChain.Link(
-                new ConsentChainEntry
-                {
-                    Sequence = sequences?[i] ?? previousSequence + 1,
-                    PreviousSequence = previousSequence,
-                    SubjectKey = key,
-                    PurposeId = record.PurposeId,
-                    Status = record.Status,
-                    NoticeVersion = record.NoticeVersion,
-                    NoticeDigest = _noticeDigests.TryGetValue((record.PurposeId, record.NoticeVersion), out var digest) ? digest : ConsentChain.NoNoticeDigest,
-                    RecordedAtUtcTicks = record.RecordedAt.UtcTicks,
-                    ExpiresAtUtcTicks = record.ExpiresAt?.UtcTicks,
-                    Method = record.Method,
-                    Source = record.Source,
-                    SealedMetadata = ConsentSubjectSecrets.Seal(record.Metadata, secret),
-                    Hash = ReadOnlyMemory<byte>.Empty,
-                },
-                previousHash.Span);
+            var entry = ConsentChain.CreateEntry(
+                record,
+                sequences?[i] ?? previousSequence + 1,
+                previousSequence,
+                previousHash.Span,
+                key,
+                secret,
+                _noticeDigests.TryGetValue((record.PurposeId, record.NoticeVersion), out var digest) ? digest : ConsentChain.NoNoticeDigest);
             columns.Set(i, entry);
             stored[i] = new ConsentRecord(entry.Sequence, record, key) { NoticeDigest = entry.NoticeDigest };
             previousSequence = entry.Sequence;

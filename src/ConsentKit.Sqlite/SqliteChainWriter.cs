@@ -86,24 +86,7 @@ internal sealed class SqliteChainWriter
 
     public ConsentRecord Append(SubjectEntry subject, NewConsentRecord record, long sequence, ReadOnlyMemory<byte> noticeDigest)
     {
-        var entry = ConsentChain.Link(
-            new ConsentChainEntry
-            {
-                Sequence = sequence,
-                PreviousSequence = _previousSequence,
-                SubjectKey = subject.Key,
-                PurposeId = record.PurposeId,
-                Status = record.Status,
-                NoticeVersion = record.NoticeVersion,
-                NoticeDigest = noticeDigest,
-                RecordedAtUtcTicks = record.RecordedAt.UtcTicks,
-                ExpiresAtUtcTicks = record.ExpiresAt?.UtcTicks,
-                Method = record.Method,
-                Source = record.Source,
-                SealedMetadata = ConsentSubjectSecrets.Seal(record.Metadata, subject.Secret),
-                Hash = ReadOnlyMemory<byte>.Empty,
-            },
-            _previousHash.Span);
+        var entry = ConsentChain.CreateEntry(record, sequence, _previousSequence, _previousHash.Span, subject.Key, subject.Secret, noticeDigest);
 
         _values[0].Value = entry.Sequence;
         _values[1].Value = entry.PreviousSequence;

@@ -62,29 +62,53 @@ public static class ConsentChain
         return SHA256.HashData(writer.WrittenSpan);
     }
 
+    /// <summary>
+    /// The entry a store appends for <paramref name="record"/> after the entry (<paramref name="previousSequence"/>,
+    /// <paramref name="previousHash"/>): the subject named by its key, the metadata sealed under its secret,
+    /// the hash computed. Every store builds its entries here, so they all hash the same fields.
+    /// </summary>
+    /// <param name="record">The record to append.</param>
+    /// <param name="sequence">The sequence the store assigns it.</param>
+    /// <param name="previousSequence">The sequence of the store's last entry; <c>0</c> for the first.</param>
+    /// <param name="previousHash">The hash of the store's last entry, or <see cref="GenesisHash"/>.</param>
+    /// <param name="subjectKey">The subject's pseudonymous key.</param>
+    /// <param name="subjectSecret">The subject's secret, which seals the metadata.</param>
+    /// <param name="noticeDigest">The kept notice's digest, or <see cref="NoNoticeDigest"/>.</param>
+    public static ConsentChainEntry CreateEntry(
+        NewConsentRecord record,
+        long sequence,
+        long previousSequence,
+        ReadOnlySpan<byte> previousHash,
+        ReadOnlyMemory<byte> subjectKey,
+        ReadOnlySpan<byte> subjectSecret,
+        ReadOnlyMemory<byte> noticeDigest)
+    {
+        ArgumentNullException.ThrowIfNull(record);
+        return Link(
+            new ConsentChainEntry
+            {
+                Sequence = sequence,
+                PreviousSequence = previousSequence,
+                SubjectKey = subjectKey,
+                PurposeId = record.PurposeId,
+                Status = record.Status,
+                NoticeVersion = record.NoticeVersion,
+                NoticeDigest = noticeDigest,
+                RecordedAtUtcTicks = record.RecordedAt.UtcTicks,
+                ExpiresAtUtcTicks = record.ExpiresAt?.UtcTicks,
+                Method = record.Method,
+                Source = record.Source,
+                SealedMetadata = ConsentSubjectSecrets.Seal(record.Metadata, subjectSecret),
+                Hash = ReadOnlyMemory<byte>.Empty,
+            },
+            previousHash);
+    }
+
     /// <summary>The entry with its <see cref="ConsentChainEntry.Hash"/> computed from its fields and <paramref name="previousHash"/>.</summary>
     /// <param name="entry">The entry.</param>
     /// <param name="previousHash">The hash of the entry before it.</param>
-    public static ConsentChainEntry Link(ConsentChainEntry entry, ReadOnlySpan<byte> previousHash)
-    {
-        var hash = ComputeHash(entry, previousHash);
-        return new ConsentChainEntry
-        {
-            Sequence = entry.Sequence,
-            PreviousSequence = entry.PreviousSequence,
-            SubjectKey = entry.SubjectKey,
-            PurposeId = entry.PurposeId,
-            Status = entry.Status,
-            NoticeVersion = entry.NoticeVersion,
-            NoticeDigest = entry.NoticeDigest,
-            RecordedAtUtcTicks = entry.RecordedAtUtcTicks,
-            ExpiresAtUtcTicks = entry.ExpiresAtUtcTicks,
-            Method = entry.Method,
-            Source = entry.Source,
-            SealedMetadata = entry.SealedMetadata,
-            Hash = hash,
-        };
-    }
+    public static ConsentChainEntry Link(ConsentChainEntry entry, ReadOnlySpan<byte> previousHash) =>
+        entry with { Hash = ComputeHash(entry, previousHash) };
 
     /// <summary>Whether the entry's stored hash is the one its fields and <paramref name="previousHash"/> give.</summary>
     /// <param name="entry">The entry.</param>

@@ -9,7 +9,7 @@ namespace ConsentKit;
 /// sealed under the subject's secret, so an entry still verifies after the subject was erased
 /// (the secret and the link to the subject id are gone; the entry is not).
 /// </remarks>
-public sealed class ConsentChainEntry
+public sealed record ConsentChainEntry
 {
     /// <summary>The store-assigned sequence.</summary>
     public required long Sequence { get; init; }

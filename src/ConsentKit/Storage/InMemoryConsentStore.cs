@@ -217,23 +217,14 @@ public sealed partial class InMemoryConsentStore : IConsentStore
     {
         var registry = RegistryEntryLocked(record.SubjectId);
         var previous = _chain.Count == 0 ? null : _chain[^1];
-        var entry = new ConsentChainEntry
-        {
-            Sequence = _lastSequence + 1,
-            PreviousSequence = previous?.Sequence ?? 0,
-            SubjectKey = registry.Key,
-            PurposeId = record.PurposeId,
-            Status = record.Status,
-            NoticeVersion = record.NoticeVersion,
-            NoticeDigest = _notices.TryGetValue((record.PurposeId, record.NoticeVersion), out var notice) ? notice.Digest : ConsentChain.NoNoticeDigest,
-            RecordedAtUtcTicks = record.RecordedAt.UtcTicks,
-            ExpiresAtUtcTicks = record.ExpiresAt?.UtcTicks,
-            Method = record.Method,
-            Source = record.Source,
-            SealedMetadata = ConsentSubjectSecrets.Seal(record.Metadata, registry.Secret),
-            Hash = ReadOnlyMemory<byte>.Empty,
-        };
-        entry = ConsentChain.Link(entry, (previous?.Hash ?? ConsentChain.GenesisHash).Span);
+        var entry = ConsentChain.CreateEntry(
+            record,
+            _lastSequence + 1,
+            previous?.Sequence ?? 0,
+            (previous?.Hash ?? ConsentChain.GenesisHash).Span,
+            registry.Key,
+            registry.Secret,
+            _notices.TryGetValue((record.PurposeId, record.NoticeVersion), out var notice) ? notice.Digest : ConsentChain.NoNoticeDigest);
 
         var stored = new ConsentRecord(++_lastSequence, record, registry.Key) { NoticeDigest = entry.NoticeDigest };
         if (!_subjects.TryGetValue(record.SubjectId, out var subject))
