@@ -6,7 +6,19 @@ namespace ConsentKit;
 /// </summary>
 internal sealed class ConsentNoticeKeeper(IConsentStore store, ConsentPurposeCatalog catalog, TimeProvider timeProvider)
 {
+    // One keeper per (catalog, store) — in an app, the start-up registration and the recorder share it,
+    // so the notices are saved once, not twice.
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<ConsentPurposeCatalog, ConsentNoticeKeeper> Keepers = new();
     private Task? _saved;
+
+    /// <summary>The keeper for this catalog and store.</summary>
+    public static ConsentNoticeKeeper For(IConsentStore store, ConsentPurposeCatalog catalog, TimeProvider timeProvider)
+    {
+        var keeper = Keepers.GetValue(catalog, c => new ConsentNoticeKeeper(store, c, timeProvider));
+        return ReferenceEquals(keeper.Store, store) ? keeper : new ConsentNoticeKeeper(store, catalog, timeProvider);
+    }
+
+    private IConsentStore Store => store;
 
     public Task EnsureSavedAsync(CancellationToken cancellationToken)
     {

@@ -26,7 +26,7 @@ internal sealed class ConsentNoticeRegistration(IServiceProvider services, ILogg
         try
         {
             var time = services.GetService(typeof(TimeProvider)) as TimeProvider ?? TimeProvider.System;
-            await new ConsentNoticeKeeper(store, catalog, time).EnsureSavedAsync(cancellationToken);
+            await ConsentNoticeKeeper.For(store, catalog, time).EnsureSavedAsync(cancellationToken);
         }
         catch (ConsentStoreException ex)
         {

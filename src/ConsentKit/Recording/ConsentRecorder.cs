@@ -52,7 +52,7 @@ public sealed class ConsentRecorder : IConsentRecorder
         _instrumentation = instrumentation ?? new ConsentKitInstrumentation();
         _logger = logger ?? NullLogger<ConsentRecorder>.Instance;
         _stopping = lifetime?.ApplicationStopping ?? CancellationToken.None;
-        _notices = new ConsentNoticeKeeper(store, catalog, _timeProvider);
+        _notices = ConsentNoticeKeeper.For(store, catalog, _timeProvider);
     }
 
     /// <inheritdoc />
