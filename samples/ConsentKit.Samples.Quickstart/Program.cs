@@ -32,7 +32,7 @@ await Show("1. Before the member has chosen anything");
 // An operator cannot opt anyone in: only the member's own act can grant.
 try
 {
-    await recorder.GrantAsync(member, purpose, new ConsentEvidence(ConsentMethod.Operator, "1"));
+    await recorder.GrantAsync(member, purpose, new ConsentEvidence { Method = ConsentMethod.Operator, NoticeVersion = "1" });
 }
 catch (ArgumentException ex)
 {
@@ -47,7 +47,7 @@ await Show("4. After the member switched it off again");
 
 Console.WriteLine();
 Console.WriteLine("History (append-only):");
-foreach (var record in await host.Services.GetRequiredService<IConsentStore>().GetHistoryAsync(member))
+foreach (var record in (await host.Services.GetRequiredService<IConsentReader>().GetHistoryAsync(member)).Select(e => e.Record))
 {
     Console.WriteLine($"  #{record.Sequence} {record.RecordedAt:u} {record.PurposeId} {record.Status} via {record.Method} at {record.Source}");
 }

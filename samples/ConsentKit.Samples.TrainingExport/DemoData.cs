@@ -1,3 +1,5 @@
+using ConsentKit.Storage;
+
 namespace ConsentKit.Samples.TrainingExport;
 
 /// <summary>A member's post.</summary>

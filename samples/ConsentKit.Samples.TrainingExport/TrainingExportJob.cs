@@ -84,7 +84,7 @@ internal static class TrainingExportJob
             var withdrawal = await provider.GetRequiredService<IConsentRecorder>().WithdrawAsync(
                 firstKeptAuthor, Purpose, ConsentEvidence.FromUserInterface(DemoData.CurrentNotice, "settings-page"), cancellationToken);
             output.WriteLine($"  Recorded as consent record #{withdrawal.Sequence}.");
-            var affected = await provider.GetRequiredService<IDataUseLedger>().FindAffectedByAsync(withdrawal, cancellationToken);
+            var affected = await provider.GetRequiredService<IConsentReader>().FindAffectedDataUsesAsync(withdrawal, cancellationToken);
             if (affected.Count == 0)
             {
                 output.WriteLine("  No training set holds their data.");

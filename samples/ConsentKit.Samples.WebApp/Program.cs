@@ -142,13 +142,13 @@ app.MapPost("/signout", async (HttpContext context, IFormCollection form) =>
 });
 
 // The person's own consent records, as a file they can keep.
-app.MapGet("/settings/privacy/download", async (HttpContext context, IConsentStore store) =>
+app.MapGet("/settings/privacy/download", async (HttpContext context, IConsentReader reader, TimeProvider time) =>
 {
     var subject = (await context.GetConsentSubjectAsync())!;
-    var history = await store.GetHistoryAsync(subject, context.RequestAborted);
-    var notices = (await store.GetNoticesAsync(context.RequestAborted)).ToDictionary(n => (n.PurposeId, n.NoticeVersion));
+    var history = await reader.GetHistoryAsync(subject, context.RequestAborted);
+    var dataUses = await reader.GetDataUsesAsync(subject, context.RequestAborted);
     var body = JsonSerializer.SerializeToUtf8Bytes(
-        new { subject, exportedAt = DateTimeOffset.UtcNow, records = history.Select(r => ConsentRecordResponse.From(r, notices.GetValueOrDefault((r.PurposeId, r.NoticeVersion)))) },
+        new { subject, exportedAt = time.GetUtcNow(), records = history.Select(e => ConsentRecordResponse.From(e.Record, e.Notice)), dataUses },
         new JsonSerializerOptions(JsonSerializerDefaults.Web) { WriteIndented = true });
     return Results.File(body, "application/json", $"consent-records-{subject}.json");
 }).RequireAuthorization();

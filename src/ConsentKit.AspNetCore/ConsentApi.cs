@@ -8,35 +8,66 @@ using Microsoft.Extensions.Options;
 namespace ConsentKit.AspNetCore;
 
 /// <summary>A purpose as the signed-in person sees it in the consent API.</summary>
-/// <param name="PurposeId">The purpose id.</param>
-/// <param name="DisplayName">The short name.</param>
-/// <param name="Notice">The notice text.</param>
-/// <param name="NoticeVersion">The current notice version: name it when granting.</param>
-/// <param name="ParentId">The parent purpose, if any.</param>
-/// <param name="State">The gate's reason by its wire name (<see cref="ConsentVocabulary"/>): <c>granted</c>, <c>no-record</c>, <c>refused</c>, <c>withdrawn</c>, <c>expired</c> or <c>notice-outdated</c>.</param>
-/// <param name="Allowed">Whether the gate allows the purpose now.</param>
-/// <param name="SetAt">When the deciding record was made.</param>
-/// <param name="DecidedBy">The purpose whose record decided (a parent's refusal decides for its children).</param>
-public sealed record ConsentPurposeState(
-    string PurposeId, string DisplayName, string Notice, string NoticeVersion, string? ParentId, string State, bool Allowed, DateTimeOffset? SetAt, string? DecidedBy);
+public sealed record ConsentPurposeState
+{
+    /// <summary>The purpose id.</summary>
+    public required string PurposeId { get; init; }
 
-/// <summary>The body of a grant, refusal or withdrawal.</summary>
-/// <param name="NoticeVersion">The notice version the person saw (required to grant).</param>
-/// <param name="Source">Where it was expressed, e.g. <c>settings-page</c>.</param>
-public sealed record ConsentChoiceRequest(string? NoticeVersion, string? Source);
+    /// <summary>The short name.</summary>
+    public required string DisplayName { get; init; }
+
+    /// <summary>The notice text.</summary>
+    public required string Notice { get; init; }
+
+    /// <summary>The current notice version: name it when granting.</summary>
+    public required string NoticeVersion { get; init; }
+
+    /// <summary>The parent purpose, if any.</summary>
+    public string? ParentId { get; init; }
+
+    /// <summary>The gate's reason by its wire name (<see cref="ConsentVocabulary"/>): <c>granted</c>, <c>no-record</c>, <c>refused</c>, <c>withdrawn</c>, <c>expired</c> or <c>notice-outdated</c>.</summary>
+    public required string State { get; init; }
+
+    /// <summary>Whether the gate allows the purpose now.</summary>
+    public required bool Allowed { get; init; }
+
+    /// <summary>When the deciding record was made.</summary>
+    public DateTimeOffset? SetAt { get; init; }
+
+    /// <summary>The purpose whose record decided (a parent's refusal decides for its children).</summary>
+    public string? DecidedBy { get; init; }
+}
+
+// The body of a grant, refusal or withdrawal: read by the handlers only, so not part of the public API.
+internal sealed record ConsentChoiceRequest(string? NoticeVersion, string? Source);
 
 /// <summary>A consent record as returned by the consent API.</summary>
-/// <param name="Sequence">The store-assigned sequence.</param>
-/// <param name="PurposeId">The purpose.</param>
-/// <param name="Status"><c>granted</c>, <c>refused</c> or <c>withdrawn</c>.</param>
-/// <param name="NoticeVersion">The notice version.</param>
-/// <param name="RecordedAt">When.</param>
-/// <param name="ExpiresAt">When a grant expires.</param>
-/// <param name="Method">How it was expressed.</param>
-/// <param name="Source">Where it was expressed.</param>
-public sealed record ConsentRecordResponse(
-    long Sequence, string PurposeId, string Status, string NoticeVersion, DateTimeOffset RecordedAt, DateTimeOffset? ExpiresAt, string Method, string? Source)
+public sealed record ConsentRecordResponse
 {
+    /// <summary>The store-assigned sequence.</summary>
+    public required long Sequence { get; init; }
+
+    /// <summary>The purpose.</summary>
+    public required string PurposeId { get; init; }
+
+    /// <summary><c>granted</c>, <c>refused</c> or <c>withdrawn</c>.</summary>
+    public required string Status { get; init; }
+
+    /// <summary>The notice version.</summary>
+    public required string NoticeVersion { get; init; }
+
+    /// <summary>When.</summary>
+    public required DateTimeOffset RecordedAt { get; init; }
+
+    /// <summary>When a grant expires.</summary>
+    public DateTimeOffset? ExpiresAt { get; init; }
+
+    /// <summary>How it was expressed.</summary>
+    public required string Method { get; init; }
+
+    /// <summary>Where it was expressed.</summary>
+    public string? Source { get; init; }
+
     /// <summary>The purpose's name as shown under that notice version; <see langword="null"/> when the store kept no text for it.</summary>
     public string? NoticeDisplayName { get; init; }
 
@@ -49,8 +80,16 @@ public sealed record ConsentRecordResponse(
     public static ConsentRecordResponse From(ConsentRecord r, ConsentNotice? notice = null)
     {
         ArgumentNullException.ThrowIfNull(r);
-        return new(r.Sequence, r.PurposeId, ConsentVocabulary.NameOf(r.Status), r.NoticeVersion, r.RecordedAt, r.ExpiresAt, ConsentVocabulary.NameOf(r.Method), r.Source)
+        return new()
         {
+            Sequence = r.Sequence,
+            PurposeId = r.PurposeId,
+            Status = ConsentVocabulary.NameOf(r.Status),
+            NoticeVersion = r.NoticeVersion,
+            RecordedAt = r.RecordedAt,
+            ExpiresAt = r.ExpiresAt,
+            Method = ConsentVocabulary.NameOf(r.Method),
+            Source = r.Source,
             NoticeDisplayName = notice is not null && notice.WasShownFor(r) ? notice.DisplayName : null,
             NoticeText = notice is not null && notice.WasShownFor(r) ? notice.Text : null,
         };
@@ -60,32 +99,41 @@ public sealed record ConsentRecordResponse(
 /// <summary>The self-service consent API handlers. The subject is always the authenticated caller.</summary>
 internal static class ConsentApi
 {
-    public static async Task<IResult> ListAsync(HttpContext context, ConsentPurposeCatalog catalog, IConsentGate gate, IOptions<ConsentEnforcementOptions> options)
+    public static async Task<IResult> ListAsync(HttpContext context, ConsentPurposeCatalog catalog, IConsentReader reader)
     {
         if (await context.GetConsentSubjectAsync() is not { } subject)
         {
             return Unauthenticated();
         }
 
+        var snapshot = await reader.GetSnapshotAsync(subject, context.RequestAborted);
         var states = new List<ConsentPurposeState>();
         foreach (var purpose in catalog.Purposes)
         {
-            var decision = await gate.CheckAsync(subject, purpose.Id, context.RequestAborted);
+            var decision = snapshot.For(purpose.Id);
             if (decision.Reason == ConsentDecisionReason.StoreUnavailable)
             {
                 return Problem(StatusCodes.Status503ServiceUnavailable, "Consent store unavailable", "Your consent choices cannot be read right now.");
             }
 
-            states.Add(new ConsentPurposeState(
-                purpose.Id, purpose.DisplayName, purpose.Description, purpose.NoticeVersion, purpose.ParentId,
-                StateOf(decision), decision.IsAllowed, decision.Record?.RecordedAt,
-                decision.Record is { } r && r.PurposeId != purpose.Id ? r.PurposeId : null));
+            states.Add(new ConsentPurposeState
+            {
+                PurposeId = purpose.Id,
+                DisplayName = purpose.DisplayName,
+                Notice = purpose.Description,
+                NoticeVersion = purpose.NoticeVersion,
+                ParentId = purpose.ParentId,
+                State = StateOf(decision),
+                Allowed = decision.IsAllowed,
+                SetAt = decision.Record?.RecordedAt,
+                DecidedBy = decision.Record is { } r && r.PurposeId != purpose.Id ? r.PurposeId : null,
+            });
         }
 
         return Results.Ok(states);
     }
 
-    public static async Task<IResult> HistoryAsync(HttpContext context, IConsentStore store, IOptions<ConsentEnforcementOptions> options)
+    public static async Task<IResult> HistoryAsync(HttpContext context, IConsentReader reader)
     {
         if (await context.GetConsentSubjectAsync() is not { } subject)
         {
@@ -94,9 +142,8 @@ internal static class ConsentApi
 
         try
         {
-            var history = await store.GetHistoryAsync(subject, context.RequestAborted);
-            var notices = (await store.GetNoticesAsync(context.RequestAborted)).ToDictionary(n => (n.PurposeId, n.NoticeVersion));
-            return Results.Ok(history.Select(r => ConsentRecordResponse.From(r, notices.GetValueOrDefault((r.PurposeId, r.NoticeVersion)))).ToList());
+            var history = await reader.GetHistoryAsync(subject, context.RequestAborted);
+            return Results.Ok(history.Select(e => ConsentRecordResponse.From(e.Record, e.Notice)).ToList());
         }
         catch (ConsentStoreException)
         {
@@ -203,7 +250,7 @@ internal static class ConsentApi
         var (request, method, error) = await ReadChoiceAsync(context, options.Value);
         return error is not null
             ? (subject, null!, error)
-            : (subject, new ConsentEvidence(method, request!.NoticeVersion, request.Source ?? "consent-api"), null);
+            : (subject, new ConsentEvidence { Method = method, NoticeVersion = request!.NoticeVersion, Source = request.Source ?? "consent-api" }, null);
     }
 
     /// <summary>A choice as JSON from API clients (the subject's API call) or a form from a page (the subject's act in the UI).</summary>

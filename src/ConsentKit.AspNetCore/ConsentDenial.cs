@@ -5,25 +5,43 @@ using Microsoft.Extensions.Options;
 namespace ConsentKit.AspNetCore;
 
 /// <summary>Why a request was stopped by consent enforcement.</summary>
-/// <param name="PurposeId">The purpose the endpoint needs.</param>
-/// <param name="Decision">The gate's decision.</param>
-/// <param name="SubjectIsCaller">Whether the subject is the caller (who may learn the detailed reason).</param>
-/// <param name="Unauthenticated">Whether the caller must sign in first (the subject is the caller and there is none).</param>
-public sealed record ConsentDenial(string PurposeId, ConsentDecision Decision, bool SubjectIsCaller, bool Unauthenticated);
+public sealed class ConsentDenial
+{
+    /// <summary>The purpose the endpoint needs.</summary>
+    public required string PurposeId { get; init; }
 
-/// <summary>Writes the response for a denied request. One replaceable place, like <c>IAuthorizationMiddlewareResultHandler</c>.</summary>
+    /// <summary>The gate's decision.</summary>
+    public required ConsentDecision Decision { get; init; }
+
+    /// <summary>Whether the subject is the caller (who may learn the detailed reason).</summary>
+    public required bool SubjectIsCaller { get; init; }
+
+    /// <summary>Whether the caller must sign in first (the subject is the caller and there is none).</summary>
+    public bool Unauthenticated { get; init; }
+}
+
+/// <summary>
+/// Handles a denied request. One replaceable place, shaped like <c>IAuthorizationMiddlewareResultHandler</c>:
+/// the default writes a problem response; a handler that calls <c>next</c> lets the request go on, so
+/// a rollout can run report-only (log the denial, serve the request) before it enforces.
+/// </summary>
 public interface IConsentDeniedHandler
 {
-    /// <summary>Writes the response.</summary>
+    /// <summary>Writes the response, or lets the request continue.</summary>
+    /// <param name="next">
+    /// The rest of the pipeline: the endpoint's remaining consent requirements, then the endpoint. Not
+    /// calling it ends the request here.
+    /// </param>
     /// <param name="context">The request.</param>
     /// <param name="denial">Why it was denied.</param>
-    Task HandleAsync(HttpContext context, ConsentDenial denial);
+    /// <returns>A task that completes when the response is written or the rest of the pipeline has run.</returns>
+    Task HandleAsync(RequestDelegate next, HttpContext context, ConsentDenial denial);
 }
 
 /// <summary>The default: RFC 9457 problem details, 401 for an anonymous caller, 403 otherwise.</summary>
 internal sealed class ProblemDetailsConsentDeniedHandler(IProblemDetailsService problemDetails, IOptions<ConsentEnforcementOptions> options) : IConsentDeniedHandler
 {
-    public async Task HandleAsync(HttpContext context, ConsentDenial denial)
+    public async Task HandleAsync(RequestDelegate next, HttpContext context, ConsentDenial denial)
     {
         var status = denial.Unauthenticated ? StatusCodes.Status401Unauthorized : StatusCodes.Status403Forbidden;
         var problem = new ProblemDetails { Status = status };

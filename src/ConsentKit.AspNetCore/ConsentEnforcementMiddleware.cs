@@ -42,25 +42,43 @@ internal sealed class ConsentEnforcementMiddleware(
             context.Response.Headers["Content-Usage"] = allowed ? "train-ai=y" : "train-ai=n";
         }
 
-        if (endpoint.Metadata.GetMetadata<IAllowWithoutConsentMetadata>() is null)
+        if (endpoint.Metadata.GetMetadata<IAllowWithoutConsentMetadata>() is not null)
         {
-            foreach (var requirement in endpoint.Metadata.GetOrderedMetadata<IRequireConsentMetadata>())
-            {
-                var subject = await subjects.ResolveAsync(context, requirement.Subject);
-                if (subject is null)
-                {
-                    var anonymous = requirement.Subject.IsCaller && context.User.Identity?.IsAuthenticated != true;
-                    await denied.HandleAsync(context, new ConsentDenial(
-                        requirement.PurposeId, ConsentDecision.Deny(requirement.PurposeId, ConsentDecisionReason.NoRecord), requirement.Subject.IsCaller, anonymous));
-                    return;
-                }
+            await next(context);
+            return;
+        }
 
-                var decision = await context.CheckConsentAsync(subject, requirement.PurposeId);
-                if (!decision.IsAllowed)
+        await EnforceAsync(context, endpoint.Metadata.GetOrderedMetadata<IRequireConsentMetadata>(), 0);
+    }
+
+    // Checks the requirements from index on; a denied-handler's next resumes after the denied one.
+    private async Task EnforceAsync(HttpContext context, IReadOnlyList<IRequireConsentMetadata> requirements, int index)
+    {
+        for (var i = index; i < requirements.Count; i++)
+        {
+            var requirement = requirements[i];
+            var subject = await subjects.ResolveAsync(context, requirement.Subject);
+            ConsentDenial? denial = null;
+            if (subject is null)
+            {
+                denial = new ConsentDenial
                 {
-                    await denied.HandleAsync(context, new ConsentDenial(requirement.PurposeId, decision, requirement.Subject.IsCaller, Unauthenticated: false));
-                    return;
-                }
+                    PurposeId = requirement.PurposeId,
+                    Decision = ConsentDecision.Deny(requirement.PurposeId, ConsentDecisionReason.NoRecord),
+                    SubjectIsCaller = requirement.Subject.IsCaller,
+                    Unauthenticated = requirement.Subject.IsCaller && context.User.Identity?.IsAuthenticated != true,
+                };
+            }
+            else if (await context.CheckConsentAsync(subject, requirement.PurposeId) is { IsAllowed: false } decision)
+            {
+                denial = new ConsentDenial { PurposeId = requirement.PurposeId, Decision = decision, SubjectIsCaller = requirement.Subject.IsCaller };
+            }
+
+            if (denial is not null)
+            {
+                var resume = i + 1;
+                await denied.HandleAsync(rest => EnforceAsync(rest, requirements, resume), context, denial);
+                return;
             }
         }
 

@@ -8,15 +8,27 @@ using Microsoft.Extensions.Options;
 namespace ConsentKit.AspNetCore;
 
 /// <summary>What asking for erasure returns: what will happen, and the token that confirms it.</summary>
-/// <param name="ConfirmationToken">Send it back to <c>…/erasure/confirm</c> to erase; it works once the caller confirms, for the caller only.</param>
-/// <param name="ExpiresAt">When the token stops working.</param>
-/// <param name="Consequences">What erasure does, in words to show the person before they confirm.</param>
-public sealed record ConsentErasureChallenge(string ConfirmationToken, DateTimeOffset ExpiresAt, string Consequences);
+public sealed record ConsentErasureChallenge
+{
+    /// <summary>Send it back to <c>…/erasure/confirm</c> to erase; it works once the caller confirms, for the caller only.</summary>
+    public required string ConfirmationToken { get; init; }
+
+    /// <summary>When the token stops working.</summary>
+    public required DateTimeOffset ExpiresAt { get; init; }
+
+    /// <summary>What erasure does, in words to show the person before they confirm.</summary>
+    public required string Consequences { get; init; }
+}
 
 /// <summary>What confirming erasure did.</summary>
-/// <param name="Erased">Whether there was anything to erase.</param>
-/// <param name="Withdrawals">The withdrawals recorded on the way (one per purpose that was on).</param>
-public sealed record ConsentErasureResponse(bool Erased, IReadOnlyList<ConsentRecordResponse> Withdrawals);
+public sealed record ConsentErasureResponse
+{
+    /// <summary>Whether there was anything to erase.</summary>
+    public required bool Erased { get; init; }
+
+    /// <summary>The withdrawals recorded on the way (one per purpose that was on).</summary>
+    public required IReadOnlyList<ConsentRecordResponse> Withdrawals { get; init; }
+}
 
 /// <summary>Erasure for the signed-in person, in two steps: ask (get a short-lived token), then confirm with it.</summary>
 internal static class ConsentErasureApi
@@ -38,7 +50,7 @@ internal static class ConsentErasureApi
         // The expiry travels inside the protected payload and is checked against the app's TimeProvider.
         var expires = Now(context).Add(Lifetime);
         var token = Protector(context).Protect(expires.UtcTicks.ToString(System.Globalization.CultureInfo.InvariantCulture) + "\n" + subject);
-        return Results.Json(new ConsentErasureChallenge(token, expires, Consequences), JsonSerializerOptions.Web, statusCode: StatusCodes.Status202Accepted);
+        return Results.Json(new ConsentErasureChallenge { ConfirmationToken = token, ExpiresAt = expires, Consequences = Consequences }, JsonSerializerOptions.Web, statusCode: StatusCodes.Status202Accepted);
     }
 
     public static async Task<IResult> ConfirmAsync(HttpContext context)
@@ -107,8 +119,8 @@ internal static class ConsentErasureApi
         {
             var recorder = context.RequestServices.GetRequiredService<IConsentRecorder>();
             var source = body.Form is not null ? "settings-page" : "consent-api";
-            var result = await recorder.EraseSubjectAsync(subject, new ConsentEvidence(body.Method, Source: source), context.RequestAborted);
-            return Results.Ok(new ConsentErasureResponse(result.Erased, [.. result.Withdrawals.Select(r => ConsentRecordResponse.From(r))]));
+            var result = await recorder.EraseSubjectAsync(subject, new ConsentEvidence { Method = body.Method, Source = source }, context.RequestAborted);
+            return Results.Ok(new ConsentErasureResponse { Erased = result.Erased, Withdrawals = [.. result.Withdrawals.Select(r => ConsentRecordResponse.From(r))] });
         }
         catch (ConsentStoreException)
         {

@@ -32,7 +32,7 @@ public sealed partial class PostgreSqlConsentStore
         await using var reader = await GuardAsync("read", async ct => await command.ExecuteReaderAsync(ct), cancellationToken);
         while (await GuardAsync("read", reader.ReadAsync, cancellationToken))
         {
-            yield return new ConsentCurrentPointer((byte[])reader[0], reader.GetString(1), reader.GetInt64(2));
+            yield return new ConsentCurrentPointer { SubjectKey = (byte[])reader[0], PurposeId = reader.GetString(1), Sequence = reader.GetInt64(2) };
         }
     }
 

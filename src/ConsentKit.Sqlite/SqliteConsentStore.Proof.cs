@@ -49,7 +49,7 @@ public sealed partial class SqliteConsentStore
             var result = new List<ConsentCurrentPointer>();
             while (reader.Read())
             {
-                result.Add(new ConsentCurrentPointer((byte[])reader[0], reader.GetString(1), reader.GetInt64(2)));
+                result.Add(new ConsentCurrentPointer { SubjectKey = (byte[])reader[0], PurposeId = reader.GetString(1), Sequence = reader.GetInt64(2) });
             }
 
             return result;

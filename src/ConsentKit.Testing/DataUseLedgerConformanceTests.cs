@@ -17,7 +17,7 @@ public abstract class DataUseLedgerConformanceTests : StoreTestBase
     [Fact]
     public async Task Start_RecordsARunningDataUse()
     {
-        var started = await Ledger.StartAsync(new NewDataUse(S("run-1"), ConsentPurposes.GenerativeAiTraining, "genai-model-v7 training set", T0), TestContext.Current.CancellationToken);
+        var started = await Ledger.StartAsync(new NewDataUse { Id = S("run-1"), PurposeId = ConsentPurposes.GenerativeAiTraining, Description = "genai-model-v7 training set", StartedAt = T0 }, TestContext.Current.CancellationToken);
 
         var read = await Ledger.GetAsync(S("run-1"), TestContext.Current.CancellationToken);
         Assert.NotNull(read);
@@ -33,10 +33,10 @@ public abstract class DataUseLedgerConformanceTests : StoreTestBase
     [Fact]
     public async Task Start_WithATakenId_Throws()
     {
-        await Ledger.StartAsync(new NewDataUse(S("run-1"), ConsentPurposes.GenerativeAiTraining, "first", T0), TestContext.Current.CancellationToken);
+        await Ledger.StartAsync(new NewDataUse { Id = S("run-1"), PurposeId = ConsentPurposes.GenerativeAiTraining, Description = "first", StartedAt = T0 }, TestContext.Current.CancellationToken);
 
         await Assert.ThrowsAnyAsync<ArgumentException>(async () =>
-            await Ledger.StartAsync(new NewDataUse(S("run-1"), ConsentPurposes.Analytics, "second", T0)));
+            await Ledger.StartAsync(new NewDataUse { Id = S("run-1"), PurposeId = ConsentPurposes.Analytics, Description = "second", StartedAt = T0 }));
 
         Assert.Equal("first", (await Ledger.GetAsync(S("run-1"), TestContext.Current.CancellationToken))!.Description);
     }
@@ -52,7 +52,7 @@ public abstract class DataUseLedgerConformanceTests : StoreTestBase
         id = id == "run-1" ? S(id) : id;
         var before = await Ledger.ListAsync(10, TestContext.Current.CancellationToken);
 
-        await Assert.ThrowsAnyAsync<ArgumentException>(async () => await Ledger.StartAsync(new NewDataUse(id, purpose, description, T0)));
+        await Assert.ThrowsAnyAsync<ArgumentException>(async () => await Ledger.StartAsync(new NewDataUse { Id = id, PurposeId = purpose, Description = description, StartedAt = T0 }));
 
         Assert.Equal(before, await Ledger.ListAsync(10, TestContext.Current.CancellationToken));
     }
@@ -62,9 +62,9 @@ public abstract class DataUseLedgerConformanceTests : StoreTestBase
     public async Task Complete_RecordsCountsAndSubjects()
     {
         var grant = await Store.AppendAsync(Grant(S("alice"), 0), TestContext.Current.CancellationToken);
-        await Ledger.StartAsync(new NewDataUse(S("run-1"), ConsentPurposes.GenerativeAiTraining, "set", T0), TestContext.Current.CancellationToken);
-        await Ledger.AddSubjectsAsync(S("run-1"), [new DataUseSubject(S("alice"), grant.Sequence)], TestContext.Current.CancellationToken);
-        await Ledger.AddSubjectsAsync(S("run-1"), [new DataUseSubject(S("alice"), grant.Sequence), new DataUseSubject(S("bob"), grant.Sequence)], TestContext.Current.CancellationToken);
+        await Ledger.StartAsync(new NewDataUse { Id = S("run-1"), PurposeId = ConsentPurposes.GenerativeAiTraining, Description = "set", StartedAt = T0 }, TestContext.Current.CancellationToken);
+        await Ledger.AddSubjectsAsync(S("run-1"), [new DataUseSubject { SubjectId = S("alice"), ConsentSequence = grant.Sequence }], TestContext.Current.CancellationToken);
+        await Ledger.AddSubjectsAsync(S("run-1"), [new DataUseSubject { SubjectId = S("alice"), ConsentSequence = grant.Sequence }, new DataUseSubject { SubjectId = S("bob"), ConsentSequence = grant.Sequence }], TestContext.Current.CancellationToken);
 
         var completed = await Ledger.CompleteAsync(S("run-1"), T0.AddMinutes(5), 10, 4, TestContext.Current.CancellationToken);
 
@@ -80,7 +80,7 @@ public abstract class DataUseLedgerConformanceTests : StoreTestBase
     [Fact]
     public async Task Fail_RecordsTheFailure_AndAnEndedRunCannotEndAgain()
     {
-        await Ledger.StartAsync(new NewDataUse(S("run-1"), ConsentPurposes.GenerativeAiTraining, "set", T0), TestContext.Current.CancellationToken);
+        await Ledger.StartAsync(new NewDataUse { Id = S("run-1"), PurposeId = ConsentPurposes.GenerativeAiTraining, Description = "set", StartedAt = T0 }, TestContext.Current.CancellationToken);
 
         var failed = await Ledger.FailAsync(S("run-1"), T0.AddMinutes(1), "store down", TestContext.Current.CancellationToken);
 
@@ -157,7 +157,7 @@ public abstract class DataUseLedgerConformanceTests : StoreTestBase
     {
         for (var i = 0; i < 5; i++)
         {
-            await Ledger.StartAsync(new NewDataUse(S($"run-{i}"), ConsentPurposes.GenerativeAiTraining, $"set {i}", T0.AddMinutes(i)), TestContext.Current.CancellationToken);
+            await Ledger.StartAsync(new NewDataUse { Id = S($"run-{i}"), PurposeId = ConsentPurposes.GenerativeAiTraining, Description = $"set {i}", StartedAt = T0.AddMinutes(i) }, TestContext.Current.CancellationToken);
         }
 
         var list = await Ledger.ListAsync(3, TestContext.Current.CancellationToken);
@@ -167,8 +167,8 @@ public abstract class DataUseLedgerConformanceTests : StoreTestBase
 
     private async Task StartWith(string id, string purpose, params (string Subject, long Sequence)[] subjects)
     {
-        await Ledger.StartAsync(new NewDataUse(id, purpose, id, T0), TestContext.Current.CancellationToken);
-        await Ledger.AddSubjectsAsync(id, [.. subjects.Select(s => new DataUseSubject(s.Subject, s.Sequence))], TestContext.Current.CancellationToken);
+        await Ledger.StartAsync(new NewDataUse { Id = id, PurposeId = purpose, Description = id, StartedAt = T0 }, TestContext.Current.CancellationToken);
+        await Ledger.AddSubjectsAsync(id, [.. subjects.Select(s => new DataUseSubject { SubjectId = s.Subject, ConsentSequence = s.Sequence })], TestContext.Current.CancellationToken);
         await Ledger.CompleteAsync(id, T0, subjects.Length, subjects.Length, TestContext.Current.CancellationToken);
     }
 

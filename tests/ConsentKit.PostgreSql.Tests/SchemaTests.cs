@@ -137,8 +137,8 @@ public sealed class SchemaTests(SchemaFixture schema) : IClassFixture<SchemaFixt
         await store.SaveNoticesAsync([new ConsentNotice { PurposeId = "ai-training", NoticeVersion = "1", DisplayName = "AI training", Text = "Seed notice." }], at, ct);
         var grant = await store.AppendAsync(new NewConsentRecord("seed", "ai-training", ConsentStatus.Granted, "1", at, null, ConsentMethod.SubjectUserInterface), ct);
         await store.AppendAsync(new NewConsentRecord("seed", "ai-training", ConsentStatus.Withdrawn, "1", at.AddMinutes(1), null, ConsentMethod.SubjectUserInterface), ct);
-        await store.StartAsync(new NewDataUse("seed-run", "ai-training", "seed", at), ct);
-        await store.AddSubjectsAsync("seed-run", [new DataUseSubject("seed", grant.Sequence)], ct);
+        await store.StartAsync(new NewDataUse { Id = "seed-run", PurposeId = "ai-training", Description = "seed", StartedAt = at }, ct);
+        await store.AddSubjectsAsync("seed-run", [new DataUseSubject { SubjectId = "seed", ConsentSequence = grant.Sequence }], ct);
         await store.CompleteAsync("seed-run", at, 1, 1, ct);
     }
 

@@ -19,8 +19,8 @@ public sealed class ErasureTests : IDisposable
         {
             await store.AppendAsync(new NewConsentRecord(Subject, ConsentPurposes.GenerativeAiTraining, ConsentStatus.Granted, "1", T0, null, ConsentMethod.SubjectUserInterface, "settings-page", new Dictionary<string, string> { ["ip"] = Evidence }), ct);
             await store.AppendAsync(new NewConsentRecord("someone-else", ConsentPurposes.GenerativeAiTraining, ConsentStatus.Granted, "1", T0, null, ConsentMethod.SubjectUserInterface), ct);
-            await store.StartAsync(new NewDataUse("set-1", ConsentPurposes.GenerativeAiTraining, "set", T0), ct);
-            await store.AddSubjectsAsync("set-1", [new DataUseSubject(Subject, 1)], ct);
+            await store.StartAsync(new NewDataUse { Id = "set-1", PurposeId = ConsentPurposes.GenerativeAiTraining, Description = "set", StartedAt = T0 }, ct);
+            await store.AddSubjectsAsync("set-1", [new DataUseSubject { SubjectId = Subject, ConsentSequence = 1 }], ct);
             FileText().Should().Contain(Subject, "the id is stored until erasure");
 
             (await store.EraseSubjectAsync(Subject, T0.AddDays(1), ct)).Should().ContainSingle();

@@ -111,7 +111,7 @@ public sealed class HierarchyChoiceTests
         using var kit = new ConsentKitFixture();
         await kit.GrantAsync("alice", Child);
 
-        await kit.Recorder.RefuseAsync("alice", Parent, new ConsentEvidence(ConsentMethod.PrivacySignal, null, "gpc"), TestContext.Current.CancellationToken);
+        await kit.Recorder.RefuseAsync("alice", Parent, new ConsentEvidence { Method = ConsentMethod.PrivacySignal, NoticeVersion = null, Source = "gpc" }, TestContext.Current.CancellationToken);
 
         var childRecord = (await kit.Store.GetCurrentAsync("alice", TestContext.Current.CancellationToken)).Single(r => r.PurposeId == Child);
         childRecord.Status.Should().Be(ConsentStatus.Granted);

@@ -44,10 +44,10 @@ public sealed class ProofTests
         await kit.Recorder.GrantAsync("alice", ConsentPurposes.AiTraining, ConsentEvidence.FromUserInterface(kit.NoticeOf(ConsentPurposes.AiTraining)));
         await kit.Recorder.GrantAsync("alice", ConsentPurposes.GenerativeAiTraining, evidence);
         var grant = (await kit.Gate.CheckAsync("alice", ConsentPurposes.GenerativeAiTraining)).Record!;
-        await ((IDataUseLedger)kit.Store).StartAsync(new NewDataUse("set-1", ConsentPurposes.GenerativeAiTraining, "training set", grant.RecordedAt));
-        await ((IDataUseLedger)kit.Store).AddSubjectsAsync("set-1", [new DataUseSubject("alice", grant.Sequence)]);
+        await ((IDataUseLedger)kit.Store).StartAsync(new NewDataUse { Id = "set-1", PurposeId = ConsentPurposes.GenerativeAiTraining, Description = "training set", StartedAt = grant.RecordedAt });
+        await ((IDataUseLedger)kit.Store).AddSubjectsAsync("set-1", [new DataUseSubject { SubjectId = "alice", ConsentSequence = grant.Sequence }]);
 
-        var result = await kit.Recorder.EraseSubjectAsync("alice", new ConsentEvidence(ConsentMethod.SubjectUserInterface, Source: "settings-page"));
+        var result = await kit.Recorder.EraseSubjectAsync("alice", new ConsentEvidence { Method = ConsentMethod.SubjectUserInterface, Source = "settings-page" });
 
         result.Erased.Should().BeTrue();
         result.Withdrawals.Select(r => r.PurposeId).Should().BeEquivalentTo([ConsentPurposes.AiTraining, ConsentPurposes.GenerativeAiTraining]);
@@ -64,8 +64,8 @@ public sealed class ProofTests
         using var kit = new ConsentKitFixture(store: new InMemoryConsentStore());
         await kit.Recorder.GrantAsync("alice", ConsentPurposes.GenerativeAiTraining, ConsentEvidence.FromUserInterface(kit.NoticeOf(ConsentPurposes.GenerativeAiTraining)));
 
-        var badSubject = async () => await kit.Recorder.EraseSubjectAsync("", new ConsentEvidence(ConsentMethod.Operator));
-        var badEvidence = async () => await kit.Recorder.EraseSubjectAsync("alice", new ConsentEvidence(ConsentMethod.Operator, Source: new string('x', 65)));
+        var badSubject = async () => await kit.Recorder.EraseSubjectAsync("", new ConsentEvidence { Method = ConsentMethod.Operator });
+        var badEvidence = async () => await kit.Recorder.EraseSubjectAsync("alice", new ConsentEvidence { Method = ConsentMethod.Operator, Source = new string('x', 65) });
 
         (await badSubject.Should().ThrowAsync<ArgumentException>()).Which.ParamName.Should().Be("subjectId");
         (await badEvidence.Should().ThrowAsync<ArgumentException>()).Which.ParamName.Should().Be("evidence.Source");

@@ -15,7 +15,7 @@ public sealed class RecorderTests : IDisposable
     {
         var metadata = new Dictionary<string, string> { ["locale"] = "de-DE" };
         var record = await _kit.Recorder.GrantAsync(
-            "alice", "newsletter", new ConsentEvidence(ConsentMethod.SubjectApiCall, "3", "mobile-app", metadata));
+            "alice", "newsletter", new ConsentEvidence { Method = ConsentMethod.SubjectApiCall, NoticeVersion = "3", Source = "mobile-app", Metadata = metadata });
 
         record.Sequence.Should().BePositive();
         record.SubjectId.Should().Be("alice");
@@ -49,7 +49,7 @@ public sealed class RecorderTests : IDisposable
     [InlineData(ConsentMethod.PrivacySignal)]
     public async Task Grant_NotExpressedBySubject_ThrowsAndWritesNothing(ConsentMethod method)
     {
-        var act = async () => await _kit.Recorder.GrantAsync("alice", "newsletter", new ConsentEvidence(method, "3"));
+        var act = async () => await _kit.Recorder.GrantAsync("alice", "newsletter", new ConsentEvidence { Method = method, NoticeVersion = "3" });
 
         (await act.Should().ThrowAsync<ArgumentException>()).Which.ParamName.Should().Be("evidence.Method");
         Store.Count.Should().Be(0);
@@ -62,8 +62,8 @@ public sealed class RecorderTests : IDisposable
     [InlineData(ConsentMethod.PrivacySignal)]
     public async Task RefuseAndWithdraw_MayComeFromOthers(ConsentMethod method)
     {
-        var refusal = await _kit.Recorder.RefuseAsync("alice", "newsletter", new ConsentEvidence(method));
-        var withdrawal = await _kit.Recorder.WithdrawAsync("bob", "newsletter", new ConsentEvidence(method));
+        var refusal = await _kit.Recorder.RefuseAsync("alice", "newsletter", new ConsentEvidence { Method = method });
+        var withdrawal = await _kit.Recorder.WithdrawAsync("bob", "newsletter", new ConsentEvidence { Method = method });
 
         refusal.Method.Should().Be(method);
         refusal.NoticeVersion.Should().Be("3", "no version given records the current one");
@@ -153,10 +153,10 @@ public sealed class RecorderTests : IDisposable
         { ConsentEvidence.FromUserInterface("3", new string('s', ConsentRecordRules.MaxSourceLength + 1)), "evidence.Source" },
         { ConsentEvidence.FromUserInterface("3", "settings\r\npage"), "evidence.Source" },
         { ConsentEvidence.FromUserInterface("3", "  "), "evidence.Source" },
-        { new ConsentEvidence(ConsentMethod.SubjectUserInterface, "3", Metadata: Enumerable.Range(0, 17).ToDictionary(i => $"k{i}", i => "v")), "evidence.Metadata" },
-        { new ConsentEvidence(ConsentMethod.SubjectUserInterface, "3", Metadata: new Dictionary<string, string> { ["k"] = new string('v', 513) }), "evidence.Metadata" },
-        { new ConsentEvidence(ConsentMethod.SubjectUserInterface, "3", Metadata: new Dictionary<string, string> { ["k\u0001"] = "v" }), "evidence.Metadata" },
-        { new ConsentEvidence((ConsentMethod)42, "3"), "evidence.Method" },
+        { new ConsentEvidence { Method = ConsentMethod.SubjectUserInterface, NoticeVersion = "3", Metadata = Enumerable.Range(0, 17).ToDictionary(i => $"k{i}", i => "v") }, "evidence.Metadata" },
+        { new ConsentEvidence { Method = ConsentMethod.SubjectUserInterface, NoticeVersion = "3", Metadata = new Dictionary<string, string> { ["k"] = new string('v', 513) } }, "evidence.Metadata" },
+        { new ConsentEvidence { Method = ConsentMethod.SubjectUserInterface, NoticeVersion = "3", Metadata = new Dictionary<string, string> { ["k\u0001"] = "v" } }, "evidence.Metadata" },
+        { new ConsentEvidence { Method = (ConsentMethod)42, NoticeVersion = "3" }, "evidence.Method" },
     };
 
     [Theory]

@@ -4,12 +4,12 @@ namespace ConsentKit.Samples.WebApp.Demo;
 /// On first run: the posts, and a few choices members made "earlier" so the admin page has something
 /// to show. Ada starts with no choice at all: everything is off until she turns it on.
 /// </summary>
-internal sealed class DemoSeeder(PostRepository posts, IConsentRecorder recorder, IConsentStore store) : IHostedService
+internal sealed class DemoSeeder(PostRepository posts, IConsentRecorder recorder, IConsentReader reader) : IHostedService
 {
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         await posts.EnsureSeededAsync(cancellationToken);
-        if ((await store.GetHistoryAsync("grace", cancellationToken)).Count > 0)
+        if ((await reader.GetHistoryAsync("grace", cancellationToken)).Count > 0)
         {
             return;
         }

@@ -42,6 +42,13 @@ public static class ConsentKitServiceCollectionExtensions
         services.TryAddSingleton<IConsentGate>(sp => sp.GetRequiredService<ConsentGate>());
         services.TryAddSingleton<IConsentCacheInvalidator>(sp => sp.GetRequiredService<ConsentGate>());
         services.TryAddSingleton<IConsentRecorder, ConsentRecorder>();
+        services.TryAddSingleton<IConsentReader>(sp => new ConsentReader(
+            sp.GetRequiredService<IConsentGate>(),
+            sp.GetRequiredService<IConsentStore>(),
+            sp.GetRequiredService<ConsentPurposeCatalog>(),
+            sp.GetRequiredService<IOptions<ConsentKitOptions>>(),
+            sp.GetRequiredService<TimeProvider>(),
+            sp.GetService<IDataUseLedger>()));
         services.TryAddSingleton<ConsentFilter>();
         services.TryAddSingleton(sp => new ConsentHistoryVerifier(sp.GetRequiredService<IConsentStore>()));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<Microsoft.Extensions.Hosting.IHostedService, ConsentNoticeRegistration>());

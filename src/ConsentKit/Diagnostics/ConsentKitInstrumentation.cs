@@ -4,13 +4,12 @@ using System.Diagnostics.Metrics;
 namespace ConsentKit;
 
 /// <summary>The <c>ConsentKit</c> meter and activity source, and the tag values they use.</summary>
-public sealed class ConsentKitInstrumentation : IDisposable
+internal sealed class ConsentKitInstrumentation : IDisposable
 {
-    /// <summary>The name of the meter and of the activity source.</summary>
-    public const string Name = "ConsentKit";
+    public const string Name = ConsentKitDiagnostics.MeterName;
 
     /// <summary>The activity source wrapped around store calls.</summary>
-    public static readonly ActivitySource ActivitySource = new(Name);
+    public static readonly ActivitySource ActivitySource = new(ConsentKitDiagnostics.ActivitySourceName);
 
     private static readonly string[] ReasonTags = Enum.GetValues<ConsentDecisionReason>()
         .Select(r => ToSnakeCase(r.ToString()))

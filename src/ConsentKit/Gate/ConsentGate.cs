@@ -19,7 +19,7 @@ namespace ConsentKit;
 /// </para>
 /// <para>Rules live in one internal evaluator, also used for bulk checks (<see cref="CheckManyAsync"/>); this class only caches and times.</para>
 /// </remarks>
-public sealed class ConsentGate : IConsentGate, IConsentCacheInvalidator, IDisposable
+internal sealed class ConsentGate : IConsentGate, IConsentCacheInvalidator, IDisposable
 {
     private static readonly TimeSpan ClockResolution = TimeSpan.FromSeconds(1);
 
@@ -36,33 +36,15 @@ public sealed class ConsentGate : IConsentGate, IConsentCacheInvalidator, IDispo
     private readonly TimeSpan _storeTimeout;
     private readonly int _sizeLimit;
 
-    /// <summary>Creates the gate.</summary>
-    /// <param name="store">Where consent records are kept.</param>
-    /// <param name="catalog">The registered purposes.</param>
-    /// <param name="options">Cache and time-out settings.</param>
-    /// <param name="timeProvider">The clock.</param>
-    /// <param name="instrumentation">Metrics; a private meter when <see langword="null"/>.</param>
-    /// <param name="logger">The logger.</param>
-    public ConsentGate(
-        IConsentStore store,
-        ConsentPurposeCatalog catalog,
-        IOptions<ConsentKitOptions> options,
-        TimeProvider? timeProvider = null,
-        ConsentKitInstrumentation? instrumentation = null,
-        ILogger<ConsentGate>? logger = null)
-        : this(store, catalog, options, timeProvider, instrumentation, logger, feed: null)
-    {
-    }
-
     /// <summary>Creates the gate, told by <paramref name="feed"/> whether the change-feed follower is current.</summary>
-    internal ConsentGate(
+    public ConsentGate(
         IConsentStore store,
         ConsentPurposeCatalog catalog,
         IOptions<ConsentKitOptions> options,
         TimeProvider? timeProvider,
         ConsentKitInstrumentation? instrumentation,
         ILogger<ConsentGate>? logger,
-        ConsentChangeFeedState? feed)
+        ConsentChangeFeedState? feed = null)
     {
         ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(catalog);
@@ -101,10 +83,11 @@ public sealed class ConsentGate : IConsentGate, IConsentCacheInvalidator, IDispo
             if (now < entry.StaleAtTicks)
             {
                 // Fresh here also means no allowing decision is within a clock resolution of expiring.
-                var packed = entry.Packed(purposeIndex);
-                var decision = packed == SubjectCacheEntry.Unpacked
-                    ? ConsentEvaluator.Decide(_catalog, purposeIndex, entry.Current, _clock.ExactUtcNow(), out _)
-                    : new ConsentDecision(_catalog[purposeIndex].Id, (ConsentDecisionReason)(packed & 0xF), entry.Current, packed >> 4 == SubjectCacheEntry.NoRecord ? -1 : packed >> 4);
+                if (!entry.TryUnpack(purposeIndex, _catalog[purposeIndex].Id, out var decision))
+                {
+                    decision = ConsentEvaluator.Decide(_catalog, purposeIndex, entry.Current, _clock.ExactUtcNow(), out _);
+                }
+
                 _instrumentation.RecordDecision(_catalog[purposeIndex].Id, decision);
                 return new(decision);
             }

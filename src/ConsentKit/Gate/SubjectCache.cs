@@ -28,8 +28,27 @@ internal readonly struct SubjectCacheEntry(ConsentRecord?[] current, ulong packe
     private ulong PackedDecisions { get; } = packed;
 
     /// <summary>The packed byte for <paramref name="purposeIndex"/>, or <see cref="Unpacked"/>.</summary>
-    public int Packed(int purposeIndex) =>
+    private int Packed(int purposeIndex) =>
         purposeIndex < PackedPurposes ? (int)((PackedDecisions >> (purposeIndex * 8)) & 0xFF) : Unpacked;
+
+    /// <summary>The decision packed for <paramref name="purposeIndex"/>, when the entry holds one.</summary>
+    /// <param name="purposeIndex">The purpose's index in the catalog.</param>
+    /// <param name="purposeId">The purpose's id, carried by the decision.</param>
+    /// <param name="decision">The decision: the packed reason, and the deciding record by its index in <see cref="Current"/>.</param>
+    /// <returns><see langword="false"/> when the purpose is not packed: decide it from <see cref="Current"/>.</returns>
+    public bool TryUnpack(int purposeIndex, string purposeId, out ConsentDecision decision)
+    {
+        var packed = Packed(purposeIndex);
+        if (packed == Unpacked)
+        {
+            decision = default;
+            return false;
+        }
+
+        var deciding = packed >> 4;
+        decision = new ConsentDecision(purposeId, (ConsentDecisionReason)(packed & 0xF), Current, deciding == NoRecord ? -1 : deciding);
+        return true;
+    }
 
     public static ulong Pack(ulong packed, int purposeIndex, int value) =>
         packed | ((ulong)(value & 0xFF) << (purposeIndex * 8));

@@ -15,11 +15,20 @@ public enum DataUseStatus
 }
 
 /// <summary>A data use about to start.</summary>
-/// <param name="Id">A unique id, e.g. a GUID or <c>genai-model-v7-2026-11-26</c> (at most 128 characters).</param>
-/// <param name="PurposeId">The purpose the data is used for.</param>
-/// <param name="Description">What the run builds, e.g. "genai-model-v7 training set" (at most 512 characters).</param>
-/// <param name="StartedAt">When it started.</param>
-public sealed record NewDataUse(string Id, string PurposeId, string Description, DateTimeOffset StartedAt);
+public sealed record NewDataUse
+{
+    /// <summary>A unique id, e.g. a GUID or <c>genai-model-v7-2026-11-26</c> (at most 128 characters).</summary>
+    public required string Id { get; init; }
+
+    /// <summary>The purpose the data is used for.</summary>
+    public required string PurposeId { get; init; }
+
+    /// <summary>What the run builds, e.g. "genai-model-v7 training set" (at most 512 characters).</summary>
+    public required string Description { get; init; }
+
+    /// <summary>When it started.</summary>
+    public required DateTimeOffset StartedAt { get; init; }
+}
 
 /// <summary>
 /// One run that consumed people's data for a purpose, such as building a training set: the trace that
@@ -59,6 +68,11 @@ public sealed record DataUse
 }
 
 /// <summary>A subject whose data went into a data use, with the consent record that allowed it.</summary>
-/// <param name="SubjectId">The subject.</param>
-/// <param name="ConsentSequence">The sequence of the grant that allowed the use.</param>
-public sealed record DataUseSubject(string SubjectId, long ConsentSequence);
+public sealed record DataUseSubject
+{
+    /// <summary>The subject.</summary>
+    public required string SubjectId { get; init; }
+
+    /// <summary>The sequence of the grant that allowed the use.</summary>
+    public required long ConsentSequence { get; init; }
+}

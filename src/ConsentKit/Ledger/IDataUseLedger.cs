@@ -1,4 +1,4 @@
-namespace ConsentKit;
+namespace ConsentKit.Storage;
 
 /// <summary>
 /// Records which subjects' data went into which data use, under which consent. Implemented by the

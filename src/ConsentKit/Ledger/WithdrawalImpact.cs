@@ -3,9 +3,14 @@ using Microsoft.Extensions.Logging;
 namespace ConsentKit;
 
 /// <summary>A withdrawal (or refusal) and the data uses that already hold the subject's data.</summary>
-/// <param name="Record">The withdrawal or refusal.</param>
-/// <param name="AffectedDataUses">The data uses that included the subject under an earlier grant, oldest first.</param>
-public sealed record WithdrawalImpact(ConsentRecord Record, IReadOnlyList<DataUse> AffectedDataUses);
+public sealed record WithdrawalImpact
+{
+    /// <summary>The withdrawal or refusal.</summary>
+    public required ConsentRecord Record { get; init; }
+
+    /// <summary>The data uses that included the subject under an earlier grant, oldest first.</summary>
+    public required IReadOnlyList<DataUse> AffectedDataUses { get; init; }
+}
 
 /// <summary>
 /// Called when a withdrawal or refusal affects data uses that already consumed the subject's data:
@@ -42,7 +47,7 @@ internal sealed class WithdrawalImpactObserver(IEnumerable<IWithdrawalImpactHand
             return;
         }
 
-        var impact = new WithdrawalImpact(record, affected);
+        var impact = new WithdrawalImpact { Record = record, AffectedDataUses = affected };
         foreach (var handler in _handlers)
         {
             await handler.OnWithdrawalAsync(impact, cancellationToken);

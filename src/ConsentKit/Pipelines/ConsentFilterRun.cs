@@ -55,7 +55,7 @@ public sealed class ConsentFilterRun<T> : IAsyncEnumerable<T>
         if (_options.DataUseDescription is { } description)
         {
             dataUse = await _ledger!.StartAsync(
-                new NewDataUse(_options.DataUseId ?? Guid.NewGuid().ToString("N"), purposeId, description, _timeProvider.GetUtcNow()),
+                new NewDataUse { Id = _options.DataUseId ?? Guid.NewGuid().ToString("N"), PurposeId = purposeId, Description = description, StartedAt = _timeProvider.GetUtcNow() },
                 cancellationToken);
             Report.DataUse = dataUse;
         }
@@ -138,7 +138,7 @@ public sealed class ConsentFilterRun<T> : IAsyncEnumerable<T>
                 decided.Decide(subject, decision);
                 if (decision.IsAllowed)
                 {
-                    newlyKept.Add(new DataUseSubject(subject, decision.Record!.Sequence));
+                    newlyKept.Add(new DataUseSubject { SubjectId = subject, ConsentSequence = decision.Record!.Sequence });
                 }
             }
 

@@ -10,10 +10,14 @@ namespace ConsentKit;
 /// someone who keeps it) at any time; verifying later against it proves that nothing up to that
 /// record was rewritten since — even by someone who recomputed every hash after the change.
 /// </summary>
-/// <param name="Sequence">The last sequence; <c>0</c> for an empty store.</param>
-/// <param name="Hash">The hash of that record in lower-case hex (64 characters); zeros for an empty store.</param>
-public sealed record ConsentChainHead(long Sequence, string Hash)
+public sealed record ConsentChainHead
 {
+    /// <summary>The last sequence; <c>0</c> for an empty store.</summary>
+    public required long Sequence { get; init; }
+
+    /// <summary>The hash of that record in lower-case hex (64 characters); zeros for an empty store.</summary>
+    public required string Hash { get; init; }
+
     private const string Prefix = "consentkit-chain-head:v1:";
 
     /// <summary>The head as one line, e.g. <c>consentkit-chain-head:v1:42:9f86…</c>: what to sign or store elsewhere.</summary>
@@ -66,6 +70,6 @@ public sealed record ConsentChainHead(long Sequence, string Hash)
             throw new FormatException($"'{text}' is not a chain head: expected '{Prefix}<sequence>:<64 lower-case hex digits>'.");
         }
 
-        return new ConsentChainHead(sequence, parts[1]);
+        return new ConsentChainHead { Sequence = sequence, Hash = parts[1] };
     }
 }

@@ -36,7 +36,7 @@ public sealed class ConsentHistoryVerifier(IConsentStore store)
             FirstBadSequence = sequence,
             Message = message,
             RecordsChecked = checkedCount,
-            Head = new ConsentChainHead(previousSequence, Convert.ToHexStringLower(previousHash)),
+            Head = new ConsentChainHead { Sequence = previousSequence, Hash = Convert.ToHexStringLower(previousHash) },
         };
 
         while (true)
@@ -155,7 +155,7 @@ public sealed class ConsentHistoryVerifier(IConsentStore store)
         {
             Problem = ConsentVerificationProblem.None,
             RecordsChecked = checkedCount,
-            Head = new ConsentChainHead(previousSequence, Convert.ToHexStringLower(previousHash)),
+            Head = new ConsentChainHead { Sequence = previousSequence, Hash = Convert.ToHexStringLower(previousHash) },
         };
     }
 }

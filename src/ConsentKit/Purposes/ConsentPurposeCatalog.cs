@@ -14,7 +14,7 @@ public sealed class ConsentPurposeCatalog
 
     /// <summary>Creates the catalog from validated options.</summary>
     /// <param name="options">The options; reading them runs the start-up validation.</param>
-    public ConsentPurposeCatalog(IOptions<ConsentKitOptions> options)
+    internal ConsentPurposeCatalog(IOptions<ConsentKitOptions> options)
         : this((options ?? throw new ArgumentNullException(nameof(options))).Value.Purposes)
     {
     }
@@ -22,7 +22,7 @@ public sealed class ConsentPurposeCatalog
     /// <summary>Creates the catalog from a list of purposes.</summary>
     /// <param name="purposes">The purposes.</param>
     /// <exception cref="ArgumentException">The list breaks a purpose rule; the message names every problem.</exception>
-    public ConsentPurposeCatalog(IEnumerable<ConsentPurpose> purposes)
+    internal ConsentPurposeCatalog(IEnumerable<ConsentPurpose> purposes)
     {
         ArgumentNullException.ThrowIfNull(purposes);
         _purposes = [.. purposes];

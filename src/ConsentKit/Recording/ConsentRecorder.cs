@@ -6,7 +6,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 namespace ConsentKit;
 
 /// <summary>The default <see cref="IConsentRecorder"/>.</summary>
-public sealed class ConsentRecorder : IConsentRecorder
+internal sealed class ConsentRecorder : IConsentRecorder
 {
     private readonly IConsentStore _store;
     private readonly ConsentPurposeCatalog _catalog;

@@ -1,6 +1,6 @@
 using System.Collections.ObjectModel;
 
-namespace ConsentKit;
+namespace ConsentKit.Storage;
 
 /// <summary>
 /// A consent record about to be appended to a store: everything but the sequence the store assigns.

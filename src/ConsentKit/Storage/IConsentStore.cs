@@ -1,4 +1,4 @@
-namespace ConsentKit;
+namespace ConsentKit.Storage;
 
 /// <summary>
 /// Append-only storage of consent records.

@@ -100,7 +100,7 @@ public sealed partial class InMemoryConsentStore : IConsentStore
         ConsentCurrentPointer[] rows;
         lock (_lock)
         {
-            rows = [.. _current.Select(p => new ConsentCurrentPointer(Convert.FromHexString(p.Key.KeyHex), p.Key.Purpose, p.Value))];
+            rows = [.. _current.Select(p => new ConsentCurrentPointer { SubjectKey = Convert.FromHexString(p.Key.KeyHex), PurposeId = p.Key.Purpose, Sequence = p.Value })];
         }
 
         foreach (var row in rows)

@@ -5,7 +5,7 @@ using Microsoft.AspNetCore.Mvc.RazorPages;
 namespace ConsentKit.Samples.WebApp.Pages.Admin;
 
 /// <summary>The data team's view: consent rates, recent changes, training-set builds and what withdrawals affect.</summary>
-public sealed class IndexModel(ConsentPurposeCatalog catalog, IConsentGate gate, IConsentStore store, IDataUseLedger ledger, TrainingSets sets) : PageModel
+public sealed class IndexModel(ConsentPurposeCatalog catalog, IConsentGate gate, IConsentReader reader, TrainingSets sets) : PageModel
 {
     public sealed record Rate(ConsentPurpose Purpose, int Allowed, int Members);
 
@@ -36,18 +36,18 @@ public sealed class IndexModel(ConsentPurposeCatalog catalog, IConsentGate gate,
         var all = new List<ConsentRecord>();
         foreach (var member in members)
         {
-            all.AddRange(await store.GetHistoryAsync(member, HttpContext.RequestAborted));
+            all.AddRange((await reader.GetHistoryAsync(member, HttpContext.RequestAborted)).Select(e => e.Record));
         }
 
         Recent.AddRange(all.OrderByDescending(r => r.Sequence).Take(15));
-        foreach (var use in await ledger.ListAsync(20, HttpContext.RequestAborted))
+        foreach (var use in await reader.ListDataUsesAsync(20, HttpContext.RequestAborted))
         {
             Runs.Add(new Run(use, [.. sets.AuthorsIn(use.Id).Select(DemoPeople.NameOf)]));
         }
 
         foreach (var record in all.Where(r => r.Status == ConsentStatus.Withdrawn).OrderByDescending(r => r.Sequence))
         {
-            Withdrawals.Add(new Withdrawal(record, await ledger.FindAffectedByAsync(record, HttpContext.RequestAborted)));
+            Withdrawals.Add(new Withdrawal(record, await reader.FindAffectedDataUsesAsync(record, HttpContext.RequestAborted)));
         }
     }
 

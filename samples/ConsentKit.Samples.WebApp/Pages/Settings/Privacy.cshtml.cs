@@ -10,7 +10,7 @@ namespace ConsentKit.Samples.WebApp.Pages.Settings;
 /// <remarks>A switch post is a few short fields: anything larger than 4 KiB is refused before it is read, chunked or not.</remarks>
 [RequestSizeLimit(MaxBodyBytes)]
 [RequestFormLimits(ValueLengthLimit = MaxBodyBytes, KeyLengthLimit = 256, ValueCountLimit = 16, MultipartBodyLengthLimit = MaxBodyBytes, BufferBodyLengthLimit = MaxBodyBytes)]
-public sealed class PrivacyModel(ConsentPurposeCatalog catalog, IConsentRecorder recorder, IConsentStore store) : PageModel
+public sealed class PrivacyModel(ConsentPurposeCatalog catalog, IConsentRecorder recorder, IConsentReader reader) : PageModel
 {
     private const int MaxBodyBytes = 4 * 1024;
 
@@ -25,11 +25,8 @@ public sealed class PrivacyModel(ConsentPurposeCatalog catalog, IConsentRecorder
 
     public List<Row> Rows { get; } = [];
 
-    public IReadOnlyList<ConsentRecord> History { get; private set; } = [];
-
-    /// <summary>The notice texts the store keeps, by (purpose, version): what each history row was agreed under.</summary>
-    public IReadOnlyDictionary<(string PurposeId, string NoticeVersion), ConsentNotice> Notices { get; private set; } =
-        new Dictionary<(string, string), ConsentNotice>();
+    /// <summary>The person's records, newest first, each with the notice text they were shown when it was kept.</summary>
+    public IReadOnlyList<ConsentHistoryEntry> History { get; private set; } = [];
 
     /// <summary>Whether the page shows the erasure confirmation (after "Erase my consent history…").</summary>
     [BindProperty(SupportsGet = true, Name = "erase")]
@@ -52,17 +49,17 @@ public sealed class PrivacyModel(ConsentPurposeCatalog catalog, IConsentRecorder
 
     public async Task OnGetAsync()
     {
+        var snapshot = await reader.GetSnapshotAsync(Subject, HttpContext.RequestAborted);
         foreach (var purpose in catalog.Purposes)
         {
-            var decision = await HttpContext.CheckConsentAsync(Subject, purpose.Id);
+            var decision = snapshot.For(purpose.Id);
             StoreUnavailable |= decision.Reason == ConsentDecisionReason.StoreUnavailable;
             Rows.Add(new Row(purpose, decision, Describe(purpose, decision), NoticeFor(purpose, decision), BlockerOf(purpose, decision)));
         }
 
         try
         {
-            History = [.. (await store.GetHistoryAsync(Subject, HttpContext.RequestAborted)).Reverse()];
-            Notices = (await store.GetNoticesAsync(HttpContext.RequestAborted)).ToDictionary(n => (n.PurposeId, n.NoticeVersion));
+            History = [.. (await reader.GetHistoryAsync(Subject, HttpContext.RequestAborted)).Reverse()];
         }
         catch (ConsentStoreException)
         {
@@ -156,10 +153,6 @@ public sealed class PrivacyModel(ConsentPurposeCatalog catalog, IConsentRecorder
                 : "There was nothing to erase.";
         });
     }
-
-    /// <summary>The notice text a history row was agreed under, or <see langword="null"/> when none was kept for that version.</summary>
-    public ConsentNotice? NoticeOf(ConsentRecord record) =>
-        Notices.GetValueOrDefault((record.PurposeId, record.NoticeVersion)) is { } notice && notice.WasShownFor(record) ? notice : null;
 
     private IActionResult? Validate(string? purposeId, string? turnOn)
     {
