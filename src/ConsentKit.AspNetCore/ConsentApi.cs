@@ -246,7 +246,7 @@ internal static class ConsentApi
             return (string.Empty, null!, Unauthenticated());
         }
 
-        var options = context.RequestServices.GetRequiredService<IOptions<ConsentEnforcementOptions>>();
+        var options = context.RequestServices.GetRequiredService<IOptions<ConsentKitHttpOptions>>();
         var (request, method, error) = await ReadChoiceAsync(context, options.Value);
         return error is not null
             ? (subject, null!, error)
@@ -254,7 +254,7 @@ internal static class ConsentApi
     }
 
     /// <summary>A choice as JSON from API clients (the subject's API call) or a form from a page (the subject's act in the UI).</summary>
-    private static async Task<(ConsentChoiceRequest? Request, ConsentMethod Method, IResult? Error)> ReadChoiceAsync(HttpContext context, ConsentEnforcementOptions options)
+    private static async Task<(ConsentChoiceRequest? Request, ConsentMethod Method, IResult? Error)> ReadChoiceAsync(HttpContext context, ConsentKitHttpOptions options)
     {
         var body = await ReadBodyAsync(context, options);
         if (body.Error is not null)
@@ -281,11 +281,11 @@ internal static class ConsentApi
     }
 
     /// <summary>
-    /// Reads a body of at most <see cref="ConsentEnforcementOptions.MaxRequestBodyBytes"/>, whatever its framing:
+    /// Reads a body of at most <see cref="ConsentKitHttpOptions.MaxRequestBodyBytes"/>, whatever its framing:
     /// JSON from API clients (<see cref="ConsentMethod.SubjectApiCall"/>) or an antiforgery-checked form from a
     /// page (<see cref="ConsentMethod.SubjectUserInterface"/>).
     /// </summary>
-    internal static async Task<(ReadOnlyMemory<byte> Json, IFormCollection? Form, ConsentMethod Method, IResult? Error)> ReadBodyAsync(HttpContext context, ConsentEnforcementOptions options)
+    internal static async Task<(ReadOnlyMemory<byte> Json, IFormCollection? Form, ConsentMethod Method, IResult? Error)> ReadBodyAsync(HttpContext context, ConsentKitHttpOptions options)
     {
         var request = context.Request;
         if (request.ContentLength > options.MaxRequestBodyBytes)

@@ -39,7 +39,7 @@ public interface IConsentDeniedHandler
 }
 
 /// <summary>The default: RFC 9457 problem details, 401 for an anonymous caller, 403 otherwise.</summary>
-internal sealed class ProblemDetailsConsentDeniedHandler(IProblemDetailsService problemDetails, IOptions<ConsentEnforcementOptions> options) : IConsentDeniedHandler
+internal sealed class ProblemDetailsConsentDeniedHandler(IProblemDetailsService problemDetails, IOptions<ConsentKitHttpOptions> options) : IConsentDeniedHandler
 {
     public async Task HandleAsync(RequestDelegate next, HttpContext context, ConsentDenial denial)
     {

@@ -60,7 +60,7 @@ internal static class ConsentErasureApi
             return ConsentApi.Unauthenticated();
         }
 
-        var options = context.RequestServices.GetRequiredService<IOptions<ConsentEnforcementOptions>>().Value;
+        var options = context.RequestServices.GetRequiredService<IOptions<ConsentKitHttpOptions>>().Value;
         var body = await ConsentApi.ReadBodyAsync(context, options);
         if (body.Error is not null)
         {

@@ -16,12 +16,12 @@ namespace Microsoft.Extensions.DependencyInjection
         /// <summary>Adds consent enforcement, the consent API and privacy signals to ASP.NET Core.</summary>
         /// <param name="builder">The ConsentKit builder.</param>
         /// <param name="configure">Configures enforcement.</param>
-        public static IConsentKitBuilder AddAspNetCore(this IConsentKitBuilder builder, Action<ConsentEnforcementOptions>? configure = null)
+        public static IConsentKitBuilder AddAspNetCore(this IConsentKitBuilder builder, Action<ConsentKitHttpOptions>? configure = null)
         {
             ArgumentNullException.ThrowIfNull(builder);
             var services = builder.Services;
-            services.AddOptions<ConsentEnforcementOptions>().ValidateOnStart();
-            services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ConsentEnforcementOptions>, ConsentEnforcementOptionsValidator>());
+            services.AddOptions<ConsentKitHttpOptions>().ValidateOnStart();
+            services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ConsentKitHttpOptions>, ConsentEnforcementOptionsValidator>());
             if (configure is not null)
             {
                 services.Configure(configure);
@@ -91,18 +91,18 @@ namespace Microsoft.AspNetCore.Builder
         }
 
         /// <summary>
-        /// Responses carry <c>Content-Usage: train-ai=y</c> when the person named by <paramref name="subjectRouteValue"/>
+        /// Responses carry <c>Content-Usage: train-ai=y</c> when the person named by <paramref name="subjectRouteParameter"/>
         /// allows <paramref name="purposeId"/>, and <c>train-ai=n</c> otherwise.
         /// </summary>
         /// <typeparam name="TBuilder">The builder type.</typeparam>
         /// <param name="builder">An endpoint that returns a person's content.</param>
-        /// <param name="subjectRouteValue">The route value naming the person whose content it is.</param>
+        /// <param name="subjectRouteParameter">The name of the route parameter naming the person whose content it is.</param>
         /// <param name="purposeId">The purpose mapped to <c>train-ai</c>; default <see cref="ConsentPurposes.GenerativeAiTraining"/>.</param>
-        public static TBuilder WithContentUsageHeader<TBuilder>(this TBuilder builder, string subjectRouteValue, string purposeId = ConsentPurposes.GenerativeAiTraining)
+        public static TBuilder WithContentUsageHeader<TBuilder>(this TBuilder builder, string subjectRouteParameter, string purposeId = ConsentPurposes.GenerativeAiTraining)
             where TBuilder : IEndpointConventionBuilder
         {
             ArgumentNullException.ThrowIfNull(builder);
-            var metadata = new ContentUsageMetadata(purposeId, ConsentSubject.FromRoute(subjectRouteValue));
+            var metadata = new ContentUsageMetadata(purposeId, ConsentSubject.FromRoute(subjectRouteParameter));
             builder.Add(endpoint => endpoint.Metadata.Add(metadata));
             return builder;
         }
@@ -149,7 +149,7 @@ namespace Microsoft.AspNetCore.Builder
         public static IEndpointConventionBuilder MapGlobalPrivacyControlWellKnown(this IEndpointRouteBuilder endpoints)
         {
             ArgumentNullException.ThrowIfNull(endpoints);
-            return endpoints.MapGet("/.well-known/gpc.json", (IOptions<ConsentEnforcementOptions> options) =>
+            return endpoints.MapGet("/.well-known/gpc.json", (IOptions<ConsentKitHttpOptions> options) =>
                 Results.Json(new { gpc = true, lastUpdate = options.Value.GlobalPrivacyControlLastUpdate.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture) }));
         }
     }

@@ -13,11 +13,11 @@ public interface IConsentSubjectResolver
     ValueTask<string?> ResolveAsync(HttpContext context, ConsentSubject subject);
 }
 
-internal sealed class DefaultConsentSubjectResolver(IOptions<ConsentEnforcementOptions> options) : IConsentSubjectResolver
+internal sealed class DefaultConsentSubjectResolver(IOptions<ConsentKitHttpOptions> options) : IConsentSubjectResolver
 {
     public ValueTask<string?> ResolveAsync(HttpContext context, ConsentSubject subject)
     {
-        if (subject.RouteValue is { } name)
+        if (subject.RouteParameterName is { } name)
         {
             return ValueTask.FromResult(context.GetRouteValue(name)?.ToString());
         }
@@ -25,7 +25,7 @@ internal sealed class DefaultConsentSubjectResolver(IOptions<ConsentEnforcementO
         return ValueTask.FromResult(CallerOf(context, options.Value));
     }
 
-    internal static string? CallerOf(HttpContext context, ConsentEnforcementOptions options)
+    internal static string? CallerOf(HttpContext context, ConsentKitHttpOptions options)
     {
         if (context.User.Identity?.IsAuthenticated != true)
         {

@@ -7,7 +7,7 @@ namespace ConsentKit.AspNetCore;
 /// <summary>Global Privacy Control: <c>Sec-GPC: 1</c> from the person refuses the purposes that honour it, where they made no choice.</summary>
 internal sealed partial class GlobalPrivacyControl(
     IConsentRecorder recorder,
-    IOptions<ConsentEnforcementOptions> options,
+    IOptions<ConsentKitHttpOptions> options,
     ILogger<GlobalPrivacyControl> logger)
 {
     private string[]? _purposes;

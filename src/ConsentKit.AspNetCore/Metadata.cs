@@ -26,23 +26,23 @@ public interface IContentUsageMetadata
 /// <summary>Says whose consent an endpoint needs.</summary>
 public sealed record ConsentSubject
 {
-    private ConsentSubject(string? routeValue) => RouteValue = routeValue;
+    private ConsentSubject(string? routeParameterName) => RouteParameterName = routeParameterName;
 
     /// <summary>The authenticated caller (claim <c>sub</c>, then NameIdentifier; configurable).</summary>
     public static ConsentSubject Caller { get; } = new((string?)null);
 
-    /// <summary>The route value that names the subject, or <see langword="null"/> for the caller.</summary>
-    public string? RouteValue { get; }
+    /// <summary>The name of the route parameter whose value names the subject (<c>userId</c> in <c>/users/{userId}</c>), or <see langword="null"/> for the caller.</summary>
+    public string? RouteParameterName { get; }
 
     /// <summary>Whether the subject is the caller.</summary>
-    public bool IsCaller => RouteValue is null;
+    public bool IsCaller => RouteParameterName is null;
 
-    /// <summary>The person named by a route value, e.g. <c>userId</c> in <c>/users/{userId}/posts</c>: for endpoints that serve someone else's data.</summary>
-    /// <param name="routeValue">The route value's name.</param>
-    public static ConsentSubject FromRoute(string routeValue)
+    /// <summary>The person named by a route parameter, e.g. <c>userId</c> in <c>/users/{userId}/posts</c>: for endpoints that serve someone else's data.</summary>
+    /// <param name="routeParameterName">The route parameter's name.</param>
+    public static ConsentSubject FromRoute(string routeParameterName)
     {
-        ArgumentException.ThrowIfNullOrWhiteSpace(routeValue);
-        return new ConsentSubject(routeValue);
+        ArgumentException.ThrowIfNullOrWhiteSpace(routeParameterName);
+        return new ConsentSubject(routeParameterName);
     }
 }
 
@@ -64,7 +64,7 @@ public sealed class RequireConsentAttribute : Attribute, IRequireConsentMetadata
     /// <inheritdoc />
     public string PurposeId { get; }
 
-    /// <summary>The route value naming the subject, for endpoints that serve another person's data; empty for the caller.</summary>
+    /// <summary>The name of the route parameter naming the subject, for endpoints that serve another person's data; empty for the caller.</summary>
     public string? SubjectFromRoute { get; set; }
 
     /// <inheritdoc />
@@ -91,11 +91,11 @@ internal sealed class AllowWithoutConsentMetadata : IAllowWithoutConsentMetadata
 [AttributeUsage(AttributeTargets.Class | AttributeTargets.Method, AllowMultiple = false, Inherited = true)]
 public sealed class ContentUsageHeaderAttribute : Attribute, IContentUsageMetadata
 {
-    /// <summary>Uses the consent of the person named by <paramref name="subjectRouteValue"/>.</summary>
-    /// <param name="subjectRouteValue">The route value naming the person whose content the response carries.</param>
-    public ContentUsageHeaderAttribute(string subjectRouteValue)
+    /// <summary>Uses the consent of the person named by the route parameter <paramref name="subjectRouteParameter"/>.</summary>
+    /// <param name="subjectRouteParameter">The name of the route parameter naming the person whose content the response carries.</param>
+    public ContentUsageHeaderAttribute(string subjectRouteParameter)
     {
-        Subject = ConsentSubject.FromRoute(subjectRouteValue);
+        Subject = ConsentSubject.FromRoute(subjectRouteParameter);
     }
 
     /// <inheritdoc />

@@ -3,6 +3,7 @@ using System.Text.Json;
 using ConsentKit.Storage;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Options;
+using SQLitePCL;
 
 namespace ConsentKit.Sqlite;
 
@@ -342,12 +343,26 @@ public sealed partial class SqliteConsentStore : IConsentStore, IDisposable
         return result;
     }
 
-    private SqliteConnection OpenReader()
+    // Every connection gets the same settings: a reader that ever wrote (a checkpoint, a future
+    // change) must not do it with weaker durability than the writer.
+    internal SqliteConnection OpenReader()
     {
         var connection = new SqliteConnection(_connectionString);
-        connection.Open();
-        return connection;
+        try
+        {
+            connection.Open();
+            Configure(connection);
+            return connection;
+        }
+        catch
+        {
+            connection.Dispose();
+            throw;
+        }
     }
+
+    /// <summary>The writer connection, once initialised: for tests that check its settings.</summary>
+    internal SqliteConnection? WriterConnection => _writer;
 
     private void Configure(SqliteConnection connection)
     {
@@ -370,12 +385,12 @@ public sealed partial class SqliteConsentStore : IConsentStore, IDisposable
         {
             return body();
         }
-        catch (SqliteException ex) when (ex.SqliteErrorCode is 5 or 6)
+        catch (SqliteException ex) when (ex.SqliteErrorCode is raw.SQLITE_BUSY or raw.SQLITE_LOCKED)
         {
             throw new ConsentStoreException(
                 $"The consent database at '{_location}' stayed locked by another connection for longer than the busy timeout ({BusyTimeout.TotalSeconds:0.###} s); nothing was written.", ex);
         }
-        catch (SqliteException ex) when (ex.SqliteErrorCode is 14)
+        catch (SqliteException ex) when (ex.SqliteErrorCode is raw.SQLITE_CANTOPEN)
         {
             throw new ConsentStoreException(
                 $"Could not {action} the consent database at '{_location}': the file cannot be opened or created. Check that the directory exists and is writable.", ex);

@@ -39,6 +39,6 @@ public sealed class SubjectResolverTests
         public ValueTask<string?> ResolveAsync(HttpContext context, ConsentSubject subject) =>
             ValueTask.FromResult(subject.IsCaller
                 ? context.Request.Headers["X-Member-Id"].FirstOrDefault()
-                : context.GetRouteValue(subject.RouteValue!)?.ToString());
+                : context.GetRouteValue(subject.RouteParameterName!)?.ToString());
     }
 }

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using ConsentKit.Testing;
 
 namespace ConsentKit.PostgreSql.Tests;
@@ -33,4 +34,15 @@ public sealed class PostgreSqlConformanceTests(SchemaFixture schema) : ConsentSt
 public sealed class PostgreSqlDataUseLedgerConformanceTests(SchemaFixture schema) : DataUseLedgerConformanceTests, IClassFixture<SchemaFixture>
 {
     protected override ValueTask<IConsentStore> CreateStoreAsync() => ValueTask.FromResult<IConsentStore>(schema.CreateStore());
+}
+
+/// <summary>The whole-stack specification, with the store registered by UsePostgreSqlStore, on one schema shared by the whole class.</summary>
+public sealed class PostgreSqlSpecificationTests(SchemaFixture schema) : ConsentKitSpecificationTests, IClassFixture<SchemaFixture>
+{
+    protected override void AddStore(IConsentKitBuilder builder) =>
+        builder.UsePostgreSqlStore(o =>
+        {
+            o.ConnectionString = TestServer.ConnectionString;
+            o.SchemaName = schema.Schema;
+        });
 }

@@ -54,6 +54,32 @@ public sealed class DurabilityTests : IDisposable
         _database.Scalar("SELECT COUNT(*) FROM consent_current;").Should().Be(2 * 97);
     }
 
+    [Fact]
+    public async Task EveryConnectionTheStoreOpens_IsWalWithSynchronousFull()
+    {
+        // SIGKILL cannot tell a fsync from a page cache write; these settings are what make an
+        // acknowledged append survive a power cut, so assert them on the writer and on a reader.
+        var ct = TestContext.Current.CancellationToken;
+        using var store = _database.CreateStore();
+        await store.AppendAsync(new NewConsentRecord("alice", ConsentPurposes.Analytics, ConsentStatus.Refused, "1", DateTimeOffset.UnixEpoch, null, ConsentMethod.SubjectUserInterface), ct);
+        using var reader = store.OpenReader();
+
+        foreach (var connection in new[] { store.WriterConnection!, reader })
+        {
+            Pragma(connection, "journal_mode").Should().Be("wal");
+            Pragma(connection, "synchronous").Should().Be("2", "2 is FULL: every commit is fsynced");
+            Pragma(connection, "secure_delete").Should().Be("1");
+            Pragma(connection, "busy_timeout").Should().NotBe("0");
+        }
+    }
+
+    private static string Pragma(Microsoft.Data.Sqlite.SqliteConnection connection, string name)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = $"PRAGMA {name};";
+        return Convert.ToString(command.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture)!;
+    }
+
     private List<long> ReadSequences()
     {
         using var connection = _database.OpenRaw();

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using ConsentKit.Testing;
 
 namespace ConsentKit.Sqlite.Tests;
@@ -37,6 +38,19 @@ public sealed class SqliteDataUseLedgerConformanceTests : DataUseLedgerConforman
     protected override async ValueTask DisposeStoreAsync(IConsentStore store)
     {
         await base.DisposeStoreAsync(store);
+        _database.Dispose();
+    }
+}
+
+public sealed class SqliteSpecificationTests : ConsentKitSpecificationTests
+{
+    private readonly TempDatabase _database = new();
+
+    protected override void AddStore(IConsentKitBuilder builder) => builder.UseSqliteStore(_database.ConnectionString);
+
+    public override async ValueTask DisposeAsync()
+    {
+        await base.DisposeAsync();
         _database.Dispose();
     }
 }

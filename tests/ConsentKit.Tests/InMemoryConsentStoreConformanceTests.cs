@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using ConsentKit.Testing;
 
 namespace ConsentKit.Tests;
@@ -33,4 +34,9 @@ public sealed class DelegatingConsentStoreConformanceTests : ConsentStoreConform
         _inner!.AppendFault = record => record.SubjectId == subjectId ? new InvalidOperationException("Injected append failure.") : null;
         return ValueTask.FromResult(true);
     }
+}
+
+public sealed class InMemorySpecificationTests : ConsentKitSpecificationTests
+{
+    protected override void AddStore(IConsentKitBuilder builder) => builder.UseInMemoryStore();
 }

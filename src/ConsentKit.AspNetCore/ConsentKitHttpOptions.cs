@@ -2,8 +2,8 @@ using System.Security.Claims;
 
 namespace ConsentKit.AspNetCore;
 
-/// <summary>Options for consent enforcement, the consent API and privacy signals.</summary>
-public sealed class ConsentEnforcementOptions
+/// <summary>Options for everything ConsentKit does over HTTP: enforcement, the consent API and privacy signals.</summary>
+public sealed class ConsentKitHttpOptions
 {
     /// <summary>Claims that name the caller, tried in order. Default: <c>sub</c>, then <see cref="ClaimTypes.NameIdentifier"/>.</summary>
     public IList<string> SubjectClaimTypes { get; } = ["sub", ClaimTypes.NameIdentifier];
