@@ -1,58 +1,33 @@
-using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
 using System.Text.RegularExpressions;
 using FluentAssertions;
 
 namespace ConsentKit.Samples.Tests;
 
 /// <summary>
-/// The packages as a user gets them: packed into a folder, that folder made a package source (as the
-/// README says), and a new app outside this repository referencing them by version — not by project.
+/// The packages as a user gets them: packed into a folder that is a package source (as the README
+/// says), and new apps outside this repository referencing them by version — not by project.
 /// </summary>
-public sealed partial class PackageConsumerTests : IDisposable
+public sealed partial class PackageConsumerTests(PackedFeed feed) : IClassFixture<PackedFeed>
 {
-    private static readonly string[] Packages = ["ConsentKit", "ConsentKit.Sqlite", "ConsentKit.PostgreSql", "ConsentKit.AspNetCore", "ConsentKit.Testing"];
-    private readonly string _work = Path.Combine(Path.GetTempPath(), "consentkit-consumer", Guid.NewGuid().ToString("N"));
-
     [Fact]
-    public async Task ThePackedPackages_BuildAndRunANewApp_ThatReferencesThemByVersionFromALocalFolder()
+    public void EveryLibrary_IsPackedWithItsSymbols_AndTheTemplatesToo()
     {
-        var root = RepositoryRoot();
-        var feed = Path.Combine(_work, "feed");
-        var app = Path.Combine(_work, "app");
-        Directory.CreateDirectory(app);
-
-        // A version of its own, so NuGet's cache can never hand back an older build of the same number.
-        var version = "0.1.0-consumer." + Guid.NewGuid().ToString("N")[..8];
-        foreach (var package in Packages)
+        foreach (var package in PackedFeed.Libraries)
         {
-            await RunAsync("dotnet", ["pack", Path.Combine(root, "src", package, package + ".csproj"), "-c", "Release", "-o", feed, $"-p:Version={version}"], root);
+            File.Exists(Path.Combine(feed.Folder, $"{package}.{feed.Version}.nupkg")).Should().BeTrue(package);
+            File.Exists(Path.Combine(feed.Folder, $"{package}.{feed.Version}.snupkg")).Should().BeTrue("{0} ships its symbols", package);
         }
 
-        Directory.GetFiles(feed, "*.nupkg").Should().HaveCount(Packages.Length);
-        Directory.GetFiles(feed, "*.snupkg").Should().HaveCount(Packages.Length, "every package ships its symbols");
+        File.Exists(Path.Combine(feed.Folder, $"ConsentKit.Templates.{feed.Version}.nupkg")).Should().BeTrue();
+    }
 
-        await File.WriteAllTextAsync(Path.Combine(app, "nuget.config"), $"""
-            <?xml version="1.0" encoding="utf-8"?>
-            <configuration>
-              <packageSources>
-                <add key="consentkit-local" value="{feed}" />
-              </packageSources>
-            </configuration>
-            """);
-        await File.WriteAllTextAsync(Path.Combine(app, "consumer.csproj"), $"""
-            <Project Sdk="Microsoft.NET.Sdk">
-              <PropertyGroup>
-                <OutputType>Exe</OutputType>
-                <TargetFramework>net10.0</TargetFramework>
-                <ImplicitUsings>enable</ImplicitUsings>
-                <Nullable>enable</Nullable>
-              </PropertyGroup>
-              <ItemGroup>
-                <PackageReference Include="ConsentKit.Sqlite" Version="{version}" />
-                <PackageReference Include="Microsoft.Extensions.DependencyInjection" Version="{VersionInRepository(root, "Microsoft.Extensions.DependencyInjection")}" />
-              </ItemGroup>
-            </Project>
-            """);
+    [Fact]
+    public async Task ANewConsoleApp_ReferencingThePackagesByVersion_BuildsAndRuns()
+    {
+        var app = NewFolder("console");
+        await WriteProjectAsync(app, web: false);
         await File.WriteAllTextAsync(Path.Combine(app, "Program.cs"), """
             using ConsentKit;
             using Microsoft.Extensions.DependencyInjection;
@@ -70,70 +45,103 @@ public sealed partial class PackageConsumerTests : IDisposable
             Console.WriteLine($"before={before.Reason} after={after.Reason} {verified}");
             """);
 
-        var output = await RunAsync("dotnet", ["run"], app);
+        var output = await PackedFeed.RunAsync("dotnet", ["run"], app);
 
         output.Should().MatchRegex(@"before=NoRecord after=Granted valid: 1 records, head consentkit-chain-head:v1:1:[0-9a-f]{64}");
     }
 
-    public void Dispose()
+    [Fact]
+    public async Task EveryCSharpBlockInTheReadme_CompilesAgainstThePackages_AndTheQuickStartRunsAsItSays()
     {
+        var blocks = CSharpBlock().Matches(await File.ReadAllTextAsync(Path.Combine(feed.Root, "README.md"))).Select(m => m.Groups[1].Value).ToList();
+        blocks.Should().HaveCountGreaterThanOrEqualTo(5, "the README shows the quick start, ASP.NET Core, PostgreSQL, proof and pipelines");
+
+        for (var i = 0; i < blocks.Count; i++)
+        {
+            var app = NewFolder($"readme-{i}");
+            await WriteProjectAsync(app, web: blocks[i].Contains("WebApplication", StringComparison.Ordinal));
+            await File.WriteAllTextAsync(Path.Combine(app, "Program.cs"), blocks[i]);
+            await PackedFeed.RunAsync("dotnet", ["build", "-warnaserror"], app);
+        }
+
+        var quickStart = await PackedFeed.RunAsync("dotnet", ["run", "--no-build"], Path.Combine(feed.Work, "readme-0"));
+        quickStart.Should().Contain("True Granted #1").And.Contain("ai-training.generative: Withdrawn").And.Contain("#2 Withdrawn under \"");
+    }
+
+    [Fact]
+    public async Task TheTemplate_MakesAnAppThatRuns_AndDeniesUntilThePersonOptsIn()
+    {
+        var hive = Path.Combine(feed.Work, "template-hive");
+        var app = Path.Combine(feed.Work, "TemplateApp");
+        await PackedFeed.RunAsync("dotnet", ["new", "install", Path.Combine(feed.Folder, $"ConsentKit.Templates.{feed.Version}.nupkg"), "--debug:custom-hive", hive], feed.Work);
+        await PackedFeed.RunAsync("dotnet", ["new", "consentkit-web", "-o", app, "--debug:custom-hive", hive], feed.Work);
+        File.ReadAllText(Path.Combine(app, "TemplateApp.csproj")).Should().Contain($"Version=\"{feed.Version}\"", "the template references the packages it was packed with");
+        await PackedFeed.RunAsync("dotnet", ["build", "-warnaserror"], app);
+
+        var url = $"http://127.0.0.1:{FreePort()}";
+        using var process = PackedFeed.Start("dotnet", ["run", "--no-build", "--urls", url], app);
         try
         {
-            Directory.Delete(_work, recursive: true);
-        }
-        catch (IOException)
-        {
-            // Temp folder: the OS cleans it.
-        }
-    }
-
-    private static string RepositoryRoot()
-    {
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-        {
-            if (File.Exists(Path.Combine(directory.FullName, "ConsentKit.sln")))
+            // Ready when Kestrel says so on stdout (or the app has died, which the read below reports).
+            string? line;
+            while ((line = await process.StandardOutput.ReadLineAsync(TestContext.Current.CancellationToken)) is not null && !line.Contains("Now listening on", StringComparison.Ordinal))
             {
-                return directory.FullName;
             }
+
+            if (line is null)
+            {
+                Assert.Fail("The app stopped before it listened: " + await process.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken));
+            }
+
+            using var client = new HttpClient { BaseAddress = new Uri(url) };
+
+            var home = await client.GetAsync("/", TestContext.Current.CancellationToken);
+            var denied = await client.GetAsync("/users/ada/training-data", TestContext.Current.CancellationToken);
+            var consents = await client.GetAsync("/api/consents", TestContext.Current.CancellationToken);
+
+            home.StatusCode.Should().Be(HttpStatusCode.OK);
+            denied.StatusCode.Should().Be(HttpStatusCode.Forbidden);
+            denied.Content.Headers.ContentType!.MediaType.Should().Be("application/problem+json");
+            consents.StatusCode.Should().Be(HttpStatusCode.Unauthorized, "the consent API is the signed-in person's own");
         }
-
-        throw new InvalidOperationException("The repository root (ConsentKit.sln) is not above " + AppContext.BaseDirectory);
-    }
-
-    private static string VersionInRepository(string root, string package)
-    {
-        var props = File.ReadAllText(Path.Combine(root, "Directory.Packages.props"));
-        var version = PackageVersion(package).Match(props) is { Success: true } match
-            ? match.Groups[1].Value
-            : throw new InvalidOperationException($"{package} is not in Directory.Packages.props.");
-
-        // A version may name a property of the same file, e.g. $(MicrosoftExtensionsVersion).
-        return version.StartsWith("$(", StringComparison.Ordinal)
-            ? Regex.Match(props, $"<{Regex.Escape(version[2..^1])}>([^<]+)<").Groups[1].Value
-            : version;
-    }
-
-    private static Regex PackageVersion(string package) => new($"Include=\"{Regex.Escape(package)}\" Version=\"([^\"]+)\"");
-
-    private static async Task<string> RunAsync(string file, string[] arguments, string directory)
-    {
-        var start = new ProcessStartInfo(file) { WorkingDirectory = directory, RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var argument in arguments)
+        finally
         {
-            start.ArgumentList.Add(argument);
+            process.Kill(entireProcessTree: true);
+            await process.WaitForExitAsync(TestContext.Current.CancellationToken);
         }
-
-        // The consumer is a new app, not part of this build: nothing of the test host's MSBuild settings leaks in.
-        start.Environment.Remove("MSBuildSDKsPath");
-        start.Environment.Remove("MSBuildExtensionsPath");
-        start.Environment.Remove("MSBUILD_EXE_PATH");
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(5));
-        await process.WaitForExitAsync(timeout.Token);
-        var output = await stdout + await stderr;
-        process.ExitCode.Should().Be(0, $"`{file} {string.Join(' ', arguments)}` in {directory} failed:\n{output}");
-        return output;
     }
+
+    [GeneratedRegex(@"```csharp\n(.*?)```", RegexOptions.Singleline)]
+    private static partial Regex CSharpBlock();
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    private string NewFolder(string name)
+    {
+        var path = Path.Combine(feed.Work, name);
+        Directory.CreateDirectory(path);
+        return path;
+    }
+
+    private Task WriteProjectAsync(string directory, bool web) => File.WriteAllTextAsync(Path.Combine(directory, "app.csproj"), $"""
+        <Project Sdk="{(web ? "Microsoft.NET.Sdk.Web" : "Microsoft.NET.Sdk")}">
+          <PropertyGroup>
+            <OutputType>Exe</OutputType>
+            <TargetFramework>net10.0</TargetFramework>
+            <ImplicitUsings>enable</ImplicitUsings>
+            <Nullable>enable</Nullable>
+          </PropertyGroup>
+          <ItemGroup>
+            <PackageReference Include="ConsentKit.AspNetCore" Version="{feed.Version}" Condition="{(web ? "true" : "false")}" />
+            <PackageReference Include="ConsentKit.Sqlite" Version="{feed.Version}" />
+            <PackageReference Include="ConsentKit.PostgreSql" Version="{feed.Version}" />
+            <PackageReference Include="Microsoft.Extensions.DependencyInjection" Version="{feed.VersionInRepository("Microsoft.Extensions.DependencyInjection")}" Condition="{(web ? "false" : "true")}" />
+          </ItemGroup>
+        </Project>
+        """);
 }
