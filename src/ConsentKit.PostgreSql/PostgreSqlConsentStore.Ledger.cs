@@ -120,6 +120,18 @@ public sealed partial class PostgreSqlConsentStore : IDataUseLedger
     }
 
     /// <inheritdoc />
+    public ValueTask<IReadOnlyList<DataUseSubject>> GetSubjectsAsync(string dataUseId, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(dataUseId);
+        return QueryAsync(
+            $"SELECT COALESCE(r.subject_id, 'erased:' || encode(s.subject_key, 'hex')), s.consent_sequence FROM {_schema}.data_use_subjects s " +
+            $"LEFT JOIN {_schema}.consent_subjects r ON r.subject_key = s.subject_key WHERE s.data_use_id = $1 ORDER BY s.consent_sequence, 1;",
+            c => c.Parameters.Add(new NpgsqlParameter<string> { TypedValue = dataUseId }),
+            reader => new DataUseSubject { SubjectId = reader.GetString(0), ConsentSequence = reader.GetInt64(1) },
+            cancellationToken);
+    }
+
+    /// <inheritdoc />
     public ValueTask<IReadOnlyList<DataUse>> FindBySubjectAsync(string subjectId, string? purposeId = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(subjectId);

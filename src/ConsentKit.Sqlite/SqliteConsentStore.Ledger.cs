@@ -95,6 +95,31 @@ public sealed partial class SqliteConsentStore : IDataUseLedger
     }
 
     /// <inheritdoc />
+    public async ValueTask<IReadOnlyList<DataUseSubject>> GetSubjectsAsync(string dataUseId, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(dataUseId);
+        cancellationToken.ThrowIfCancellationRequested();
+        await InitializeAsync(cancellationToken);
+        return Guard("read", () =>
+        {
+            using var connection = OpenReader();
+            using var command = connection.CreateCommand();
+            command.CommandText =
+                "SELECT COALESCE(r.subject_id, 'erased:' || lower(hex(s.subject_key))), s.consent_sequence FROM data_use_subjects s " +
+                "LEFT JOIN consent_subjects r ON r.subject_key = s.subject_key WHERE s.data_use_id = $id ORDER BY s.consent_sequence, 1;";
+            command.Parameters.AddWithValue("$id", dataUseId);
+            using var reader = command.ExecuteReader();
+            var result = new List<DataUseSubject>();
+            while (reader.Read())
+            {
+                result.Add(new DataUseSubject { SubjectId = reader.GetString(0), ConsentSequence = reader.GetInt64(1) });
+            }
+
+            return (IReadOnlyList<DataUseSubject>)result;
+        });
+    }
+
+    /// <inheritdoc />
     public ValueTask<IReadOnlyList<DataUse>> FindBySubjectAsync(string subjectId, string? purposeId = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(subjectId);

@@ -90,6 +90,19 @@ public abstract class DataUseLedgerConformanceTests : StoreTestBase
         Assert.Equal(DataUseStatus.Failed, (await Ledger.GetAsync(S("run-1"), TestContext.Current.CancellationToken))!.Status);
     }
 
+    /// <summary>A use's subjects come back with the grant that let each in, in grant order; an unknown use has none.</summary>
+    [Fact]
+    public async Task GetSubjects_ListsEachSubjectWithItsGrant_InGrantOrder()
+    {
+        await StartWith(S("genai-1"), ConsentPurposes.GenerativeAiTraining, (S("bob"), 7), (S("alice"), 3));
+        await StartWith(S("genai-2"), ConsentPurposes.GenerativeAiTraining, (S("carol"), 9));
+
+        var subjects = await Ledger.GetSubjectsAsync(S("genai-1"), TestContext.Current.CancellationToken);
+
+        Assert.Equal([(S("alice"), 3L), (S("bob"), 7L)], subjects.Select(s => (s.SubjectId, s.ConsentSequence)));
+        Assert.Empty(await Ledger.GetSubjectsAsync(S("no-such-use"), TestContext.Current.CancellationToken));
+    }
+
     /// <summary>The uses that included a subject, optionally for one purpose.</summary>
     [Fact]
     public async Task FindBySubject_ReturnsTheUsesThatIncludedTheSubject()
@@ -149,6 +162,7 @@ public abstract class DataUseLedgerConformanceTests : StoreTestBase
         Assert.Empty(await Ledger.FindBySubjectAsync(S("alice"), cancellationToken: ct));
         Assert.Equal([S("set")], (await Ledger.FindAffectedByAsync(closing, ct)).Select(u => u.Id));
         Assert.Equal([S("set")], (await Ledger.FindBySubjectAsync(S("bob"), cancellationToken: ct)).Select(u => u.Id));
+        Assert.Equal([ConsentRecord.ErasedSubjectId(closing.SubjectKey.Span), S("bob")], (await Ledger.GetSubjectsAsync(S("set"), ct)).Select(s => s.SubjectId));
     }
 
     /// <summary>The list is newest first and honours the limit.</summary>

@@ -189,6 +189,9 @@ internal sealed class FaultyStore : DelegatingConsentStore, IDataUseLedger
     public ValueTask<IReadOnlyList<DataUse>> FindBySubjectAsync(string subjectId, string? purposeId = null, CancellationToken cancellationToken = default) =>
         _inner.FindBySubjectAsync(subjectId, purposeId, cancellationToken);
 
+    public ValueTask<IReadOnlyList<DataUseSubject>> GetSubjectsAsync(string dataUseId, CancellationToken cancellationToken = default) =>
+        _inner.GetSubjectsAsync(dataUseId, cancellationToken);
+
     public ValueTask<IReadOnlyList<DataUse>> FindAffectedByAsync(ConsentRecord record, CancellationToken cancellationToken = default) =>
         _inner.FindAffectedByAsync(record, cancellationToken);
 }

@@ -43,6 +43,15 @@ public interface IDataUseLedger
     /// <param name="cancellationToken">Cancels the call.</param>
     ValueTask<IReadOnlyList<DataUse>> ListAsync(int limit = 100, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Every subject a data use included, with the grant that let them in, in grant order. An erased subject
+    /// is listed as <see cref="ConsentRecord.ErasedSubjectId"/> of its key, as its records are. Empty for an
+    /// unknown id.
+    /// </summary>
+    /// <param name="dataUseId">The data use.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    ValueTask<IReadOnlyList<DataUseSubject>> GetSubjectsAsync(string dataUseId, CancellationToken cancellationToken = default);
+
     /// <summary>The data uses that included a subject, oldest first, optionally for one purpose.</summary>
     /// <param name="subjectId">The subject.</param>
     /// <param name="purposeId">Only uses for this purpose; <see langword="null"/> for all.</param>

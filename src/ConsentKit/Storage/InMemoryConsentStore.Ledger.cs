@@ -108,6 +108,29 @@ public sealed partial class InMemoryConsentStore : IDataUseLedger
     }
 
     /// <inheritdoc />
+    public ValueTask<IReadOnlyList<DataUseSubject>> GetSubjectsAsync(string dataUseId, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(dataUseId);
+        lock (_lock)
+        {
+            if (!_dataUses.TryGetValue(dataUseId, out var state))
+            {
+                return ValueTask.FromResult<IReadOnlyList<DataUseSubject>>([]);
+            }
+
+            var idByKey = _registry.ToDictionary(r => r.Value.KeyHex, r => r.Key, StringComparer.Ordinal);
+            return ValueTask.FromResult<IReadOnlyList<DataUseSubject>>([.. state.Subjects
+                .Select(s => new DataUseSubject
+                {
+                    SubjectId = idByKey.TryGetValue(s.Key, out var id) ? id : ConsentRecord.ErasedSubjectId(Convert.FromHexString(s.Key)),
+                    ConsentSequence = s.Value,
+                })
+                .OrderBy(s => s.ConsentSequence)
+                .ThenBy(s => s.SubjectId, StringComparer.Ordinal)]);
+        }
+    }
+
+    /// <inheritdoc />
     public ValueTask<IReadOnlyList<DataUse>> FindBySubjectAsync(string subjectId, string? purposeId = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(subjectId);
