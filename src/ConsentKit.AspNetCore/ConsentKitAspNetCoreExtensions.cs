@@ -109,7 +109,7 @@ namespace Microsoft.AspNetCore.Builder
 
         /// <summary>
         /// Maps the self-service consent API for the signed-in person: <c>GET</c> (every purpose and its state),
-        /// <c>GET history</c>, <c>POST {purposeId}/grant|refuse|withdraw</c>, and <c>POST withdraw-all|refuse-all</c> (one all-or-none append), and erasure in two steps: <c>POST erasure</c>
+        /// <c>GET history</c>, <c>GET receipts/{sequence}</c> (a signed ISO/IEC TS 27560 receipt) and <c>GET export</c> (everything held about the person) when <c>AddReceipts</c> was called, <c>POST {purposeId}/grant|refuse|withdraw</c>, and <c>POST withdraw-all|refuse-all</c> (one all-or-none append), and erasure in two steps: <c>POST erasure</c>
         /// (a token valid for 10 minutes, and what erasure will do) then <c>POST erasure/confirm</c> with that token.
         /// </summary>
         /// <param name="endpoints">The app's endpoints.</param>
@@ -121,6 +121,8 @@ namespace Microsoft.AspNetCore.Builder
             var group = endpoints.MapGroup(prefix).WithTags("Consent");
             group.MapGet("/", ConsentApi.ListAsync);
             group.MapGet("/history", ConsentApi.HistoryAsync);
+            group.MapGet("/receipts/{sequence}", ConsentReceiptsApi.ReceiptAsync);
+            group.MapGet("/export", (Delegate)ConsentReceiptsApi.ExportAsync);
             group.MapPost("/{purposeId}/grant", ConsentApi.GrantAsync).DisableAntiforgery();
             group.MapPost("/{purposeId}/refuse", ConsentApi.RefuseAsync).DisableAntiforgery();
             group.MapPost("/{purposeId}/withdraw", ConsentApi.WithdrawAsync).DisableAntiforgery();

@@ -17,11 +17,7 @@ internal sealed class ConsentReceiptService(
 {
     public const string TokenType = "consent-receipt+jwt";
 
-    internal static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
-    {
-        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
-        DictionaryKeyPolicy = JsonNamingPolicy.SnakeCaseLower,
-    };
+    internal static JsonSerializerOptions Json => ConsentReceiptJson.Options;
 
     // Receipts carry no times of their own: the token's claims are the record's, so no clock is read.
     private readonly JsonWebTokenHandler _handler = new() { SetDefaultTimesOnTokenCreation = false };
