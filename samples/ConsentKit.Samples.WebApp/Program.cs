@@ -5,6 +5,7 @@ using System.Security.Claims;
 using System.Text.Json;
 using ConsentKit;
 using ConsentKit.AspNetCore;
+using ConsentKit.Receipts;
 using ConsentKit.Samples.WebApp.Demo;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
@@ -35,7 +36,15 @@ var consent = builder.Services.AddConsentKit()
     .AddPurpose(ConsentPurposes.Analytics, "Analytics", "Use my activity to measure and improve the service.", "1")
     .AddPurpose(ConsentPurposes.Marketing, "Marketing", "Send me news and offers.", "1")
     .AddPurpose(ConsentPurposes.ThirdPartySharing, "Sharing with partners", "Share my data with partner companies.", "1")
-    .AddAspNetCore(o => o.ConsentUrl = "/settings/privacy");
+    .AddAspNetCore(o => o.ConsentUrl = "/settings/privacy")
+    // Signed ISO/IEC TS 27560 receipts, the members' export and the training-set audit.
+    .AddReceipts(o =>
+    {
+        o.ControllerName = builder.Configuration["ConsentKit:Receipts:ControllerName"] ?? "Demo Network";
+        o.ControllerContact = builder.Configuration["ConsentKit:Receipts:ControllerContact"] ?? "privacy@demo-network.example";
+        o.WithdrawalMethod = builder.Configuration["ConsentKit:Receipts:WithdrawalMethod"] ?? "Settings → Data and privacy, one click per purpose";
+        o.SigningKey = ReceiptSigningKey.LoadOrCreate(Path.ChangeExtension(databasePath, ".receipt-key.pem"));
+    });
 
 // Purposes from configuration, alongside the ones in code.
 foreach (var purpose in builder.Configuration.GetSection("ConsentKit:Purposes").Get<List<ConsentPurpose>>() ?? [])
@@ -142,14 +151,12 @@ app.MapPost("/signout", async (HttpContext context, IFormCollection form) =>
 });
 
 // The person's own consent records, as a file they can keep.
-app.MapGet("/settings/privacy/download", async (HttpContext context, IConsentReader reader, TimeProvider time) =>
+app.MapGet("/settings/privacy/download", async (HttpContext context, IConsentSubjectExporter exporter) =>
 {
+    // Everything the network holds about the person's consent: records, notice texts, signed receipts, training sets.
     var subject = (await context.GetConsentSubjectAsync())!;
-    var history = await reader.GetHistoryAsync(subject, context.RequestAborted);
-    var dataUses = await reader.GetDataUsesAsync(subject, context.RequestAborted);
-    var body = JsonSerializer.SerializeToUtf8Bytes(
-        new { subject, exportedAt = time.GetUtcNow(), records = history.Select(e => ConsentRecordResponse.From(e.Record, e.Notice)), dataUses },
-        new JsonSerializerOptions(JsonSerializerDefaults.Web) { WriteIndented = true });
+    var export = await exporter.ExportAsync(subject, context.RequestAborted);
+    var body = JsonSerializer.SerializeToUtf8Bytes(export, new JsonSerializerOptions(ConsentReceiptJson.Options) { WriteIndented = true });
     return Results.File(body, "application/json", $"consent-records-{subject}.json");
 }).RequireAuthorization();
 

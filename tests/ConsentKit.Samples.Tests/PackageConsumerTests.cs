@@ -9,6 +9,12 @@ namespace ConsentKit.Samples.Tests;
 /// The packages as a user gets them: packed into a folder that is a package source (as the README
 /// says), and new apps outside this repository referencing them by version — not by project.
 /// </summary>
+/// <remarks>
+/// Packing and building new apps keeps both cores busy for a minute: the class runs on its own, so the
+/// browser and multi-instance tests beside it keep their timings.
+/// </remarks>
+[Collection(nameof(PackageConsumerTests))]
+[CollectionDefinition(nameof(PackageConsumerTests), DisableParallelization = true)]
 public sealed partial class PackageConsumerTests(PackedFeed feed) : IClassFixture<PackedFeed>
 {
     [Fact]

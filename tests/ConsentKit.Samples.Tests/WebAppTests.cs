@@ -54,11 +54,12 @@ public sealed class WebAppTests : IDisposable
         var download = await ada.GetAsync("/settings/privacy/download");
         download.Content.Headers.ContentDisposition!.FileName.Should().Contain("consent-records-ada.json");
         var records = JsonDocument.Parse(await download.Content.ReadAsStringAsync()).RootElement.GetProperty("records");
-        records.EnumerateArray().Where(r => r.GetProperty("purposeId").GetString() == ConsentPurposes.GenerativeAiTraining)
+        records.EnumerateArray().Where(r => r.GetProperty("purpose_id").GetString() == ConsentPurposes.GenerativeAiTraining)
             .Select(r => r.GetProperty("status").GetString()).Should().Equal("granted", "withdrawn");
         records.EnumerateArray().Should().OnlyContain(r => r.GetProperty("method").GetString() == "subject-user-interface");
-        records.EnumerateArray().First(r => r.GetProperty("purposeId").GetString() == ConsentPurposes.GenerativeAiTraining)
-            .GetProperty("noticeText").GetString().Should().Be("Use my data for training content-creation AI models.", "the export shows the words she agreed to");
+        records.EnumerateArray().First(r => r.GetProperty("purpose_id").GetString() == ConsentPurposes.GenerativeAiTraining)
+            .GetProperty("notice_text").GetString().Should().Be("Use my data for training content-creation AI models.", "the export shows the words she agreed to");
+        records.EnumerateArray().Should().OnlyContain(r => r.GetProperty("receipt").GetString()!.Split('.', StringSplitOptions.None).Length == 3, "each record comes with its signed receipt");
     }
 
     [Fact]
@@ -99,6 +100,40 @@ public sealed class WebAppTests : IDisposable
 
         (await ada.GetAsync("/admin")).StatusCode.Should().Be(HttpStatusCode.Redirect);
         (await operatorClient.GetAsync("/admin")).StatusCode.Should().Be(HttpStatusCode.OK);
+    }
+
+    [Fact]
+    public async Task TheAdminAuditOfATrainingSet_Passes_ThenListsAWithdrawalMadeAfterIt()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var operatorClient = await _factory.SignInAsync("operator");
+        var recorder = _factory.Services.GetRequiredService<IConsentRecorder>();
+        await recorder.GrantAsync("ada", ConsentPurposes.GenerativeAiTraining, ConsentEvidence.FromUserInterface("1", "settings-page"), ct);
+        var report = await _factory.Services.GetRequiredService<ConsentKit.Samples.WebApp.Demo.TrainingSets>().BuildAsync(ct);
+        var id = report.DataUse!.Id;
+
+        var before = await operatorClient.GetStringAsync($"/admin?audit={Uri.EscapeDataString(id)}", ct);
+        await recorder.WithdrawAsync("ada", ConsentPurposes.GenerativeAiTraining, ConsentEvidence.FromUserInterface("1", "settings-page"), ct);
+        var after = await operatorClient.GetStringAsync($"/admin?audit={Uri.EscapeDataString(id)}", ct);
+
+        before.Should().Contain("data-testid=\"audit\" data-passed=\"true\"").And.Contain("0 withdrawn since");
+        after.Should().Contain("1 withdrawn since: ada");
+    }
+
+    [Fact]
+    public async Task EachHistoryRow_LinksToASignedReceipt_ThatServesTheMembersOwnRecord()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var ada = await _factory.SignInAsync("ada");
+        var grant = await _factory.Services.GetRequiredService<IConsentRecorder>()
+            .GrantAsync("ada", ConsentPurposes.Analytics, ConsentEvidence.FromUserInterface("1", "settings-page"), ct);
+
+        var page = await ada.GetStringAsync("/settings/privacy", ct);
+        var receipt = await ada.GetAsync($"/api/consents/receipts/{grant.Sequence}", ct);
+
+        page.Should().Contain($"href=\"/api/consents/receipts/{grant.Sequence}\"");
+        receipt.StatusCode.Should().Be(HttpStatusCode.OK);
+        JsonDocument.Parse(await receipt.Content.ReadAsStringAsync(ct)).RootElement.GetProperty("receipt").GetProperty("pii_principal_id").GetString().Should().Be("ada");
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using ConsentKit.Receipts;
 using ConsentKit.Samples.WebApp.Demo;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
@@ -5,7 +6,7 @@ using Microsoft.AspNetCore.Mvc.RazorPages;
 namespace ConsentKit.Samples.WebApp.Pages.Admin;
 
 /// <summary>The data team's view: consent rates, recent changes, training-set builds and what withdrawals affect.</summary>
-public sealed class IndexModel(ConsentPurposeCatalog catalog, IConsentGate gate, IConsentReader reader, TrainingSets sets) : PageModel
+public sealed class IndexModel(ConsentPurposeCatalog catalog, IConsentGate gate, IConsentReader reader, IDataUseAuditor auditor, TrainingSets sets) : PageModel
 {
     public sealed record Rate(ConsentPurpose Purpose, int Allowed, int Members);
 
@@ -24,8 +25,20 @@ public sealed class IndexModel(ConsentPurposeCatalog catalog, IConsentGate gate,
     [TempData]
     public string? Built { get; set; }
 
+    /// <summary>The training set to audit, from <c>?audit=</c>.</summary>
+    [BindProperty(SupportsGet = true, Name = "audit")]
+    public string? AuditId { get; set; }
+
+    /// <summary>The audit of <see cref="AuditId"/>: every member's grant at the run's start, and who withdrew since.</summary>
+    public SignedDataUseAudit? Audit { get; private set; }
+
     public async Task OnGetAsync()
     {
+        if (!string.IsNullOrWhiteSpace(AuditId))
+        {
+            Audit = await auditor.AuditAsync(AuditId, HttpContext.RequestAborted);
+        }
+
         var members = DemoPeople.Members.Select(p => p.Id).ToList();
         foreach (var purpose in catalog.Purposes)
         {
