@@ -13,8 +13,7 @@ namespace ConsentKit.Samples.Tests;
 /// Packing and building new apps keeps both cores busy for a minute: the class runs on its own, so the
 /// browser and multi-instance tests beside it keep their timings.
 /// </remarks>
-[Collection(nameof(PackageConsumerTests))]
-[CollectionDefinition(nameof(PackageConsumerTests), DisableParallelization = true)]
+[Collection(nameof(PackagingRunsAlone))]
 public sealed partial class PackageConsumerTests(PackedFeed feed) : IClassFixture<PackedFeed>
 {
     [Fact]
@@ -146,8 +145,12 @@ public sealed partial class PackageConsumerTests(PackedFeed feed) : IClassFixtur
             <PackageReference Include="ConsentKit.AspNetCore" Version="{feed.Version}" Condition="{(web ? "true" : "false")}" />
             <PackageReference Include="ConsentKit.Sqlite" Version="{feed.Version}" />
             <PackageReference Include="ConsentKit.PostgreSql" Version="{feed.Version}" />
+            <PackageReference Include="ConsentKit.Receipts" Version="{feed.Version}" />
             <PackageReference Include="Microsoft.Extensions.DependencyInjection" Version="{feed.VersionInRepository("Microsoft.Extensions.DependencyInjection")}" Condition="{(web ? "false" : "true")}" />
           </ItemGroup>
         </Project>
         """);
 }
+
+[CollectionDefinition(nameof(PackagingRunsAlone), DisableParallelization = true)]
+public sealed class PackagingRunsAlone;
