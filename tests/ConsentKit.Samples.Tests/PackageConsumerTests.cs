@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text.RegularExpressions;
 using FluentAssertions;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace ConsentKit.Samples.Tests;
 
@@ -114,6 +115,24 @@ public sealed partial class PackageConsumerTests(PackedFeed feed) : IClassFixtur
             process.Kill(entireProcessTree: true);
             await process.WaitForExitAsync(TestContext.Current.CancellationToken);
         }
+    }
+
+    [Fact]
+    public async Task TheTool_InstallsFromTheFeed_AndVerifiesAStore()
+    {
+        var tools = Path.Combine(feed.Work, "tools");
+        var database = Path.Combine(feed.Work, "tool-check.db");
+        var services = new ServiceCollection();
+        services.AddConsentKit().AddStandardPurposes().UseSqliteStore($"Data Source={database}");
+        await using (var provider = services.BuildServiceProvider())
+        {
+            await provider.GetRequiredService<IConsentRecorder>().GrantAsync("ada", ConsentPurposes.GenerativeAiTraining, ConsentEvidence.FromUserInterface("1", "settings-page"), TestContext.Current.CancellationToken);
+        }
+
+        await PackedFeed.RunAsync("dotnet", ["tool", "install", "ConsentKit.Cli", "--version", feed.Version, "--tool-path", tools], feed.Work);
+        var output = await PackedFeed.RunAsync(Path.Combine(tools, "consentkit"), ["verify", "-c", $"Data Source={database}"], feed.Work);
+
+        output.Should().StartWith("valid: 1 records, head consentkit-chain-head:v1:1:");
     }
 
     [GeneratedRegex(@"```csharp\n(.*?)```", RegexOptions.Singleline)]

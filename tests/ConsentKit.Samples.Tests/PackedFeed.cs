@@ -24,7 +24,7 @@ public sealed partial class PackedFeed : IAsyncLifetime
     public async ValueTask InitializeAsync()
     {
         Directory.CreateDirectory(Work);
-        foreach (var package in Libraries.Append("ConsentKit.Templates"))
+        foreach (var package in Libraries.Append("ConsentKit.Templates").Append("ConsentKit.Cli"))
         {
             await RunAsync("dotnet", ["pack", Path.Combine(Root, "src", package, package + ".csproj"), "-c", "Release", "-o", Folder, $"-p:Version={Version}"], Root);
         }

@@ -259,6 +259,15 @@ public sealed class ConsentFilterTests : IDisposable
         act.Should().Throw<InvalidOperationException>().WithMessage("*no data-use ledger*");
     }
 
+    [Fact]
+    public async Task ADataUseIdWithoutADescription_IsRefused_NamingTheMissingField_AndNothingIsRecorded()
+    {
+        var act = () => Filter.Filter(new[] { new Post(1, "alice") }, p => p.AuthorId, ConsentPurposes.GenerativeAiTraining, new() { DataUseId = "set-1" });
+
+        act.Should().Throw<ArgumentException>().Which.ParamName.Should().Be("options.DataUseDescription");
+        (await _store.GetAsync("set-1", TestContext.Current.CancellationToken)).Should().BeNull();
+    }
+
     private static async IAsyncEnumerable<Post> Posts(int count, int authors, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         for (var i = 0; i < count; i++)

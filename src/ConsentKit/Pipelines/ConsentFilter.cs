@@ -46,6 +46,12 @@ public sealed class ConsentFilter
         ArgumentNullException.ThrowIfNull(purposeId);
         options ??= new ConsentFilterOptions();
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(options.BatchSize, "options.BatchSize");
+        if (options.DataUseId is not null && options.DataUseDescription is null)
+        {
+            // An id alone would record nothing: refuse rather than run a build that is silently off the record.
+            throw new ArgumentException("DataUseId is set but DataUseDescription is not: set both to record the run in the ledger, or neither.", "options.DataUseDescription");
+        }
+
         if (options.DataUseDescription is not null && _ledger is null)
         {
             throw new InvalidOperationException("This run asks to be recorded, but the configured consent store keeps no data-use ledger.");

@@ -13,6 +13,6 @@ public sealed class ConsentFilterOptions
     /// </summary>
     public string? DataUseDescription { get; set; }
 
-    /// <summary>The data use id when recorded; a new GUID when <see langword="null"/>.</summary>
+    /// <summary>The data use id when recorded; a new GUID when <see langword="null"/>. Setting it without <see cref="DataUseDescription"/> is refused: it would record nothing.</summary>
     public string? DataUseId { get; set; }
 }

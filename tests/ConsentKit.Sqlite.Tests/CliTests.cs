@@ -1,0 +1,178 @@
+using System.Diagnostics;
+using System.Security.Cryptography;
+using FluentAssertions;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace ConsentKit.Sqlite.Tests;
+
+/// <summary>The consentkit tool as an operator runs it: a process, against a real SQLite file, judged by its exit code.</summary>
+public sealed class CliTests : IDisposable
+{
+    private readonly TempDatabase _database = new();
+    private readonly string _key;
+
+    public CliTests()
+    {
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        _key = Path.Combine(_database.Directory, "receipts.pem");
+        File.WriteAllText(_key, key.ExportPkcs8PrivateKeyPem());
+    }
+
+    private string[] Receipts => ["--key", _key, "--controller-name", "Example Ltd", "--controller-contact", "privacy@example.com", "--withdrawal-method", "https://example.com/privacy"];
+
+    [Fact]
+    public async Task Verify_OnAnIntactFile_Exits0_AndPrintsTheHead()
+    {
+        await SeedAsync();
+
+        var (code, output, _) = await RunAsync("verify", "-c", _database.ConnectionString);
+
+        code.Should().Be(0);
+        output.Should().MatchRegex(@"^valid: 3 records, head consentkit-chain-head:v1:3:[0-9a-f]{64}");
+    }
+
+    [Fact]
+    public async Task Verify_OnATamperedFile_Exits1_NamingTheFirstBadSequence()
+    {
+        await SeedAsync();
+        Tamper("UPDATE consent_events SET source = 'forged' WHERE sequence = 2;");
+
+        var (code, _, error) = await RunAsync("verify", "-c", _database.ConnectionString);
+
+        code.Should().Be(1);
+        error.Should().Contain("ContentChanged at sequence 2");
+    }
+
+    [Fact]
+    public async Task Verify_WithoutADatabase_Exits2_AndCreatesNothing()
+    {
+        var missing = Path.Combine(_database.Directory, "nope.db");
+
+        var (code, _, error) = await RunAsync("verify", "-c", $"Data Source={missing}");
+
+        code.Should().Be(2);
+        error.Should().Contain("There is no SQLite database");
+        File.Exists(missing).Should().BeFalse();
+    }
+
+    [Fact]
+    public async Task Head_PrintsTheLine_AndItsSignature()
+    {
+        await SeedAsync();
+
+        var (code, output, _) = await RunAsync("head", "-c", _database.ConnectionString, "--key", _key);
+
+        var lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        code.Should().Be(0);
+        using var key = ECDsa.Create();
+        key.ImportFromPem(await File.ReadAllTextAsync(_key, TestContext.Current.CancellationToken));
+        ConsentChainHead.Parse(lines[0]).HasValidSignature(lines[1].Trim(), key).Should().BeTrue();
+    }
+
+    [Fact]
+    public async Task Receipt_IsACompactJws_AndWithoutAKey_Exits2_SayingWhatIsMissing()
+    {
+        await SeedAsync();
+
+        var (code, output, _) = await RunAsync(["receipt", "-c", _database.ConnectionString, "--subject", "ada", "--sequence", "1", .. Receipts]);
+        var (noKey, _, error) = await RunAsync("receipt", "-c", _database.ConnectionString, "--subject", "ada", "--sequence", "1");
+
+        code.Should().Be(0);
+        output.Trim().Split('.').Should().HaveCount(3);
+        noKey.Should().Be(2);
+        error.Should().Contain("SigningKey").And.Contain("ControllerName");
+    }
+
+    [Fact]
+    public async Task ExportSubject_PrintsTheSubjectsRecords()
+    {
+        await SeedAsync();
+
+        var (code, output, _) = await RunAsync(["export-subject", "-c", _database.ConnectionString, "--subject", "ada", .. Receipts]);
+
+        code.Should().Be(0);
+        output.Should().Contain("\"subject_id\": \"ada\"").And.Contain("\"receipt\":").And.NotContain("\"bob\"");
+    }
+
+    [Fact]
+    public async Task AuditDataUse_Passes_Then_Exits1_WhenAGrantWasTamperedWith()
+    {
+        await SeedAsync();
+
+        var (passed, summary, error0) = await RunAsync(["audit-data-use", "-c", _database.ConnectionString, "--data-use", "set-1", .. Receipts]);
+        Tamper("UPDATE consent_events SET recorded_at = recorded_at - 1 WHERE sequence = 1;");
+        var (failed, tampered, _) = await RunAsync(["audit-data-use", "-c", _database.ConnectionString, "--data-use", "set-1", .. Receipts]);
+
+        passed.Should().Be(0, summary + error0);
+        summary.Should().Contain("PASSED");
+        failed.Should().Be(1);
+        tampered.Should().Contain("GrantAltered").And.Contain("FAILED");
+    }
+
+    [Fact]
+    public async Task EraseSubject_NeedsYes_ThenErases()
+    {
+        await SeedAsync();
+
+        var (refused, _, why) = await RunAsync("erase-subject", "-c", _database.ConnectionString, "--subject", "ada");
+        var (erased, output, _) = await RunAsync("erase-subject", "-c", _database.ConnectionString, "--subject", "ada", "--yes");
+        var (again, _, _) = await RunAsync("erase-subject", "-c", _database.ConnectionString, "--subject", "ada", "--yes");
+
+        refused.Should().Be(2);
+        why.Should().Contain("--yes");
+        erased.Should().Be(0);
+        output.Should().Contain("Erased ada");
+        again.Should().Be(1, "there is nothing left to erase");
+    }
+
+    [Fact]
+    public async Task AnUnknownCommandOrMissingOption_Exits2()
+    {
+        (await RunAsync("frobnicate")).Code.Should().Be(2);
+        (await RunAsync("verify")).Code.Should().Be(2);
+    }
+
+    public void Dispose() => _database.Dispose();
+
+    private async Task SeedAsync()
+    {
+        var services = new ServiceCollection();
+        services.AddConsentKit().AddStandardPurposes().UseSqliteStore(_database.ConnectionString);
+        await using var provider = services.BuildServiceProvider();
+        var recorder = provider.GetRequiredService<IConsentRecorder>();
+        var evidence = ConsentEvidence.FromUserInterface("1", "settings-page");
+        await recorder.GrantAsync("ada", ConsentPurposes.GenerativeAiTraining, evidence);
+        await recorder.GrantAsync("bob", ConsentPurposes.GenerativeAiTraining, evidence);
+        await recorder.RefuseAsync("carol", ConsentPurposes.GenerativeAiTraining, evidence);
+        var run = new[] { "ada", "bob", "carol" }.WhereConsented(provider.GetRequiredService<ConsentFilter>(), a => a, ConsentPurposes.GenerativeAiTraining, new ConsentFilterOptions { DataUseId = "set-1", DataUseDescription = "training set 1" });
+        await foreach (var _ in run)
+        {
+        }
+    }
+
+    private void Tamper(string sql)
+    {
+        using var connection = _database.OpenRaw();
+        using var command = connection.CreateCommand();
+        command.CommandText = "DROP TRIGGER consent_events_no_update; " + sql;
+        command.ExecuteNonQuery();
+    }
+
+    private static Task<(int Code, string Output, string Error)> RunAsync(params string[] arguments) => RunAsync((IEnumerable<string>)arguments);
+
+    private static async Task<(int Code, string Output, string Error)> RunAsync(IEnumerable<string> arguments)
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "ConsentKit.Cli.dll"));
+        foreach (var argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        using var process = Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);
+        var error = process.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
+        await process.WaitForExitAsync(TestContext.Current.CancellationToken);
+        return (process.ExitCode, await output, await error);
+    }
+}
