@@ -36,15 +36,15 @@ public sealed class ConsentReceiptOptions
     /// <summary>Third parties that receive the data under the consent; empty by default.</summary>
     public IList<string> RecipientThirdParties { get; } = [];
 
-    /// <summary>The key receipts are signed with: an ECDSA P-256 key with a <see cref="SecurityKey.KeyId"/> (ES256). Required.</summary>
+    /// <summary>The key receipts are signed with: an ECDSA P-256 key with a <see cref="SecurityKey.KeyId"/> (ES256). Required unless another <see cref="IConsentReceiptKeyProvider"/> is registered.</summary>
     public ECDsaSecurityKey? SigningKey { get; set; }
 
     /// <summary>Earlier signing keys (public halves are enough), so receipts signed before a rotation still verify.</summary>
     public IList<SecurityKey> PreviousKeys { get; } = [];
 }
 
-/// <summary>Checks <see cref="ConsentReceiptOptions"/> at start, naming every problem.</summary>
-internal sealed class ConsentReceiptOptionsValidator : IValidateOptions<ConsentReceiptOptions>
+/// <summary>Checks <see cref="ConsentReceiptOptions"/> and the signing key at start, naming every problem.</summary>
+internal sealed class ConsentReceiptOptionsValidator(IServiceProvider services) : IValidateOptions<ConsentReceiptOptions>
 {
     public ValidateOptionsResult Validate(string? name, ConsentReceiptOptions options)
     {
@@ -74,7 +74,10 @@ internal sealed class ConsentReceiptOptionsValidator : IValidateOptions<ConsentR
             problems.Add("PiiInformation and StorageLocations must name at least one entry each.");
         }
 
-        if (options.SigningKey is not { } key)
+        // The key the provider will sign with: the options' own, unless the app registered another provider.
+        var provider = services.GetService(typeof(IConsentReceiptKeyProvider));
+        var key = provider is null or OptionsConsentReceiptKeyProvider ? options.SigningKey : ((IConsentReceiptKeyProvider)provider).GetSigningKey();
+        if (key is null)
         {
             problems.Add("SigningKey is required: an ECDSA P-256 key with a KeyId (ES256).");
         }

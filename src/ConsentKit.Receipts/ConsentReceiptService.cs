@@ -13,7 +13,8 @@ internal sealed class ConsentReceiptService(
     IConsentStore store,
     IConsentReader reader,
     ConsentPurposeCatalog catalog,
-    IOptions<ConsentReceiptOptions> options) : IConsentReceipts
+    IOptions<ConsentReceiptOptions> options,
+    IConsentReceiptKeyProvider keys) : IConsentReceipts
 {
     public const string TokenType = "consent-receipt+jwt";
 
@@ -46,10 +47,9 @@ internal sealed class ConsentReceiptService(
             return Fail(ConsentReceiptProblem.Malformed, "Not a compact JWS.");
         }
 
-        var settings = options.Value;
         var result = await _handler.ValidateTokenAsync(token, new TokenValidationParameters
         {
-            IssuerSigningKeys = [settings.SigningKey!, .. settings.PreviousKeys],
+            IssuerSigningKeys = [.. keys.GetValidationKeys()],
             ValidateIssuer = false,
             ValidateAudience = false,
             ValidateLifetime = false,
@@ -107,7 +107,7 @@ internal sealed class ConsentReceiptService(
     /// <summary>Signs a JSON payload as a compact JWS (ES256) with the receipts' key.</summary>
     internal string Sign(string payloadJson, string tokenType)
     {
-        var key = options.Value.SigningKey ?? throw new InvalidOperationException("ConsentReceiptOptions.SigningKey is not set.");
+        var key = keys.GetSigningKey();
         return _handler.CreateToken(
             payloadJson,
             new SigningCredentials(key, SecurityAlgorithms.EcdsaSha256),
@@ -123,7 +123,7 @@ internal sealed class ConsentReceiptService(
         {
             SchemaVersion = ConsentReceipt.CurrentSchemaVersion,
             RecordId = record.Sequence,
-            ReceiptId = "rcpt-" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(recordHash + "|" + settings.SigningKey!.KeyId)))[..32],
+            ReceiptId = "rcpt-" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(recordHash + "|" + keys.GetSigningKey().KeyId)))[..32],
             PiiPrincipalId = record.SubjectId,
             PrivacyNotice = new ConsentReceiptNotice
             {

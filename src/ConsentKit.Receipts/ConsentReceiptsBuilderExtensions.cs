@@ -21,6 +21,7 @@ public static class ConsentReceiptsBuilderExtensions
         var services = builder.Services;
         services.AddOptions<ConsentReceiptOptions>().Configure(configure).ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ConsentReceiptOptions>, ConsentReceiptOptionsValidator>());
+        services.TryAddSingleton<IConsentReceiptKeyProvider, OptionsConsentReceiptKeyProvider>();
         services.TryAddSingleton<ConsentReceiptService>();
         services.TryAddSingleton<IConsentReceipts>(sp => sp.GetRequiredService<ConsentReceiptService>());
         services.TryAddSingleton<IConsentSubjectExporter>(sp => new ConsentSubjectExporter(

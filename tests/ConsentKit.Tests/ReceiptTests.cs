@@ -183,5 +183,35 @@ public sealed class ReceiptTests : IDisposable
             .And.Contain(f => f.Contains("ControllerName")).And.Contain(f => f.Contains("SigningKey"));
     }
 
+    [Fact]
+    public async Task AKeyProviderOfTheAppsOwn_SignsInsteadOfTheOptionsKey()
+    {
+        var vaultKey = ReceiptTestKit.NewKey("vault-7");
+        using var kit = new ConsentKitFixture(b =>
+        {
+            b.Services.AddSingleton<IConsentReceiptKeyProvider>(new VaultKeys(vaultKey));
+            b.AddReceipts(o =>
+            {
+                o.ControllerName = "Example Network Ltd";
+                o.ControllerContact = "privacy@example.com";
+                o.WithdrawalMethod = "https://example.com/settings/privacy";
+            });
+        });
+        var grant = await kit.GrantAsync("ada");
+        var receipts = kit.Provider.GetRequiredService<IConsentReceipts>();
+
+        var check = await receipts.VerifyAsync((await receipts.IssueAsync("ada", grant.Sequence, TestContext.Current.CancellationToken))!.Token, TestContext.Current.CancellationToken);
+
+        check.IsValid.Should().BeTrue(check.ToString());
+        check.KeyId.Should().Be("vault-7");
+    }
+
     public void Dispose() => _kit.Dispose();
+
+    private sealed class VaultKeys(ECDsaSecurityKey key) : IConsentReceiptKeyProvider
+    {
+        public ECDsaSecurityKey GetSigningKey() => key;
+
+        public IEnumerable<SecurityKey> GetValidationKeys() => [key];
+    }
 }
