@@ -60,7 +60,7 @@ public sealed partial class PackageConsumerTests(PackedFeed feed) : IClassFixtur
     public async Task EveryCSharpBlockInTheReadme_CompilesAgainstThePackages_AndTheQuickStartRunsAsItSays()
     {
         var blocks = CSharpBlock().Matches(await File.ReadAllTextAsync(Path.Combine(feed.Root, "README.md"))).Select(m => m.Groups[1].Value).ToList();
-        blocks.Should().HaveCountGreaterThanOrEqualTo(5, "the README shows the quick start, ASP.NET Core, PostgreSQL, proof and pipelines");
+        blocks.Should().HaveCountGreaterThanOrEqualTo(7, "the README shows the quick start, ASP.NET Core, PostgreSQL, proof, pipelines, receipts and snapshots");
 
         for (var i = 0; i < blocks.Count; i++)
         {
@@ -165,6 +165,7 @@ public sealed partial class PackageConsumerTests(PackedFeed feed) : IClassFixtur
             <PackageReference Include="ConsentKit.Sqlite" Version="{feed.Version}" />
             <PackageReference Include="ConsentKit.PostgreSql" Version="{feed.Version}" />
             <PackageReference Include="ConsentKit.Receipts" Version="{feed.Version}" />
+            <PackageReference Include="ConsentKit.Snapshots" Version="{feed.Version}" />
             <PackageReference Include="Microsoft.Extensions.DependencyInjection" Version="{feed.VersionInRepository("Microsoft.Extensions.DependencyInjection")}" Condition="{(web ? "false" : "true")}" />
           </ItemGroup>
         </Project>
