@@ -12,6 +12,36 @@ public sealed class TrainingExportTests : IDisposable
     public TrainingExportTests() => Directory.CreateDirectory(_directory);
 
     [Fact]
+    public async Task SnapshotThenImportUsed_PutsTheExternalJobOnTheRecord_AndRefusesAMemberTheSnapshotDidNotAllow()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var settings = Settings("seed.jsonl");
+        await TrainingExportJob.RunAsync(settings, new StringWriter(), ct);
+        var snapshotPath = Path.Combine(_directory, "allowed.parquet");
+        // The export ends by withdrawing member 0, so the snapshot after it holds the other opted-in members.
+        var optedIn = Enumerable.Range(1, 199).Where(i => DemoData.ChoiceOf(i) == DemoData.Choice.Granted).Select(DemoData.PersonId).ToList();
+        var notAllowed = Enumerable.Range(0, 200).Where(i => DemoData.ChoiceOf(i) == DemoData.Choice.Refused).Select(DemoData.PersonId).First();
+        var used = Path.Combine(_directory, "used.txt");
+        var forged = Path.Combine(_directory, "forged.txt");
+        await File.WriteAllLinesAsync(used, optedIn.Take(2), ct);
+        await File.WriteAllLinesAsync(forged, [optedIn[0], notAllowed], ct);
+
+        var snapshotOutput = new StringWriter();
+        var snapshotExit = await SnapshotCommands.SnapshotAsync(settings.DatabasePath, snapshotPath, "external-genai-1", snapshotOutput, ct);
+        var refusedOutput = new StringWriter();
+        var refusedExit = await SnapshotCommands.ImportUsedAsync(settings.DatabasePath, snapshotPath, forged, refusedOutput, ct);
+        var importOutput = new StringWriter();
+        var importExit = await SnapshotCommands.ImportUsedAsync(settings.DatabasePath, snapshotPath, used, importOutput, ct);
+
+        snapshotExit.Should().Be(0);
+        snapshotOutput.ToString().Should().Contain($"{optedIn.Count} members may be used");
+        refusedExit.Should().Be(2);
+        refusedOutput.ToString().Should().Contain($"'{notAllowed}' was not in the snapshot");
+        importExit.Should().Be(0);
+        importOutput.ToString().Should().Contain("Data use external-genai-1: Completed, 2 members on the record.");
+    }
+
+    [Fact]
     public async Task Export_KeepsOnlyOptedInMembers_RecordsTheRun_AndShowsTheWithdrawalImpact()
     {
         var settings = Settings("first.jsonl");
