@@ -1,5 +1,7 @@
 using BenchmarkDotNet.Attributes;
+using ConsentKit.Snapshots;
 using ConsentKit.Sqlite;
+using DuckDB.NET.Data;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -7,7 +9,8 @@ namespace ConsentKit.Benchmarks;
 
 /// <summary>
 /// 1M records (posts) over 100k subjects against the SQLite store: the consent filter, the gate asked
-/// once per record, and a raw SQL join in SQLite (the floor).
+/// once per record, a raw SQL join in SQLite (the floor), and the data-lake path: a consent snapshot
+/// (Parquet) joined in DuckDB, with and without writing the snapshot.
 /// </summary>
 [MemoryDiagnoser]
 public class PipelineBenchmarks
@@ -27,7 +30,7 @@ public class PipelineBenchmarks
         Directory.CreateDirectory(_directory);
         _connectionString = $"Data Source={Path.Combine(_directory, "consent.db")}";
         var services = new ServiceCollection();
-        services.AddConsentKit(o => o.CacheSizeLimit = Subjects * 2).AddStandardPurposes().UseSqliteStore(_connectionString);
+        services.AddConsentKit(o => o.CacheSizeLimit = Subjects * 2).AddStandardPurposes().UseSqliteStore(_connectionString).AddSnapshots();
         _provider = services.BuildServiceProvider();
         var store = _provider.GetRequiredService<SqliteConsentStore>();
         var authors = Enumerable.Range(0, Subjects).Select(i => $"member-{i:D6}").ToArray();
@@ -75,11 +78,65 @@ public class PipelineBenchmarks
         }
 
         transaction.Commit();
+
+        // The same posts in DuckDB (an engine a data-lake job would use), and one snapshot to join against.
+        _duck = new DuckDBConnection("DataSource=:memory:");
+        _duck.Open();
+        Create(_duck, "CREATE TABLE posts (id BIGINT, author_id VARCHAR)").Dispose();
+
+        using (var rows = _duck.CreateAppender("posts"))
+        {
+            foreach (var post in _posts)
+            {
+                rows.CreateRow().AppendValue(post.Id).AppendValue(post.Author).EndRow();
+            }
+        }
+
+        _snapshotPath = Path.Combine(_directory, "allowed.parquet");
+        await using var file = File.Create(_snapshotPath);
+        await _provider.GetRequiredService<IConsentSnapshots>().CreateAsync(
+            new ConsentSnapshotRequest { PurposeId = ConsentPurposes.GenerativeAiTraining, DataUseId = "bench-snapshot", Description = "bench" }, file);
+    }
+
+    private DuckDBConnection _duck = null!;
+    private string _snapshotPath = string.Empty;
+    private int _snapshotRuns;
+
+    private static DuckDBCommand Create(DuckDBConnection duck, string sql)
+    {
+        var command = duck.CreateCommand();
+        command.CommandText = sql;
+        command.ExecuteNonQuery();
+        return command;
+    }
+
+    [Benchmark(Description = "DuckDB join against a consent snapshot (Parquet)")]
+    public long DuckDbJoin()
+    {
+        using var command = _duck.CreateCommand();
+        command.CommandText = $"SELECT count(*) FROM posts p JOIN read_parquet('{_snapshotPath}') a ON p.author_id = a.subject_id";
+        return (long)command.ExecuteScalar()!;
+    }
+
+    [Benchmark(Description = "Consent snapshot written + DuckDB join")]
+    public async Task<long> SnapshotAndDuckDbJoin()
+    {
+        var path = Path.Combine(_directory, "run.parquet");
+        await using (var file = File.Create(path))
+        {
+            await _provider.GetRequiredService<IConsentSnapshots>().CreateAsync(
+                new ConsentSnapshotRequest { PurposeId = ConsentPurposes.GenerativeAiTraining, DataUseId = $"bench-{++_snapshotRuns}-{Guid.NewGuid():N}", Description = "bench" }, file);
+        }
+
+        using var command = _duck.CreateCommand();
+        command.CommandText = $"SELECT count(*) FROM posts p JOIN read_parquet('{path}') a ON p.author_id = a.subject_id";
+        return (long)command.ExecuteScalar()!;
     }
 
     [GlobalCleanup]
     public void Cleanup()
     {
+        _duck.Dispose();
         _provider.Dispose();
         SqliteConnection.ClearAllPools();
         Directory.Delete(_directory, recursive: true);
@@ -123,7 +180,8 @@ public class PipelineBenchmarks
         using var command = connection.CreateCommand();
         command.CommandText =
             "SELECT p.id, p.author_id, e.sequence FROM posts p " +
-            "JOIN consent_current c ON c.subject_id = p.author_id AND c.purpose_id = 'ai-training.generative' " +
+            "JOIN consent_subjects r ON r.subject_id = p.author_id " +
+            "JOIN consent_current c ON c.subject_key = r.subject_key AND c.purpose_id = 'ai-training.generative' " +
             "JOIN consent_events e ON e.sequence = c.sequence " +
             "WHERE e.status = 1 AND e.notice_version = '1' AND (e.expires_at IS NULL OR e.expires_at > $now) ORDER BY p.id;";
         command.Parameters.AddWithValue("$now", DateTimeOffset.UtcNow.UtcTicks);
