@@ -101,9 +101,10 @@ internal static class ConsentApi
 {
     public static async Task<IResult> ListAsync(HttpContext context, ConsentPurposeCatalog catalog, IConsentReader reader)
     {
-        if (await context.GetConsentSubjectAsync() is not { } subject)
+        var (subject, callerError) = await CallerAsync(context);
+        if (callerError is not null)
         {
-            return Unauthenticated();
+            return callerError;
         }
 
         var snapshot = await reader.GetSnapshotAsync(subject, context.RequestAborted);
@@ -135,9 +136,10 @@ internal static class ConsentApi
 
     public static async Task<IResult> HistoryAsync(HttpContext context, IConsentReader reader)
     {
-        if (await context.GetConsentSubjectAsync() is not { } subject)
+        var (subject, callerError) = await CallerAsync(context);
+        if (callerError is not null)
         {
-            return Unauthenticated();
+            return callerError;
         }
 
         try
@@ -241,9 +243,10 @@ internal static class ConsentApi
     /// <summary>Who is choosing (signed in) and how (the body), or the problem that stops the choice.</summary>
     private static async Task<(string Subject, ConsentEvidence Evidence, IResult? Error)> ReadCallersChoiceAsync(HttpContext context)
     {
-        if (await context.GetConsentSubjectAsync() is not { } subject)
+        var (subject, callerError) = await CallerAsync(context);
+        if (callerError is not null)
         {
-            return (string.Empty, null!, Unauthenticated());
+            return (string.Empty, null!, callerError);
         }
 
         var options = context.RequestServices.GetRequiredService<IOptions<ConsentKitHttpOptions>>();
@@ -336,6 +339,19 @@ internal static class ConsentApi
 
     // A purpose's state is the gate's reason, by its wire name (granted, no-record, refused, …).
     private static string StateOf(ConsentDecisionReason reason) => ConsentVocabulary.NameOf(reason);
+
+    /// <summary>The signed-in caller's subject id, or the problem: 401 without one, 400 for one the library cannot take (never a 500 later).</summary>
+    internal static async Task<(string Subject, IResult? Error)> CallerAsync(HttpContext context)
+    {
+        if (await context.GetConsentSubjectAsync() is not { } subject)
+        {
+            return (string.Empty, Unauthenticated());
+        }
+
+        return ConsentRecordRules.IsValidSubjectId(subject)
+            ? (subject, null)
+            : (string.Empty, Problem(StatusCodes.Status400BadRequest, "Invalid subject", "Your account's subject id cannot be used for consent records (empty, too long or with control characters).", ("field", "subjectId")));
+    }
 
     internal static IResult Unauthenticated() =>
         Problem(StatusCodes.Status401Unauthorized, "Sign in required", "Sign in to see and change your consent choices.");

@@ -42,9 +42,10 @@ internal static class ConsentErasureApi
 
     public static async Task<IResult> RequestAsync(HttpContext context)
     {
-        if (await context.GetConsentSubjectAsync() is not { } subject)
+        var (subject, callerError) = await ConsentApi.CallerAsync(context);
+        if (callerError is not null)
         {
-            return ConsentApi.Unauthenticated();
+            return callerError;
         }
 
         // The expiry travels inside the protected payload and is checked against the app's TimeProvider.
@@ -55,9 +56,10 @@ internal static class ConsentErasureApi
 
     public static async Task<IResult> ConfirmAsync(HttpContext context)
     {
-        if (await context.GetConsentSubjectAsync() is not { } subject)
+        var (subject, callerError) = await ConsentApi.CallerAsync(context);
+        if (callerError is not null)
         {
-            return ConsentApi.Unauthenticated();
+            return callerError;
         }
 
         var options = context.RequestServices.GetRequiredService<IOptions<ConsentKitHttpOptions>>().Value;

@@ -21,7 +21,7 @@ namespace Microsoft.Extensions.DependencyInjection
             ArgumentNullException.ThrowIfNull(builder);
             var services = builder.Services;
             services.AddOptions<ConsentKitHttpOptions>().ValidateOnStart();
-            services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ConsentKitHttpOptions>, ConsentEnforcementOptionsValidator>());
+            services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ConsentKitHttpOptions>, ConsentKitHttpOptionsValidator>());
             if (configure is not null)
             {
                 services.Configure(configure);

@@ -10,9 +10,10 @@ internal static class ConsentReceiptsApi
 {
     public static async Task<IResult> ReceiptAsync(HttpContext context, string sequence)
     {
-        if (await context.GetConsentSubjectAsync() is not { } subject)
+        var (subject, callerError) = await ConsentApi.CallerAsync(context);
+        if (callerError is not null)
         {
-            return ConsentApi.Unauthenticated();
+            return callerError;
         }
 
         if (!long.TryParse(sequence, NumberStyles.None, CultureInfo.InvariantCulture, out var number) || number <= 0)
@@ -39,9 +40,10 @@ internal static class ConsentReceiptsApi
 
     public static async Task<IResult> ExportAsync(HttpContext context)
     {
-        if (await context.GetConsentSubjectAsync() is not { } subject)
+        var (subject, callerError) = await ConsentApi.CallerAsync(context);
+        if (callerError is not null)
         {
-            return ConsentApi.Unauthenticated();
+            return callerError;
         }
 
         if (context.RequestServices.GetService<IConsentSubjectExporter>() is not { } exporter)

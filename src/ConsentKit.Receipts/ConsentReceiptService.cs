@@ -28,11 +28,13 @@ internal sealed class ConsentReceiptService(
         ConsentRecordRules.ValidateSubjectId(subjectId, nameof(subjectId));
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(sequence);
         var entry = (await reader.GetHistoryAsync(subjectId, cancellationToken)).FirstOrDefault(e => e.Record.Sequence == sequence);
-        if (entry is null)
-        {
-            return null;
-        }
+        return entry is null ? null : await IssueAsync(entry, cancellationToken);
+    }
 
+    /// <summary>The receipt for a history entry already read (the export reads the history once, not once per record).</summary>
+    internal async ValueTask<SignedConsentReceipt> IssueAsync(ConsentHistoryEntry entry, CancellationToken cancellationToken)
+    {
+        var sequence = entry.Record.Sequence;
         var chained = await ReadChainEntryAsync(sequence, cancellationToken)
             ?? throw new ConsentStoreException($"The store returned record #{sequence} in the history but not in its chain.");
         var receipt = Describe(entry, Convert.ToHexStringLower(chained.Hash.Span));

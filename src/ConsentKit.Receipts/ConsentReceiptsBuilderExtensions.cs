@@ -25,7 +25,7 @@ public static class ConsentReceiptsBuilderExtensions
         services.TryAddSingleton<ConsentReceiptService>();
         services.TryAddSingleton<IConsentReceipts>(sp => sp.GetRequiredService<ConsentReceiptService>());
         services.TryAddSingleton<IConsentSubjectExporter>(sp => new ConsentSubjectExporter(
-            sp.GetRequiredService<IConsentReader>(), sp.GetRequiredService<IConsentReceipts>(), sp.GetRequiredService<TimeProvider>(), sp.GetService<IDataUseLedger>()));
+            sp.GetRequiredService<IConsentReader>(), sp.GetRequiredService<ConsentReceiptService>(), sp.GetRequiredService<TimeProvider>(), sp.GetService<IDataUseLedger>()));
         services.TryAddSingleton<IDataUseAuditor>(sp => new DataUseAuditor(
             sp.GetRequiredService<IConsentStore>(), sp.GetService<IDataUseLedger>(), sp.GetRequiredService<ConsentHistoryVerifier>(),
             sp.GetRequiredService<ConsentReceiptService>(), sp.GetRequiredService<TimeProvider>()));

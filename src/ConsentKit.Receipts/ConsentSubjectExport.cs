@@ -82,7 +82,7 @@ public interface IConsentSubjectExporter
 
 internal sealed class ConsentSubjectExporter(
     IConsentReader reader,
-    IConsentReceipts receipts,
+    ConsentReceiptService receipts,
     TimeProvider timeProvider,
     IDataUseLedger? ledger = null) : IConsentSubjectExporter
 {
@@ -94,7 +94,7 @@ internal sealed class ConsentSubjectExporter(
         foreach (var entry in await reader.GetHistoryAsync(subjectId, cancellationToken))
         {
             var record = entry.Record;
-            var receipt = await receipts.IssueAsync(subjectId, record.Sequence, cancellationToken);
+            var receipt = await receipts.IssueAsync(entry, cancellationToken);
             records.Add(new ExportedConsentRecord
             {
                 Sequence = record.Sequence,
@@ -107,7 +107,7 @@ internal sealed class ConsentSubjectExporter(
                 Method = ConsentVocabulary.NameOf(record.Method),
                 Source = record.Source,
                 Metadata = record.Metadata,
-                Receipt = receipt?.Token ?? throw new ConsentStoreException($"Record #{record.Sequence} vanished while exporting."),
+                Receipt = receipt.Token,
             });
         }
 

@@ -3,7 +3,7 @@ using Microsoft.Extensions.Options;
 namespace ConsentKit.AspNetCore;
 
 /// <summary>Checks <see cref="ConsentKitHttpOptions"/> at start and lists every problem.</summary>
-internal sealed class ConsentEnforcementOptionsValidator : IValidateOptions<ConsentKitHttpOptions>
+internal sealed class ConsentKitHttpOptionsValidator : IValidateOptions<ConsentKitHttpOptions>
 {
     public ValidateOptionsResult Validate(string? name, ConsentKitHttpOptions options)
     {
