@@ -199,6 +199,50 @@ public sealed partial class PostgreSqlConsentStore : IConsentStore, IAsyncDispos
     }
 
     /// <inheritdoc />
+    public async ValueTask<ConsentPurposeScan> ScanCurrentAsync(IReadOnlyCollection<string> purposeIds, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(purposeIds);
+        if (purposeIds.Count == 0 || purposeIds.Any(p => p is null))
+        {
+            throw new ArgumentException("Name at least one purpose, and no null.", nameof(purposeIds));
+        }
+
+        cancellationToken.ThrowIfCancellationRequested();
+        await InitializeAsync(cancellationToken);
+        var purposes = purposeIds.Distinct(StringComparer.Ordinal).ToArray();
+        return await GuardAsync("read", async ct =>
+        {
+            await using var connection = await _dataSource.OpenConnectionAsync(ct);
+
+            // One snapshot for the watermark and the rows. Appends commit in sequence order (they hold the
+            // append lock until they commit), so the snapshot holds every record up to its highest sequence.
+            await using var transaction = await connection.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, ct);
+            await using var last = new NpgsqlCommand($"SELECT COALESCE(MAX(sequence), 0) FROM {_schema}.consent_events;", connection, transaction);
+            var watermark = (long)(await last.ExecuteScalarAsync(ct))!;
+
+            // Each pair's latest record from the log's covering index; no metadata (a scan decides, it does not display).
+            await using var command = new NpgsqlCommand(
+                "SELECT e.sequence, r.subject_id, e.purpose_id, e.status, e.notice_version, e.recorded_at, e.expires_at, e.method, e.source, NULL::bytea, NULL::bytea, e.subject_key, 0::bigint, e.notice_digest " +
+                $"FROM (SELECT subject_key, MAX(sequence) AS latest FROM {_schema}.consent_events WHERE purpose_id = ANY($1) GROUP BY subject_key, purpose_id) g " +
+                $"JOIN {_schema}.consent_events e ON e.sequence = g.latest JOIN {_schema}.consent_subjects r ON r.subject_key = g.subject_key;",
+                connection,
+                transaction);
+            command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = purposes });
+            var records = new List<ConsentRecord>();
+            await using (var reader = await command.ExecuteReaderAsync(ct))
+            {
+                while (await reader.ReadAsync(ct))
+                {
+                    records.Add(ReadRecord(reader));
+                }
+            }
+
+            await transaction.CommitAsync(ct);
+            return new ConsentPurposeScan { Watermark = watermark, Records = records };
+        }, cancellationToken);
+    }
+
+    /// <inheritdoc />
     public ValueTask<IReadOnlyList<ConsentRecord>> GetHistoryAsync(string subjectId, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(subjectId);

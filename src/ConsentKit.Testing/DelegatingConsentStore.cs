@@ -39,6 +39,10 @@ public class DelegatingConsentStore(IConsentStore inner) : IConsentStore
         Inner.GetChangesAsync(afterSequence, maxCount, cancellationToken);
 
     /// <inheritdoc />
+    public virtual ValueTask<ConsentPurposeScan> ScanCurrentAsync(IReadOnlyCollection<string> purposeIds, CancellationToken cancellationToken = default) =>
+        Inner.ScanCurrentAsync(purposeIds, cancellationToken);
+
+    /// <inheritdoc />
     public virtual ValueTask<long> GetLastSequenceAsync(CancellationToken cancellationToken = default) =>
         Inner.GetLastSequenceAsync(cancellationToken);
 

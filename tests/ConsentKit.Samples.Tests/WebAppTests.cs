@@ -222,6 +222,8 @@ public sealed class WebAppTests : IDisposable
 
         public ValueTask<long> GetLastSequenceAsync(CancellationToken cancellationToken = default) => throw Down();
 
+        public ValueTask<ConsentPurposeScan> ScanCurrentAsync(IReadOnlyCollection<string> purposeIds, CancellationToken cancellationToken = default) => throw Down();
+
         public ValueTask<IReadOnlyList<ConsentChainEntry>> GetChainAsync(long afterSequence, int maxCount, CancellationToken cancellationToken = default) => throw Down();
 
         public IAsyncEnumerable<ConsentCurrentPointer> GetCurrentStateAsync(CancellationToken cancellationToken = default) => throw Down();

@@ -18,8 +18,11 @@ public sealed class ConsentFilterTests : IDisposable
 
     private sealed record Post(int Id, string? AuthorId);
 
-    [Fact]
-    public async Task EveryDenialReason_LeavesItemsOut_AndIsCountedByReason()
+    [Theory]
+    [InlineData(ConsentFilterLookup.BySubject)]
+    [InlineData(ConsentFilterLookup.Snapshot)]
+    [InlineData(ConsentFilterLookup.Automatic)]
+    public async Task EveryDenialReason_LeavesItemsOut_AndIsCountedByReason(ConsentFilterLookup lookup)
     {
         await _kit.GrantAsync("granted");
         await _kit.RefuseAsync("refused");
@@ -30,7 +33,7 @@ public sealed class ConsentFilterTests : IDisposable
         await _kit.WithdrawAsync("parent-withdrawn", ConsentPurposes.AiTraining);
         var posts = new[] { "granted", "refused", "withdrawn", "never", "parent-withdrawn", "granted" }.Select((a, i) => new Post(i, a)).ToList();
 
-        var run = posts.WhereConsented(Filter, p => p.AuthorId, ConsentPurposes.GenerativeAiTraining);
+        var run = posts.WhereConsented(Filter, p => p.AuthorId, ConsentPurposes.GenerativeAiTraining, With(lookup));
         var kept = await run.ToListAsync(TestContext.Current.CancellationToken);
 
         kept.Select(p => p.Id).Should().Equal(0, 5);
@@ -46,20 +49,26 @@ public sealed class ConsentFilterTests : IDisposable
         run.Report.Completed.Should().BeTrue();
     }
 
-    [Fact]
-    public async Task AnExpiredGrant_IsLeftOut_CountedAsExpired()
+    [Theory]
+    [InlineData(ConsentFilterLookup.BySubject)]
+    [InlineData(ConsentFilterLookup.Snapshot)]
+    [InlineData(ConsentFilterLookup.Automatic)]
+    public async Task AnExpiredGrant_IsLeftOut_CountedAsExpired(ConsentFilterLookup lookup)
     {
         await _kit.GrantAsync("alice", "newsletter");
         _kit.Time.Advance(TimeSpan.FromDays(31));
 
-        var run = new[] { new Post(1, "alice") }.WhereConsented(Filter, p => p.AuthorId, "newsletter");
+        var run = new[] { new Post(1, "alice") }.WhereConsented(Filter, p => p.AuthorId, "newsletter", With(lookup));
 
         (await run.ToListAsync(TestContext.Current.CancellationToken)).Should().BeEmpty();
         run.Report.LeftOutByReason.Should().Equal(new Dictionary<ConsentDecisionReason, long> { [ConsentDecisionReason.Expired] = 1 });
     }
 
-    [Fact]
-    public async Task AGrantUnderAnOlderNotice_IsLeftOut_CountedAsNoticeOutdated()
+    [Theory]
+    [InlineData(ConsentFilterLookup.BySubject)]
+    [InlineData(ConsentFilterLookup.Snapshot)]
+    [InlineData(ConsentFilterLookup.Automatic)]
+    public async Task AGrantUnderAnOlderNotice_IsLeftOut_CountedAsNoticeOutdated(ConsentFilterLookup lookup)
     {
         await _kit.GrantAsync("bob", ConsentPurposes.GenerativeAiTraining);
         using var newNotice = new ConsentKitFixture(
@@ -71,25 +80,31 @@ public sealed class ConsentFilterTests : IDisposable
             }),
             _store);
 
-        var run = new[] { new Post(2, "bob") }.WhereConsented(newNotice.Provider.GetRequiredService<ConsentFilter>(), p => p.AuthorId, ConsentPurposes.GenerativeAiTraining);
+        var run = new[] { new Post(2, "bob") }.WhereConsented(newNotice.Provider.GetRequiredService<ConsentFilter>(), p => p.AuthorId, ConsentPurposes.GenerativeAiTraining, With(lookup));
 
         (await run.ToListAsync(TestContext.Current.CancellationToken)).Should().BeEmpty();
         run.Report.LeftOutByReason.Should().Equal(new Dictionary<ConsentDecisionReason, long> { [ConsentDecisionReason.NoticeOutdated] = 1 });
     }
 
-    [Fact]
-    public async Task AnUnregisteredPurpose_LeavesEveryItemOut_CountedAsUnknownPurpose()
+    [Theory]
+    [InlineData(ConsentFilterLookup.BySubject)]
+    [InlineData(ConsentFilterLookup.Snapshot)]
+    [InlineData(ConsentFilterLookup.Automatic)]
+    public async Task AnUnregisteredPurpose_LeavesEveryItemOut_CountedAsUnknownPurpose(ConsentFilterLookup lookup)
     {
         await _kit.GrantAsync("alice", "newsletter");
 
-        var run = new[] { new Post(1, "alice"), new Post(2, "bob") }.WhereConsented(Filter, p => p.AuthorId, "not-registered");
+        var run = new[] { new Post(1, "alice"), new Post(2, "bob") }.WhereConsented(Filter, p => p.AuthorId, "not-registered", With(lookup));
 
         (await run.ToListAsync(TestContext.Current.CancellationToken)).Should().BeEmpty();
         run.Report.LeftOutByReason.Should().Equal(new Dictionary<ConsentDecisionReason, long> { [ConsentDecisionReason.UnknownPurpose] = 2 });
     }
 
-    [Fact]
-    public async Task Order_IsPreserved_AcrossBatches()
+    [Theory]
+    [InlineData(ConsentFilterLookup.BySubject)]
+    [InlineData(ConsentFilterLookup.Snapshot)]
+    [InlineData(ConsentFilterLookup.Automatic)]
+    public async Task Order_IsPreserved_AcrossBatches(ConsentFilterLookup lookup)
     {
         for (var i = 0; i < 30; i += 3)
         {
@@ -98,7 +113,7 @@ public sealed class ConsentFilterTests : IDisposable
 
         var posts = Enumerable.Range(0, 300).Select(i => new Post(i, $"author-{i % 30}")).ToList();
 
-        var kept = await posts.WhereConsented(Filter, p => p.AuthorId, ConsentPurposes.GenerativeAiTraining, new ConsentFilterOptions { BatchSize = 7 })
+        var kept = await posts.WhereConsented(Filter, p => p.AuthorId, ConsentPurposes.GenerativeAiTraining, With(lookup, new ConsentFilterOptions { BatchSize = 7 }))
             .ToListAsync(TestContext.Current.CancellationToken);
 
         kept.Select(p => p.Id).Should().Equal(Enumerable.Range(0, 300).Where(i => i % 30 % 3 == 0));
@@ -151,8 +166,11 @@ public sealed class ConsentFilterTests : IDisposable
         run.Report.Completed.Should().BeFalse();
     }
 
-    [Fact]
-    public async Task RecordedRun_ListsEveryKeptSubjectWithTheGrantThatAllowedIt()
+    [Theory]
+    [InlineData(ConsentFilterLookup.BySubject)]
+    [InlineData(ConsentFilterLookup.Snapshot)]
+    [InlineData(ConsentFilterLookup.Automatic)]
+    public async Task RecordedRun_ListsEveryKeptSubjectWithTheGrantThatAllowedIt(ConsentFilterLookup lookup)
     {
         var alice = await _kit.GrantAsync("alice");
         var bob = await _kit.GrantAsync("bob");
@@ -160,7 +178,7 @@ public sealed class ConsentFilterTests : IDisposable
         var posts = new[] { new Post(1, "alice"), new Post(2, "carol"), new Post(3, "bob"), new Post(4, "alice") };
 
         var run = posts.WhereConsented(Filter, p => p.AuthorId, ConsentPurposes.GenerativeAiTraining,
-            new ConsentFilterOptions { DataUseDescription = "genai-model-v7 training set" });
+            With(lookup, new ConsentFilterOptions { DataUseDescription = "genai-model-v7 training set" }));
         await run.ToListAsync(TestContext.Current.CancellationToken);
 
         var dataUse = run.Report.DataUse!;
@@ -203,13 +221,16 @@ public sealed class ConsentFilterTests : IDisposable
         impacts.Should().ContainSingle("a withdrawal that affects no data use calls no handler");
     }
 
-    [Fact]
-    public async Task CancellationMidRun_Throws_AndTheRunIsMarkedFailed()
+    [Theory]
+    [InlineData(ConsentFilterLookup.BySubject)]
+    [InlineData(ConsentFilterLookup.Snapshot)]
+    [InlineData(ConsentFilterLookup.Automatic)]
+    public async Task CancellationMidRun_Throws_AndTheRunIsMarkedFailed(ConsentFilterLookup lookup)
     {
         await _kit.GrantAsync("author-1");
         using var cts = new CancellationTokenSource();
         var run = Posts(10_000, 10).WhereConsented(Filter, p => p.AuthorId, ConsentPurposes.GenerativeAiTraining,
-            new ConsentFilterOptions { BatchSize = 100, DataUseDescription = "cancelled set", DataUseId = "cancelled" });
+            With(lookup, new ConsentFilterOptions { BatchSize = 100, DataUseDescription = "cancelled set", DataUseId = "cancelled" }));
 
         var act = async () =>
         {
@@ -226,13 +247,16 @@ public sealed class ConsentFilterTests : IDisposable
         (await _store.GetAsync("cancelled", TestContext.Current.CancellationToken))!.Status.Should().Be(DataUseStatus.Failed);
     }
 
-    [Fact]
-    public async Task ItemsWithoutASubject_AreLeftOut()
+    [Theory]
+    [InlineData(ConsentFilterLookup.BySubject)]
+    [InlineData(ConsentFilterLookup.Snapshot)]
+    [InlineData(ConsentFilterLookup.Automatic)]
+    public async Task ItemsWithoutASubject_AreLeftOut(ConsentFilterLookup lookup)
     {
         await _kit.GrantAsync("alice");
 
         var kept = await new[] { new Post(1, null), new Post(2, "alice"), new Post(3, "") }
-            .WhereConsented(Filter, p => p.AuthorId, ConsentPurposes.GenerativeAiTraining).ToListAsync(TestContext.Current.CancellationToken);
+            .WhereConsented(Filter, p => p.AuthorId, ConsentPurposes.GenerativeAiTraining, With(lookup)).ToListAsync(TestContext.Current.CancellationToken);
 
         kept.Select(p => p.Id).Should().Equal(2);
     }
@@ -266,6 +290,15 @@ public sealed class ConsentFilterTests : IDisposable
 
         act.Should().Throw<ArgumentException>().Which.ParamName.Should().Be("options.DataUseDescription");
         (await _store.GetAsync("set-1", TestContext.Current.CancellationToken)).Should().BeNull();
+    }
+
+    /// <summary>The options for one way of reading consent; Automatic switches to a snapshot after the first batch here.</summary>
+    private static ConsentFilterOptions With(ConsentFilterLookup lookup, ConsentFilterOptions? options = null)
+    {
+        options ??= new ConsentFilterOptions();
+        options.Lookup = lookup;
+        options.SnapshotThreshold = 0;
+        return options;
     }
 
     private static async IAsyncEnumerable<Post> Posts(int count, int authors, [EnumeratorCancellation] CancellationToken cancellationToken = default)

@@ -95,9 +95,18 @@ internal sealed class CountingStore(IConsentStore inner) : DelegatingConsentStor
 
     public int BulkReads => Volatile.Read(ref _bulkReads);
 
+    public int Scans => Volatile.Read(ref _scans);
+
     public List<string> SubjectsRequested { get; } = [];
 
     private int _bulkReads;
+    private int _scans;
+
+    public override ValueTask<ConsentPurposeScan> ScanCurrentAsync(IReadOnlyCollection<string> purposeIds, CancellationToken cancellationToken = default)
+    {
+        Interlocked.Increment(ref _scans);
+        return Inner.ScanCurrentAsync(purposeIds, cancellationToken);
+    }
 
     public override ValueTask<IReadOnlyList<ConsentRecord>> GetCurrentManyAsync(IReadOnlyCollection<string> subjectIds, CancellationToken cancellationToken = default)
     {
@@ -132,6 +141,27 @@ internal sealed class FaultyStore : DelegatingConsentStore, IDataUseLedger
 
     /// <summary>When set, reads wait for this task (and ignore cancellation, like a stuck driver).</summary>
     public Task? ReadHang { get; set; }
+
+    /// <summary>When set, purpose-wide scans fail.</summary>
+    public bool FailScans { get; set; }
+
+    /// <summary>When set, purpose-wide scans wait for this task (and ignore cancellation, like a stuck driver).</summary>
+    public Task? ScanHang { get; set; }
+
+    public override async ValueTask<ConsentPurposeScan> ScanCurrentAsync(IReadOnlyCollection<string> purposeIds, CancellationToken cancellationToken = default)
+    {
+        if (ScanHang is { } hang)
+        {
+            await hang;
+        }
+
+        if (FailScans)
+        {
+            throw ReadFailure ?? new InvalidOperationException("scan failed");
+        }
+
+        return await _inner.ScanCurrentAsync(purposeIds, cancellationToken);
+    }
 
     /// <summary>When set, bulk reads return this task (and ignore cancellation, like a stuck driver).</summary>
     public Task<IReadOnlyList<ConsentRecord>>? BulkReadHang { get; set; }

@@ -19,7 +19,7 @@ namespace ConsentKit;
 /// </para>
 /// <para>Rules live in one internal evaluator, also used for bulk checks (<see cref="CheckManyAsync"/>); this class only caches and times.</para>
 /// </remarks>
-internal sealed class ConsentGate : IConsentGate, IConsentCacheInvalidator, IDisposable
+internal sealed partial class ConsentGate : IConsentGate, IConsentCacheInvalidator, IDisposable
 {
     private static readonly TimeSpan ClockResolution = TimeSpan.FromSeconds(1);
 

@@ -42,10 +42,41 @@ public sealed class ConsentFilter
     public ConsentFilterRun<T> Filter<T>(IAsyncEnumerable<T> source, Func<T, string?> subjectOf, string purposeId, ConsentFilterOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(source);
+        return Create(source, null, subjectOf, purposeId, options);
+    }
+
+    /// <summary>Filters a synchronous sequence: items are read without an asynchronous step each; consent is still read asynchronously, in batches.</summary>
+    /// <typeparam name="T">The item type.</typeparam>
+    /// <param name="source">The items.</param>
+    /// <param name="subjectOf">Whose data an item is.</param>
+    /// <param name="purposeId">The purpose.</param>
+    /// <param name="options">Batch size, lookup and ledger recording.</param>
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("ApiDesign", "RS0026:Do not add multiple public overloads with optional parameters", Justification = "The overloads differ by source type (IEnumerable or IAsyncEnumerable), never by the optional options: no call can become ambiguous.")]
+    public ConsentFilterRun<T> Filter<T>(IEnumerable<T> source, Func<T, string?> subjectOf, string purposeId, ConsentFilterOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        return Create(null, source, subjectOf, purposeId, options);
+    }
+
+    private ConsentFilterRun<T> Create<T>(IAsyncEnumerable<T>? asyncSource, IEnumerable<T>? syncSource, Func<T, string?> subjectOf, string purposeId, ConsentFilterOptions? options)
+    {
         ArgumentNullException.ThrowIfNull(subjectOf);
         ArgumentNullException.ThrowIfNull(purposeId);
         options ??= new ConsentFilterOptions();
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(options.BatchSize, "options.BatchSize");
+        ArgumentOutOfRangeException.ThrowIfNegative(options.SnapshotThreshold, "options.SnapshotThreshold");
+        if (!Enum.IsDefined(options.Lookup))
+        {
+            throw new ArgumentOutOfRangeException("options.Lookup", options.Lookup, "Lookup must be Automatic, BySubject or Snapshot.");
+        }
+
+        if (options.Lookup == ConsentFilterLookup.Snapshot && _gate is not ConsentGate)
+        {
+            throw new ArgumentException(
+                "Lookup = Snapshot needs ConsentKit's own gate (registered by AddConsentKit); this filter was given another IConsentGate. Use Automatic or BySubject.",
+                "options.Lookup");
+        }
+
         if (options.DataUseId is not null && options.DataUseDescription is null)
         {
             // An id alone would record nothing: refuse rather than run a build that is silently off the record.
@@ -57,20 +88,7 @@ public sealed class ConsentFilter
             throw new InvalidOperationException("This run asks to be recorded, but the configured consent store keeps no data-use ledger.");
         }
 
-        return new ConsentFilterRun<T>(source, subjectOf, purposeId, _gate, _ledger, _timeProvider, _logger, options);
-    }
-
-    /// <summary>Filters a synchronous sequence (consent is still looked up asynchronously, in batches).</summary>
-    /// <typeparam name="T">The item type.</typeparam>
-    /// <param name="source">The items.</param>
-    /// <param name="subjectOf">Whose data an item is.</param>
-    /// <param name="purposeId">The purpose.</param>
-    /// <param name="options">Batch size and ledger recording.</param>
-    [System.Diagnostics.CodeAnalysis.SuppressMessage("ApiDesign", "RS0026:Do not add multiple public overloads with optional parameters", Justification = "The overloads differ by source type (IEnumerable or IAsyncEnumerable), never by the optional options: no call can become ambiguous.")]
-    public ConsentFilterRun<T> Filter<T>(IEnumerable<T> source, Func<T, string?> subjectOf, string purposeId, ConsentFilterOptions? options = null)
-    {
-        ArgumentNullException.ThrowIfNull(source);
-        return Filter(source.ToAsyncEnumerable(), subjectOf, purposeId, options);
+        return new ConsentFilterRun<T>(asyncSource, syncSource, subjectOf, purposeId, _gate, _ledger, _timeProvider, _logger, options);
     }
 }
 

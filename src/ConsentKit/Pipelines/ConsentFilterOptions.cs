@@ -3,8 +3,22 @@ namespace ConsentKit;
 /// <summary>How one consent-filtered run behaves.</summary>
 public sealed class ConsentFilterOptions
 {
-    /// <summary>How many items are read ahead and looked up together (one bulk store read per batch). Default 4,096.</summary>
+    /// <summary>The default <see cref="SnapshotThreshold"/>: 10,000 distinct subjects.</summary>
+    public const int DefaultSnapshotThreshold = 10_000;
+
+    /// <summary>How many items are read ahead and decided together (one bulk store read per batch while subjects are looked up by id). Default 4,096.</summary>
     public int BatchSize { get; set; } = 4_096;
+
+    /// <summary>How the run reads consent: <see cref="ConsentFilterLookup.Automatic"/> (the default) chooses by the run's size.</summary>
+    public ConsentFilterLookup Lookup { get; set; } = ConsentFilterLookup.Automatic;
+
+    /// <summary>
+    /// With <see cref="ConsentFilterLookup.Automatic"/>: once a run has met more distinct subjects than this,
+    /// it reads the purpose's whole current state once (a snapshot) and decides every further subject from
+    /// it, instead of looking subjects up by id. Default <see cref="DefaultSnapshotThreshold"/>; <c>0</c>
+    /// takes the snapshot after the first batch, <see cref="int.MaxValue"/> never does.
+    /// </summary>
+    public int SnapshotThreshold { get; set; } = DefaultSnapshotThreshold;
 
     /// <summary>
     /// When set, the run is recorded in the data-use ledger under this description (for example

@@ -25,8 +25,14 @@ public sealed class ConsentFilterReport
     /// <summary>Distinct subjects whose items were let through.</summary>
     public long SubjectsKept { get; private set; }
 
-    /// <summary>Bulk consent lookups made (one per batch that had subjects not seen before).</summary>
+    /// <summary>Bulk consent lookups made: one per batch that had subjects not seen before while looking up by id, plus one for a snapshot.</summary>
     public long Lookups { get; private set; }
+
+    /// <summary>
+    /// The store sequence the run's snapshot of the purpose's current state was read at, when the run
+    /// decided from one (<see cref="ConsentFilterOptions.Lookup"/>); <see langword="null"/> while it looks subjects up by id.
+    /// </summary>
+    public long? SnapshotWatermark { get; private set; }
 
     /// <summary>The data use the run was recorded as, when it was.</summary>
     public DataUse? DataUse { get; internal set; }
@@ -53,11 +59,21 @@ public sealed class ConsentFilterReport
         }
     }
 
-    internal void LookedUp(int subjects, int kept)
+    internal void LookedUp() => Lookups++;
+
+    internal void SnapshotTaken(long watermark)
     {
         Lookups++;
-        SubjectsSeen += subjects;
-        SubjectsKept += kept;
+        SnapshotWatermark = watermark;
+    }
+
+    internal void SubjectDecided(bool kept)
+    {
+        SubjectsSeen++;
+        if (kept)
+        {
+            SubjectsKept++;
+        }
     }
 
     /// <inheritdoc />

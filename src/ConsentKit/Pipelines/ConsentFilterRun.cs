@@ -1,17 +1,18 @@
-using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Logging;
 
 namespace ConsentKit;
 
 /// <summary>
-/// A consent-filtered stream: enumerating it reads the source in batches, asks the gate for every
-/// subject not seen before in one bulk lookup, and yields — in the source's order — only the items
-/// whose subject allows the purpose. Enumerate it once; <see cref="Report"/> fills in as it goes.
+/// A consent-filtered stream: enumerating it reads the source in batches, decides every subject once
+/// — by id in one bulk lookup per batch, or from one snapshot of the purpose's current state once the
+/// run is large (<see cref="ConsentFilterOptions.Lookup"/>) — and yields, in the source's order, only
+/// the items whose subject allows the purpose. Enumerate it once; <see cref="Report"/> fills in as it goes.
 /// </summary>
 /// <typeparam name="T">The item type.</typeparam>
 public sealed class ConsentFilterRun<T> : IAsyncEnumerable<T>
 {
-    private readonly IAsyncEnumerable<T> _source;
+    private readonly IAsyncEnumerable<T>? _asyncSource;
+    private readonly IEnumerable<T>? _syncSource;
     private readonly Func<T, string?> _subjectOf;
     private readonly IConsentGate _gate;
     private readonly IDataUseLedger? _ledger;
@@ -21,16 +22,26 @@ public sealed class ConsentFilterRun<T> : IAsyncEnumerable<T>
     private int _enumerated;
 
     internal ConsentFilterRun(
-        IAsyncEnumerable<T> source, Func<T, string?> subjectOf, string purposeId, IConsentGate gate, IDataUseLedger? ledger,
-        TimeProvider timeProvider, ILogger logger, ConsentFilterOptions options)
+        IAsyncEnumerable<T>? asyncSource, IEnumerable<T>? syncSource, Func<T, string?> subjectOf, string purposeId, IConsentGate gate,
+        IDataUseLedger? ledger, TimeProvider timeProvider, ILogger logger, ConsentFilterOptions options)
     {
-        _source = source;
+        _asyncSource = asyncSource;
+        _syncSource = syncSource;
         _subjectOf = subjectOf;
         _gate = gate;
         _ledger = ledger;
         _timeProvider = timeProvider;
         _logger = logger;
-        _options = options;
+
+        // A copy: changing the caller's options object after the run was made must not change the run.
+        _options = new ConsentFilterOptions
+        {
+            BatchSize = options.BatchSize,
+            Lookup = options.Lookup,
+            SnapshotThreshold = options.SnapshotThreshold,
+            DataUseDescription = options.DataUseDescription,
+            DataUseId = options.DataUseId,
+        };
         Report = new ConsentFilterReport(purposeId);
     }
 
@@ -45,123 +56,339 @@ public sealed class ConsentFilterRun<T> : IAsyncEnumerable<T>
             throw new InvalidOperationException("A consent-filtered run can be enumerated once; start a new run to filter again.");
         }
 
-        return RunAsync(cancellationToken).GetAsyncEnumerator(cancellationToken);
+        return new Enumerator(this, cancellationToken);
     }
 
-    private async IAsyncEnumerable<T> RunAsync([EnumeratorCancellation] CancellationToken cancellationToken)
+    private enum State
     {
-        var purposeId = Report.PurposeId;
-        DataUse? dataUse = null;
-        if (_options.DataUseDescription is { } description)
-        {
-            dataUse = await _ledger!.StartAsync(
-                new NewDataUse { Id = _options.DataUseId ?? Guid.NewGuid().ToString("N"), PurposeId = purposeId, Description = description, StartedAt = _timeProvider.GetUtcNow() },
-                cancellationToken);
-            Report.DataUse = dataUse;
-        }
-
-        // Each distinct subject is looked up once per run: memory grows with distinct subjects, never
-        // with the number of items. Subjects get a number the first time they are seen, so each item
-        // costs one hash lookup; the default comparer is ordinal and keeps the runtime's fast
-        // non-randomized string hashing (falling back to randomized hashing under collisions).
-        var decided = new SubjectDecisions();
-        var batch = new List<(T Item, int Subject)>(_options.BatchSize);
-        var kept = new List<T>(_options.BatchSize);
-        var finished = false;
-        try
-        {
-            await foreach (var item in _source.WithCancellation(cancellationToken))
-            {
-                batch.Add((item, decided.NumberOf(_subjectOf(item))));
-                if (batch.Count < _options.BatchSize)
-                {
-                    continue;
-                }
-
-                await DecideBatchAsync(batch, decided, kept, dataUse, cancellationToken);
-                foreach (var keep in kept)
-                {
-                    yield return keep;
-                }
-            }
-
-            await DecideBatchAsync(batch, decided, kept, dataUse, cancellationToken);
-            foreach (var keep in kept)
-            {
-                yield return keep;
-            }
-
-            if (dataUse is not null)
-            {
-                Report.DataUse = await _ledger!.CompleteAsync(dataUse.Id, _timeProvider.GetUtcNow(), Report.ItemsSeen, Report.ItemsKept, cancellationToken);
-            }
-
-            finished = true;
-            Report.Completed = true;
-            Log.FilterCompleted(_logger, purposeId, Report.ItemsSeen, Report.ItemsKept, Report.SubjectsKept);
-        }
-        finally
-        {
-            if (!finished && dataUse is not null)
-            {
-                // The subjects recorded so far stay on the record: their data may already be out.
-                Report.DataUse = await _ledger!.FailAsync(
-                    dataUse.Id, _timeProvider.GetUtcNow(), "The run stopped before the end of its source.", CancellationToken.None);
-            }
-        }
+        NotStarted,
+        Reading,
+        SourceDone,
+        Finished,
+        Failed,
     }
 
-    private async ValueTask DecideBatchAsync(
-        List<(T Item, int Subject)> batch, SubjectDecisions decided, List<T> kept, DataUse? dataUse, CancellationToken cancellationToken)
+    /// <summary>
+    /// Hand-written rather than an async iterator: the items of a decided batch are handed out by a
+    /// synchronous <see cref="MoveNextAsync"/>, so the per-item cost is an array read, not a state machine.
+    /// </summary>
+    private sealed class Enumerator(ConsentFilterRun<T> run, CancellationToken cancellationToken) : IAsyncEnumerator<T>
     {
-        kept.Clear();
-        if (batch.Count == 0)
+        private readonly SubjectDecisions _decided = new();
+        private readonly List<(T Item, int Subject)> _pending = [];
+        private readonly List<(string Subject, int Number)> _undecided = [];
+        private List<DataUseSubject> _newlyKept = [];
+        private T[] _out = new T[Math.Min(run._options.BatchSize, 16_384)];
+        private int _outCount;
+        private int _outIndex;
+        private IEnumerator<T>? _sync;
+        private IAsyncEnumerator<T>? _async;
+        private ConsentPurposeDecisions? _snapshot;
+        private DataUse? _dataUse;
+        private State _state;
+
+        public T Current { get; private set; } = default!;
+
+        private ConsentFilterReport Report => run.Report;
+
+        public ValueTask<bool> MoveNextAsync()
         {
-            return;
+            if (_outIndex < _outCount)
+            {
+                Current = _out[_outIndex++];
+                return new ValueTask<bool>(true);
+            }
+
+            return FillAsync();
         }
 
-        var fresh = decided.TakeUndecided();
-        if (fresh.Count > 0)
+        public async ValueTask DisposeAsync()
         {
-            var decisions = await _gate.CheckManyAsync(fresh, Report.PurposeId, cancellationToken);
-            var newlyKept = new List<DataUseSubject>();
-            foreach (var subject in fresh)
+            try
+            {
+                if (_state is State.Reading or State.SourceDone)
+                {
+                    // Abandoned before the end: the subjects recorded so far stay on the record.
+                    await FailAsync();
+                }
+            }
+            finally
+            {
+                _sync?.Dispose();
+                if (_async is not null)
+                {
+                    await _async.DisposeAsync();
+                }
+
+                Array.Clear(_out);
+            }
+        }
+
+        private async ValueTask<bool> FillAsync()
+        {
+            try
+            {
+                while (true)
+                {
+                    switch (_state)
+                    {
+                        case State.NotStarted:
+                            await StartAsync();
+                            break;
+                        case State.Reading:
+                            await ReadBatchAsync();
+                            if (_outCount > 0)
+                            {
+                                Current = _out[0];
+                                _outIndex = 1;
+                                return true;
+                            }
+
+                            break;
+                        case State.SourceDone:
+                            await CompleteAsync();
+                            return false;
+                        default:
+                            return false;
+                    }
+                }
+            }
+            catch
+            {
+                await FailAsync();
+                throw;
+            }
+        }
+
+        private async ValueTask StartAsync()
+        {
+            if (run._options.DataUseDescription is { } description)
+            {
+                _dataUse = await run._ledger!.StartAsync(
+                    new NewDataUse { Id = run._options.DataUseId ?? Guid.NewGuid().ToString("N"), PurposeId = Report.PurposeId, Description = description, StartedAt = run._timeProvider.GetUtcNow() },
+                    cancellationToken);
+                Report.DataUse = _dataUse;
+            }
+
+            // From here on a failure marks the data use Failed.
+            _state = State.Reading;
+            if (run._options.Lookup == ConsentFilterLookup.Snapshot)
+            {
+                await TakeSnapshotAsync();
+            }
+
+            _sync = run._syncSource?.GetEnumerator();
+            _async = run._asyncSource?.GetAsyncEnumerator(cancellationToken);
+        }
+
+        private async ValueTask ReadBatchAsync()
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            _outCount = 0;
+            _outIndex = 0;
+            var batchSize = run._options.BatchSize;
+            var read = 0;
+            var ended = false;
+            if (_sync is not null)
+            {
+                // A synchronous source stays synchronous: no async step per item.
+                while (read < batchSize)
+                {
+                    if (!_sync.MoveNext())
+                    {
+                        ended = true;
+                        break;
+                    }
+
+                    Take(_sync.Current);
+                    read++;
+                }
+            }
+            else
+            {
+                while (read < batchSize)
+                {
+                    if (!await _async!.MoveNextAsync())
+                    {
+                        ended = true;
+                        break;
+                    }
+
+                    Take(_async.Current);
+                    read++;
+                }
+            }
+
+            if (_pending.Count > 0)
+            {
+                await DecidePendingAsync();
+            }
+
+            if (_newlyKept.Count > 0)
+            {
+                // Recorded before the items are handed out, so the ledger never misses data that left.
+                var subjects = _newlyKept;
+                _newlyKept = [];
+                await run._ledger!.AddSubjectsAsync(_dataUse!.Id, subjects, cancellationToken);
+            }
+
+            if (ended)
+            {
+                _state = State.SourceDone;
+            }
+        }
+
+        // One hash lookup per item (the run's own numbering of subjects); a subject is decided once.
+        private void Take(T item)
+        {
+            var subject = run._subjectOf(item);
+            var number = _decided.NumberOf(subject, out var isNew);
+            if (_snapshot is not null)
+            {
+                if (isNew)
+                {
+                    Decide(subject!, number, _snapshot.Decide(subject!));
+                }
+
+                Emit(item, _decided[number]);
+                return;
+            }
+
+            if (isNew)
+            {
+                _undecided.Add((subject!, number));
+            }
+
+            _pending.Add((item, number));
+        }
+
+        private void Emit(T item, in ConsentDecision decision)
+        {
+            Report.Seen(decision);
+            if (decision.IsAllowed)
+            {
+                if (_outCount == _out.Length)
+                {
+                    Array.Resize(ref _out, _out.Length * 2);
+                }
+
+                _out[_outCount++] = item;
+            }
+        }
+
+        private void Decide(string subject, int number, in ConsentDecision decision)
+        {
+            _decided.Decide(number, decision);
+            Report.SubjectDecided(decision.IsAllowed);
+            if (decision.IsAllowed && _dataUse is not null)
+            {
+                _newlyKept.Add(new DataUseSubject { SubjectId = subject, ConsentSequence = decision.Record!.Sequence });
+            }
+        }
+
+        private async ValueTask DecidePendingAsync()
+        {
+            if (_undecided.Count > 0)
+            {
+                if (run._options.Lookup == ConsentFilterLookup.Automatic && _decided.Count > run._options.SnapshotThreshold)
+                {
+                    await TakeSnapshotAsync();
+                }
+
+                if (_snapshot is not null)
+                {
+                    foreach (var (subject, number) in _undecided)
+                    {
+                        Decide(subject, number, _snapshot.Decide(subject));
+                    }
+                }
+                else
+                {
+                    await LookUpAsync();
+                }
+
+                _undecided.Clear();
+            }
+
+            foreach (var (item, number) in _pending)
+            {
+                Emit(item, _decided[number]);
+            }
+
+            _pending.Clear();
+        }
+
+        private async ValueTask LookUpAsync()
+        {
+            var subjects = new string[_undecided.Count];
+            for (var i = 0; i < subjects.Length; i++)
+            {
+                subjects[i] = _undecided[i].Subject;
+            }
+
+            var decisions = await run._gate.CheckManyAsync(subjects, Report.PurposeId, cancellationToken);
+            Report.LookedUp();
+            foreach (var (subject, number) in _undecided)
             {
                 var decision = decisions.TryGetValue(subject, out var d) ? d : default;
                 if (decision.Reason == ConsentDecisionReason.StoreUnavailable)
                 {
                     // Never "let everything through", and never quietly drop the rest: stop the run.
-                    throw new ConsentStoreException(
-                        $"The consent store failed during a '{Report.PurposeId}' run after {Report.ItemsSeen:N0} items; the run was stopped.");
+                    throw StoreFailed();
                 }
 
-                decided.Decide(subject, decision);
-                if (decision.IsAllowed)
-                {
-                    newlyKept.Add(new DataUseSubject { SubjectId = subject, ConsentSequence = decision.Record!.Sequence });
-                }
+                Decide(subject, number, decision);
             }
-
-            if (dataUse is not null && newlyKept.Count > 0)
-            {
-                // Recorded before the items are handed out, so the ledger never misses data that left.
-                await _ledger!.AddSubjectsAsync(dataUse.Id, newlyKept, cancellationToken);
-            }
-
-            Report.LookedUp(fresh.Count, newlyKept.Count);
         }
 
-        foreach (var (item, subject) in batch)
+        private async ValueTask TakeSnapshotAsync()
         {
-            var decision = decided[subject];
-            Report.Seen(decision);
-            if (decision.IsAllowed)
+            if (run._gate is not ConsentGate gate)
             {
-                kept.Add(item);
+                // Another gate implementation: only the by-id path exists (Filter refuses Lookup = Snapshot there).
+                return;
             }
+
+            var snapshot = await gate.DecideAllAsync(Report.PurposeId, cancellationToken);
+            if (snapshot.StoreUnavailable)
+            {
+                throw StoreFailed();
+            }
+
+            _snapshot = snapshot;
+            Report.SnapshotTaken(snapshot.Watermark);
         }
 
-        batch.Clear();
+        private ConsentStoreException StoreFailed() =>
+            new($"The consent store failed during a '{Report.PurposeId}' run after {Report.ItemsSeen:N0} items; the run was stopped.");
+
+        private async ValueTask CompleteAsync()
+        {
+            if (_dataUse is not null)
+            {
+                Report.DataUse = await run._ledger!.CompleteAsync(_dataUse.Id, run._timeProvider.GetUtcNow(), Report.ItemsSeen, Report.ItemsKept, cancellationToken);
+            }
+
+            _state = State.Finished;
+            Report.Completed = true;
+            Log.FilterCompleted(run._logger, Report.PurposeId, Report.ItemsSeen, Report.ItemsKept, Report.SubjectsKept);
+        }
+
+        private async ValueTask FailAsync()
+        {
+            if (_state is State.Finished or State.Failed)
+            {
+                return;
+            }
+
+            _state = State.Failed;
+            if (_dataUse is not null)
+            {
+                // The subjects recorded so far stay on the record: their data may already be out.
+                Report.DataUse = await run._ledger!.FailAsync(
+                    _dataUse.Id, run._timeProvider.GetUtcNow(), "The run stopped before the end of its source.", CancellationToken.None);
+            }
+        }
     }
 
     /// <summary>Numbers subjects as they are first seen and keeps one decision per number.</summary>
@@ -169,37 +396,34 @@ public sealed class ConsentFilterRun<T> : IAsyncEnumerable<T>
     {
         private const int NoSubject = -1;
 
+        // The default comparer is ordinal and keeps the runtime's fast non-randomized string hashing
+        // (falling back to randomized hashing under collisions).
         private readonly Dictionary<string, int> _numbers = [];
         private readonly List<ConsentDecision> _decisions = [];
-        private readonly List<string> _undecided = [];
+
+        public int Count => _decisions.Count;
 
         public ConsentDecision this[int number] => number == NoSubject ? default : _decisions[number];
 
-        public int NumberOf(string? subject)
+        public int NumberOf(string? subject, out bool isNew)
         {
             if (subject is null)
             {
+                isNew = false;
                 return NoSubject;
             }
 
             ref var number = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(_numbers, subject, out var seen);
-            if (!seen)
+            isNew = !seen;
+            if (isNew)
             {
                 number = _decisions.Count;
                 _decisions.Add(default);
-                _undecided.Add(subject);
             }
 
             return number;
         }
 
-        public List<string> TakeUndecided()
-        {
-            var undecided = new List<string>(_undecided);
-            _undecided.Clear();
-            return undecided;
-        }
-
-        public void Decide(string subject, ConsentDecision decision) => _decisions[_numbers[subject]] = decision;
+        public void Decide(int number, in ConsentDecision decision) => _decisions[number] = decision;
     }
 }

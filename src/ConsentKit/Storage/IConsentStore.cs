@@ -57,6 +57,17 @@ public interface IConsentStore
     /// <param name="cancellationToken">Cancels the call.</param>
     ValueTask<IReadOnlyList<ConsentRecord>> GetCurrentManyAsync(IReadOnlyCollection<string> subjectIds, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Every (subject, purpose) pair's current record for the given purposes, read at one consistent moment
+    /// (a read transaction), with the sequence that moment is at. For pipeline runs that touch a large share
+    /// of all subjects: one sequential read instead of a lookup per subject. A store may leave out the records' metadata;
+    /// erased subjects are absent.
+    /// </summary>
+    /// <param name="purposeIds">The purposes, typically one and its ancestors; duplicates are allowed.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <exception cref="ArgumentException"><paramref name="purposeIds"/> is empty or holds a <see langword="null"/>.</exception>
+    ValueTask<ConsentPurposeScan> ScanCurrentAsync(IReadOnlyCollection<string> purposeIds, CancellationToken cancellationToken = default);
+
     /// <summary>Every record of the subject, oldest (lowest sequence) first.</summary>
     /// <param name="subjectId">The subject.</param>
     /// <param name="cancellationToken">Cancels the call.</param>

@@ -305,6 +305,35 @@ public sealed partial class InMemoryConsentStore : IConsentStore
     }
 
     /// <inheritdoc />
+    public ValueTask<ConsentPurposeScan> ScanCurrentAsync(IReadOnlyCollection<string> purposeIds, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(purposeIds);
+        if (purposeIds.Count == 0 || purposeIds.Any(p => p is null))
+        {
+            throw new ArgumentException("Name at least one purpose, and no null.", nameof(purposeIds));
+        }
+
+        cancellationToken.ThrowIfCancellationRequested();
+        var purposes = purposeIds.Distinct(StringComparer.Ordinal).ToArray();
+        var records = new List<ConsentRecord>();
+        lock (_lock)
+        {
+            foreach (var subject in _subjects.Values)
+            {
+                foreach (var purpose in purposes)
+                {
+                    if (subject.Current.TryGetValue(purpose, out var record))
+                    {
+                        records.Add(record);
+                    }
+                }
+            }
+
+            return ValueTask.FromResult(new ConsentPurposeScan { Watermark = Count, Records = records });
+        }
+    }
+
+    /// <inheritdoc />
     public ValueTask<IReadOnlyList<ConsentRecord>> GetHistoryAsync(string subjectId, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(subjectId);
