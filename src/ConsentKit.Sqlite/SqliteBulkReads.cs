@@ -29,6 +29,7 @@ public sealed partial class SqliteConsentStore
         return Guard("read", () =>
         {
             using var connection = OpenReader();
+            using var cache = LargeReadCache.On(connection);
 
             // One read transaction: in WAL mode the watermark and the rows come from the same snapshot.
             using var transaction = connection.BeginTransaction(deferred: true);
@@ -60,6 +61,7 @@ public sealed partial class SqliteConsentStore
     // (docs/performance.md), it was the fastest of the three.
     private void ReadMany(SqliteConnection connection, string[] ids, List<ConsentRecord> result, CancellationToken cancellationToken)
     {
+        using var cache = ids.Length > _chunkSize ? LargeReadCache.On(connection) : null;
         using var command = connection.CreateCommand();
         command.CommandText = string.Format(System.Globalization.CultureInfo.InvariantCulture, CurrentSelect, "s.subject_id IN (SELECT value FROM json_each($subjects))") + ";";
         var parameter = command.Parameters.Add("$subjects", SqliteType.Text);
@@ -69,6 +71,35 @@ public sealed partial class SqliteConsentStore
             parameter.Value = JsonSerializer.Serialize(ids[offset..Math.Min(ids.Length, offset + _chunkSize)], SqliteJson.Default.StringArray);
             using var reader = command.ExecuteReader();
             ReadAll(reader, result);
+        }
+    }
+
+    /// <summary>
+    /// A page cache large enough for one bulk read, for that read only. Bulk reads follow the log's index
+    /// to each record and to the subject registry — random page reads; with SQLite's default 2 MB cache
+    /// they go back to the OS for most pages (measured: 380–500 ms against 115–135 ms for the same scan of
+    /// 50k pairs). The cache is only allocated as pages are read, and set back before the pooled
+    /// connection is reused, so it is memory for the duration of the read, not per connection.
+    /// </summary>
+    private sealed class LargeReadCache : IDisposable
+    {
+        private readonly SqliteConnection _connection;
+
+        private LargeReadCache(SqliteConnection connection) => _connection = connection;
+
+        public static LargeReadCache On(SqliteConnection connection)
+        {
+            Set(connection, "-262144");
+            return new LargeReadCache(connection);
+        }
+
+        public void Dispose() => Set(_connection, "-2000");
+
+        private static void Set(SqliteConnection connection, string kibibytes)
+        {
+            using var command = connection.CreateCommand();
+            command.CommandText = "PRAGMA cache_size = " + kibibytes + ";";
+            command.ExecuteNonQuery();
         }
     }
 }

@@ -46,16 +46,16 @@ public sealed class ConsentFilterReport
             .Where(r => _leftOut[(int)r] > 0)
             .ToDictionary(r => r, r => _leftOut[(int)r]);
 
-    internal void Seen(in ConsentDecision decision)
+    internal void Seen(ConsentDecisionReason reason)
     {
         ItemsSeen++;
-        if (decision.IsAllowed)
+        if (reason == ConsentDecisionReason.Granted)
         {
             ItemsKept++;
         }
         else
         {
-            _leftOut[(int)decision.Reason]++;
+            _leftOut[(int)reason]++;
         }
     }
 

@@ -250,7 +250,7 @@ public sealed class ConsentFilterRun<T> : IAsyncEnumerable<T>
                     Decide(subject!, number, _snapshot.Decide(subject!));
                 }
 
-                Emit(item, _decided[number]);
+                Emit(item, _decided.ReasonOf(number));
                 return;
             }
 
@@ -262,10 +262,10 @@ public sealed class ConsentFilterRun<T> : IAsyncEnumerable<T>
             _pending.Add((item, number));
         }
 
-        private void Emit(T item, in ConsentDecision decision)
+        private void Emit(T item, ConsentDecisionReason reason)
         {
-            Report.Seen(decision);
-            if (decision.IsAllowed)
+            Report.Seen(reason);
+            if (reason == ConsentDecisionReason.Granted)
             {
                 if (_outCount == _out.Length)
                 {
@@ -278,7 +278,7 @@ public sealed class ConsentFilterRun<T> : IAsyncEnumerable<T>
 
         private void Decide(string subject, int number, in ConsentDecision decision)
         {
-            _decided.Decide(number, decision);
+            _decided.Decide(number, decision.Reason);
             Report.SubjectDecided(decision.IsAllowed);
             if (decision.IsAllowed && _dataUse is not null)
             {
@@ -312,7 +312,7 @@ public sealed class ConsentFilterRun<T> : IAsyncEnumerable<T>
 
             foreach (var (item, number) in _pending)
             {
-                Emit(item, _decided[number]);
+                Emit(item, _decided.ReasonOf(number));
             }
 
             _pending.Clear();
@@ -391,7 +391,11 @@ public sealed class ConsentFilterRun<T> : IAsyncEnumerable<T>
         }
     }
 
-    /// <summary>Numbers subjects as they are first seen and keeps one decision per number.</summary>
+    /// <summary>Numbers subjects as they are first seen and keeps one reason per number.</summary>
+    /// <remarks>
+    /// The reasons live in a byte array beside the dictionary (100 KB per 100k subjects) rather than as
+    /// whole decisions: the per-item path then touches one hash entry and one byte, which stay in cache.
+    /// </remarks>
     private sealed class SubjectDecisions
     {
         private const int NoSubject = -1;
@@ -399,11 +403,12 @@ public sealed class ConsentFilterRun<T> : IAsyncEnumerable<T>
         // The default comparer is ordinal and keeps the runtime's fast non-randomized string hashing
         // (falling back to randomized hashing under collisions).
         private readonly Dictionary<string, int> _numbers = [];
-        private readonly List<ConsentDecision> _decisions = [];
+        private byte[] _reasons = new byte[1_024];
 
-        public int Count => _decisions.Count;
+        public int Count => _numbers.Count;
 
-        public ConsentDecision this[int number] => number == NoSubject ? default : _decisions[number];
+        // Items without a subject are left out as having no record.
+        public ConsentDecisionReason ReasonOf(int number) => number == NoSubject ? ConsentDecisionReason.NoRecord : (ConsentDecisionReason)_reasons[number];
 
         public int NumberOf(string? subject, out bool isNew)
         {
@@ -417,13 +422,16 @@ public sealed class ConsentFilterRun<T> : IAsyncEnumerable<T>
             isNew = !seen;
             if (isNew)
             {
-                number = _decisions.Count;
-                _decisions.Add(default);
+                number = _numbers.Count - 1;
+                if (number == _reasons.Length)
+                {
+                    Array.Resize(ref _reasons, _reasons.Length * 2);
+                }
             }
 
             return number;
         }
 
-        public void Decide(int number, in ConsentDecision decision) => _decisions[number] = decision;
+        public void Decide(int number, ConsentDecisionReason reason) => _reasons[number] = (byte)reason;
     }
 }

@@ -1,0 +1,115 @@
+using BenchmarkDotNet.Attributes;
+using ConsentKit.Sqlite;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace ConsentKit.Benchmarks;
+
+/// <summary>
+/// The in-process filter at scale (issue #13): 10 records per subject, 100k and 1M subjects, SQLite. The
+/// floor is a plain <see cref="HashSet{T}"/> filter over a precomputed allow-list of the same subjects; the
+/// filter's rows include reading consent (one snapshot of the purpose). The snapshot read alone and a run
+/// recorded in the ledger show where the time goes.
+/// </summary>
+[MemoryDiagnoser]
+public class FilterScaleBenchmarks
+{
+    private string _directory = string.Empty;
+    private ServiceProvider _provider = null!;
+    private (long Id, string Author)[] _posts = [];
+    private HashSet<string> _allowList = [];
+    private int _runs;
+
+    /// <summary>Subjects; the run filters ten times as many records.</summary>
+    [Params(100_000, 1_000_000)]
+    public int Subjects { get; set; }
+
+    [GlobalSetup]
+    public async Task SetupAsync()
+    {
+        _directory = Path.Combine(Path.GetTempPath(), "consentkit-bench", Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(_directory);
+        var services = new ServiceCollection();
+        services.AddConsentKit().AddStandardPurposes().UseSqliteStore($"Data Source={Path.Combine(_directory, "consent.db")}");
+        _provider = services.BuildServiceProvider();
+        var store = _provider.GetRequiredService<SqliteConsentStore>();
+        var authors = Enumerable.Range(0, Subjects).Select(i => $"member-{i:D7}").ToArray();
+
+        // Half the members opted in; a tenth of those withdrew later (as in PipelineBenchmarks).
+        var history = new List<NewConsentRecord>();
+        for (var i = 0; i < Subjects; i += 2)
+        {
+            history.Add(new NewConsentRecord(authors[i], ConsentPurposes.GenerativeAiTraining, ConsentStatus.Granted, "1", DateTimeOffset.UtcNow, null, ConsentMethod.SubjectUserInterface));
+            if (i % 20 == 0)
+            {
+                history.Add(new NewConsentRecord(authors[i], ConsentPurposes.GenerativeAiTraining, ConsentStatus.Withdrawn, "1", DateTimeOffset.UtcNow, null, ConsentMethod.SubjectUserInterface));
+            }
+        }
+
+        foreach (var chunk in history.Chunk(20_000))
+        {
+            await store.AppendManyAsync(chunk);
+        }
+
+        var random = new Random(7);
+        _posts = Enumerable.Range(0, Subjects * 10).Select(i => ((long)i, authors[random.Next(Subjects)])).ToArray();
+        _allowList = new HashSet<string>(Enumerable.Range(0, Subjects).Where(i => i % 2 == 0 && i % 20 != 0).Select(i => authors[i]));
+    }
+
+    [GlobalCleanup]
+    public void Cleanup()
+    {
+        _provider.Dispose();
+        SqliteConnection.ClearAllPools();
+        Directory.Delete(_directory, recursive: true);
+    }
+
+    [Benchmark(Baseline = true, Description = "HashSet<string> over a precomputed allow-list (the floor)")]
+    public long HashSetFloor()
+    {
+        long kept = 0;
+        foreach (var post in _posts)
+        {
+            if (_allowList.Contains(post.Author))
+            {
+                kept++;
+            }
+        }
+
+        return kept;
+    }
+
+    [Benchmark(Description = "ConsentFilter, end to end (reads consent: one snapshot)")]
+    public async Task<long> Filter()
+    {
+        var filter = _provider.GetRequiredService<ConsentFilter>();
+        long kept = 0;
+        await foreach (var _ in _posts.WhereConsented(filter, p => p.Author, ConsentPurposes.GenerativeAiTraining))
+        {
+            kept++;
+        }
+
+        return kept;
+    }
+
+    [Benchmark(Description = "The snapshot read alone (scan + decide every subject)")]
+    public async Task<int> SnapshotRead()
+    {
+        var gate = (ConsentGate)_provider.GetRequiredService<IConsentGate>();
+        return (await gate.DecideAllAsync(ConsentPurposes.GenerativeAiTraining, CancellationToken.None)).Decisions.Count;
+    }
+
+    [Benchmark(Description = "ConsentFilter, recorded in the ledger (every included subject written)")]
+    public async Task<long> FilterRecorded()
+    {
+        var filter = _provider.GetRequiredService<ConsentFilter>();
+        long kept = 0;
+        var options = new ConsentFilterOptions { DataUseDescription = "bench", DataUseId = $"bench-{++_runs}-{Guid.NewGuid():N}" };
+        await foreach (var _ in _posts.WhereConsented(filter, p => p.Author, ConsentPurposes.GenerativeAiTraining, options))
+        {
+            kept++;
+        }
+
+        return kept;
+    }
+}
