@@ -1,69 +1,36 @@
 using System.Globalization;
-using System.Security.Cryptography;
-using System.Text;
-using Parquet;
-using Parquet.Schema;
 
 namespace ConsentKit.Snapshots;
 
-/// <summary>The default <see cref="IConsentSnapshots"/>: replays the store's records up to a watermark and decides with the gate's evaluator.</summary>
-internal sealed class ConsentSnapshots(IConsentStore store, ConsentPurposeCatalog catalog, TimeProvider timeProvider, IDataUseLedger? ledger = null) : IConsentSnapshots
+/// <summary>The default <see cref="IConsentSnapshots"/>: one scan of the purpose's current state, decided by the gate's evaluator.</summary>
+internal sealed class ConsentSnapshots(ConsentGate gate, TimeProvider timeProvider, IDataUseLedger? ledger = null) : IConsentSnapshots
 {
-    private const int PageSize = 5_000;
-    private static readonly DataField<string> SubjectField = new("subject_id");
-    private static readonly DataField<long> SequenceField = new("consent_sequence");
-    private static readonly ParquetSchema Schema = new(SubjectField, SequenceField);
-
     public async ValueTask<ConsentSnapshotInfo> CreateAsync(ConsentSnapshotRequest request, Stream output, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(output);
-        var purposeIndex = catalog.IndexOf(request.PurposeId);
-        if (purposeIndex < 0)
+        if (!gate.IsRegistered(request.PurposeId))
         {
             throw new ArgumentException($"'{request.PurposeId}' is not a registered purpose.", "request.PurposeId");
         }
 
-        var uses = ledger ?? throw new InvalidOperationException("A snapshot starts a data use, but the configured store keeps no data-use ledger.");
-        var watermark = await store.GetLastSequenceAsync(cancellationToken);
-        var decidedAt = timeProvider.GetUtcNow();
-
-        // Replay to the watermark: the latest record per subject for the purpose and its ancestors.
-        var relevant = new HashSet<int>(catalog.AncestorsOf(purposeIndex).ToArray()) { purposeIndex };
-        var current = new Dictionary<string, ConsentRecord?[]>(StringComparer.Ordinal);
-        for (long after = 0; after < watermark;)
+        if (!Enum.IsDefined(request.Format))
         {
-            var page = await store.GetChangesAsync(after, PageSize, cancellationToken);
-            if (page.Count == 0)
-            {
-                break;
-            }
+            throw new ArgumentOutOfRangeException("request.Format", request.Format, "Format must be Parquet or Csv.");
+        }
 
-            foreach (var record in page)
-            {
-                after = record.Sequence;
-                if (record.Sequence > watermark)
-                {
-                    break;
-                }
+        var uses = ledger ?? throw new InvalidOperationException("A snapshot starts a data use, but the configured store keeps no data-use ledger.");
 
-                var index = catalog.IndexOf(record.PurposeId);
-                if (index >= 0 && relevant.Contains(index))
-                {
-                    if (!current.TryGetValue(record.SubjectId, out var records))
-                    {
-                        current[record.SubjectId] = records = new ConsentRecord?[catalog.Count];
-                    }
-
-                    records[index] = record;
-                }
-            }
+        // The same read and the same evaluator as a large in-process run: one scan at one watermark.
+        var decisions = await gate.DecideAllAsync(request.PurposeId, cancellationToken);
+        if (decisions.StoreUnavailable)
+        {
+            throw new ConsentStoreException($"The consent store could not be read for a '{request.PurposeId}' snapshot; nothing was written.");
         }
 
         var rows = new List<(string Subject, long Sequence)>();
-        foreach (var (subject, records) in current)
+        foreach (var (subject, decision) in decisions.Decisions)
         {
-            var decision = ConsentEvaluator.Decide(catalog, purposeIndex, records, decidedAt, out _);
             if (decision.IsAllowed)
             {
                 rows.Add((subject, decision.Record!.Sequence));
@@ -71,40 +38,38 @@ internal sealed class ConsentSnapshots(IConsentStore store, ConsentPurposeCatalo
         }
 
         rows.Sort((a, b) => string.CompareOrdinal(a.Subject, b.Subject));
-        var hash = ContentHash(rows);
+        var hash = SnapshotContent.ContentHash(rows);
         var dataUse = await uses.StartAsync(
             new NewDataUse
             {
                 Id = request.DataUseId,
                 PurposeId = request.PurposeId,
-                Description = $"{request.Description} (consent snapshot at sequence {watermark})",
-                StartedAt = decidedAt,
+                Description = $"{request.Description} (consent snapshot at sequence {decisions.Watermark})",
+                StartedAt = decisions.DecidedAt,
             },
             cancellationToken);
 
-        await using (var writer = await ParquetWriter.CreateAsync(Schema, output, cancellationToken: cancellationToken))
+        var metadata = new Dictionary<string, string>(StringComparer.Ordinal)
         {
-            writer.CustomMetadata = new Dictionary<string, string>
-            {
-                ["consentkit.snapshot"] = "1",
-                ["consentkit.data_use_id"] = request.DataUseId,
-                ["consentkit.purpose"] = request.PurposeId,
-                ["consentkit.watermark"] = watermark.ToString(CultureInfo.InvariantCulture),
-                ["consentkit.decided_at"] = decidedAt.ToString("O", CultureInfo.InvariantCulture),
-                ["consentkit.rule_version"] = ConsentSnapshotInfo.CurrentRuleVersion,
-                ["consentkit.content_sha256"] = hash,
-            };
-            using var group = writer.CreateRowGroup();
-            await group.WriteAsync(SubjectField, rows.Select(r => r.Subject).ToArray(), null);
-            await group.WriteAsync<long>(SequenceField, rows.Select(r => r.Sequence).ToArray(), null, null, cancellationToken);
-        }
+            ["consentkit.snapshot"] = "1",
+            ["consentkit.data_use_id"] = request.DataUseId,
+            ["consentkit.purpose"] = decisions.PurposeId,
+            ["consentkit.watermark"] = decisions.Watermark.ToString(CultureInfo.InvariantCulture),
+            ["consentkit.decided_at"] = decisions.DecidedAt.ToString("O", CultureInfo.InvariantCulture),
+            ["consentkit.rule_version"] = ConsentSnapshotInfo.CurrentRuleVersion,
+            ["consentkit.content_sha256"] = hash,
+        };
+        var content = new SnapshotContent(metadata, rows);
+        await (request.Format == ConsentSnapshotFormat.Csv
+            ? CsvSnapshotFile.WriteAsync(content, output, cancellationToken)
+            : ParquetSnapshotFile.WriteAsync(content, output, cancellationToken));
 
         return new ConsentSnapshotInfo
         {
             DataUse = dataUse,
-            PurposeId = request.PurposeId,
-            Watermark = watermark,
-            DecidedAt = decidedAt,
+            PurposeId = decisions.PurposeId,
+            Watermark = decisions.Watermark,
+            DecidedAt = decisions.DecidedAt,
             RuleVersion = ConsentSnapshotInfo.CurrentRuleVersion,
             SubjectCount = rows.Count,
             ContentSha256 = hash,
@@ -116,7 +81,23 @@ internal sealed class ConsentSnapshots(IConsentStore store, ConsentPurposeCatalo
         ArgumentNullException.ThrowIfNull(snapshot);
         ArgumentNullException.ThrowIfNull(usedSubjectIds);
         var uses = ledger ?? throw new InvalidOperationException("The configured store keeps no data-use ledger.");
-        var (dataUseId, listed) = await ReadAsync(snapshot, cancellationToken);
+        var content = await SnapshotContent.ReadAsync(snapshot, cancellationToken);
+        if (!content.Metadata.TryGetValue("consentkit.snapshot", out _) || !content.Metadata.TryGetValue("consentkit.data_use_id", out var dataUseId)
+            || !content.Metadata.TryGetValue("consentkit.content_sha256", out var expected))
+        {
+            throw new ArgumentException("The file is not a ConsentKit snapshot (its consentkit.* metadata is missing).", nameof(snapshot));
+        }
+
+        if (!string.Equals(SnapshotContent.ContentHash(content.Rows), expected, StringComparison.Ordinal))
+        {
+            throw new ArgumentException("The snapshot's rows do not match its content hash: it was altered after it was written.", nameof(snapshot));
+        }
+
+        var listed = new Dictionary<string, long>(content.Rows.Count, StringComparer.Ordinal);
+        foreach (var (subject, sequence) in content.Rows)
+        {
+            listed[subject] = sequence;
+        }
 
         var used = new List<DataUseSubject>();
         var seen = new HashSet<string>(StringComparer.Ordinal);
@@ -135,60 +116,5 @@ internal sealed class ConsentSnapshots(IConsentStore store, ConsentPurposeCatalo
 
         await uses.AddSubjectsAsync(dataUseId, used, cancellationToken);
         return await uses.CompleteAsync(dataUseId, timeProvider.GetUtcNow(), itemsSeen ?? used.Count, used.Count, cancellationToken);
-    }
-
-    private static async Task<(string DataUseId, Dictionary<string, long> Listed)> ReadAsync(Stream snapshot, CancellationToken cancellationToken)
-    {
-        ParquetReader reader;
-        try
-        {
-            reader = await ParquetReader.CreateAsync(snapshot, cancellationToken: cancellationToken);
-        }
-        catch (Exception ex) when (ex is IOException or InvalidDataException or NotSupportedException or ArgumentException)
-        {
-            throw new ArgumentException("Not a Parquet file: " + ex.Message, nameof(snapshot), ex);
-        }
-
-        await using (reader)
-        {
-            var metadata = reader.CustomMetadata;
-            if (!metadata.TryGetValue("consentkit.snapshot", out _) || !metadata.TryGetValue("consentkit.data_use_id", out var dataUseId)
-                || !metadata.TryGetValue("consentkit.content_sha256", out var expected))
-            {
-                throw new ArgumentException("The file is not a ConsentKit snapshot (its consentkit.* metadata is missing).", nameof(snapshot));
-            }
-
-            var rows = new List<(string Subject, long Sequence)>();
-            for (var g = 0; g < reader.RowGroupCount; g++)
-            {
-                using var group = reader.OpenRowGroupReader(g);
-                var subjects = new string?[group.RowCount];
-                var sequences = new long[group.RowCount];
-                await group.ReadAsync(SubjectField, subjects.AsMemory(), null, cancellationToken);
-                await group.ReadAsync<long>(SequenceField, sequences, null, cancellationToken);
-                for (var i = 0; i < subjects.Length; i++)
-                {
-                    rows.Add((subjects[i] ?? throw new ArgumentException($"Row {i} of the snapshot has no subject id.", nameof(snapshot)), sequences[i]));
-                }
-            }
-
-            if (!string.Equals(ContentHash(rows), expected, StringComparison.Ordinal))
-            {
-                throw new ArgumentException("The snapshot's rows do not match its content hash: it was altered after it was written.", nameof(snapshot));
-            }
-
-            return (dataUseId, rows.ToDictionary(r => r.Subject, r => r.Sequence, StringComparer.Ordinal));
-        }
-    }
-
-    private static string ContentHash(List<(string Subject, long Sequence)> rows)
-    {
-        using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        foreach (var (subject, sequence) in rows)
-        {
-            sha.AppendData(Encoding.UTF8.GetBytes(subject + "\t" + sequence.ToString(CultureInfo.InvariantCulture) + "\n"));
-        }
-
-        return Convert.ToHexStringLower(sha.GetHashAndReset());
     }
 }

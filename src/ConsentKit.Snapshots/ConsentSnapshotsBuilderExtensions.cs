@@ -13,7 +13,7 @@ public static class ConsentSnapshotsBuilderExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         builder.Services.TryAddSingleton<IConsentSnapshots>(sp => new ConsentSnapshots(
-            sp.GetRequiredService<IConsentStore>(), sp.GetRequiredService<ConsentPurposeCatalog>(), sp.GetRequiredService<TimeProvider>(), sp.GetService<IDataUseLedger>()));
+            sp.GetRequiredService<ConsentGate>(), sp.GetRequiredService<TimeProvider>(), sp.GetService<IDataUseLedger>()));
         return builder;
     }
 }

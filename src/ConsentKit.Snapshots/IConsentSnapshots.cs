@@ -2,7 +2,7 @@ namespace ConsentKit.Snapshots;
 
 /// <summary>
 /// Consent snapshots for jobs that run outside the app's process (Spark, DuckDB, Trino): the subjects whose
-/// data may be used for a purpose, at a sequence watermark, as a Parquet file to join against — and the way
+/// data may be used for a purpose, at a sequence watermark, as a Parquet or CSV file to join against — and the way
 /// back: the subjects the job actually used, recorded on the data-use ledger.
 /// </summary>
 /// <remarks>
@@ -13,14 +13,17 @@ namespace ConsentKit.Snapshots;
 public interface IConsentSnapshots
 {
     /// <summary>
-    /// Writes the snapshot to <paramref name="output"/> as Parquet (columns <c>subject_id</c>, <c>consent_sequence</c>;
-    /// key-value metadata <c>consentkit.*</c>) and starts the data use in the ledger (status Running).
+    /// Writes the snapshot to <paramref name="output"/> as Parquet or CSV (<see cref="ConsentSnapshotRequest.Format"/>;
+    /// columns <c>subject_id</c>, <c>consent_sequence</c>; metadata <c>consentkit.*</c>) and starts the data use
+    /// in the ledger (status Running). The subjects are decided from one scan of the purpose's current state,
+    /// by the gate's evaluator, as a large in-process run is.
     /// </summary>
     /// <param name="request">The purpose and the data use to start.</param>
-    /// <param name="output">Where the Parquet file goes.</param>
+    /// <param name="output">Where the file goes.</param>
     /// <param name="cancellationToken">Cancels the call.</param>
     /// <exception cref="ArgumentException">The purpose is not registered, or the data use id or description is malformed.</exception>
     /// <exception cref="InvalidOperationException">No data-use ledger is registered.</exception>
+    /// <exception cref="ConsentStoreException">The store could not be read; nothing was written.</exception>
     ValueTask<ConsentSnapshotInfo> CreateAsync(ConsentSnapshotRequest request, Stream output, CancellationToken cancellationToken = default);
 
     /// <summary>
@@ -28,7 +31,7 @@ public interface IConsentSnapshots
     /// snapshot listed, and completes the data use. Every id must be in the snapshot: otherwise nothing is
     /// written and the error names the first one that is not.
     /// </summary>
-    /// <param name="snapshot">The snapshot file the job joined against (its content hash is checked).</param>
+    /// <param name="snapshot">The snapshot file the job joined against, Parquet or CSV (its content hash is checked).</param>
     /// <param name="usedSubjectIds">The subjects whose data the job used.</param>
     /// <param name="itemsSeen">How many items the job looked at, if known.</param>
     /// <param name="cancellationToken">Cancels the call.</param>
@@ -47,6 +50,9 @@ public sealed class ConsentSnapshotRequest
 
     /// <summary>What the job builds.</summary>
     public required string Description { get; init; }
+
+    /// <summary>The file format; <see cref="ConsentSnapshotFormat.Parquet"/> unless set.</summary>
+    public ConsentSnapshotFormat Format { get; init; } = ConsentSnapshotFormat.Parquet;
 }
 
 /// <summary>What a snapshot holds, as written into its metadata.</summary>

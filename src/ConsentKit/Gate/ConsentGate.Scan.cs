@@ -47,6 +47,9 @@ internal sealed partial class ConsentGate
         return new ConsentPurposeDecisions(purposeId, scan.Watermark, now, Decide(scan.Records, purposeIndex, now), ConsentDecisionReason.NoRecord);
     }
 
+    /// <summary>Whether <paramref name="purposeId"/> is a registered purpose.</summary>
+    internal bool IsRegistered(string purposeId) => _catalog.IndexOf(purposeId) >= 0;
+
     /// <summary>Groups the scanned records by subject (a linked list per subject, no list per subject) and decides each once.</summary>
     private Dictionary<string, ConsentDecision> Decide(IReadOnlyList<ConsentRecord> records, int purposeIndex, DateTimeOffset now)
     {

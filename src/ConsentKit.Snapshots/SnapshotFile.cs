@@ -1,0 +1,48 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+
+namespace ConsentKit.Snapshots;
+
+/// <summary>What a snapshot file holds, whatever its format: the <c>consentkit.*</c> metadata and the rows, in subject order.</summary>
+internal sealed record SnapshotContent(IReadOnlyDictionary<string, string> Metadata, List<(string Subject, long Sequence)> Rows)
+{
+    public const string SubjectColumn = "subject_id";
+    public const string SequenceColumn = "consent_sequence";
+
+    /// <summary>SHA-256 (hex) over <c>subject_id TAB consent_sequence LF</c> per row: the same for either format.</summary>
+    public static string ContentHash(List<(string Subject, long Sequence)> rows)
+    {
+        using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        foreach (var (subject, sequence) in rows)
+        {
+            sha.AppendData(Encoding.UTF8.GetBytes(subject + "\t" + sequence.ToString(CultureInfo.InvariantCulture) + "\n"));
+        }
+
+        return Convert.ToHexStringLower(sha.GetHashAndReset());
+    }
+
+    /// <summary>Reads either format, told apart by the first bytes (Parquet files begin with <c>PAR1</c>).</summary>
+    public static async Task<SnapshotContent> ReadAsync(Stream snapshot, CancellationToken cancellationToken)
+    {
+        Stream seekable = snapshot;
+        if (!snapshot.CanSeek)
+        {
+            // Parquet's footer is at the end; a forward-only stream is read into memory first.
+            var copy = new MemoryStream();
+            await snapshot.CopyToAsync(copy, cancellationToken);
+            copy.Position = 0;
+            seekable = copy;
+        }
+
+        var start = seekable.Position;
+        var magic = new byte[4];
+        var read = await seekable.ReadAtLeastAsync(magic, magic.Length, throwOnEndOfStream: false, cancellationToken);
+        seekable.Position = start;
+        return read == 4 && magic.AsSpan().SequenceEqual("PAR1"u8)
+            ? await ParquetSnapshotFile.ReadAsync(seekable, cancellationToken)
+            : read > 0 && magic[0] == (byte)'#'
+                ? await CsvSnapshotFile.ReadAsync(seekable, cancellationToken)
+                : throw new ArgumentException("The file is neither a Parquet nor a CSV ConsentKit snapshot.", nameof(snapshot));
+    }
+}
