@@ -29,12 +29,9 @@ internal sealed class ConsentSnapshots(ConsentGate gate, TimeProvider timeProvid
         }
 
         var rows = new List<(string Subject, long Sequence)>();
-        foreach (var (subject, decision) in decisions.Decisions)
+        foreach (var (subject, grant) in decisions.Allowed())
         {
-            if (decision.IsAllowed)
-            {
-                rows.Add((subject, decision.Record!.Sequence));
-            }
+            rows.Add((subject, grant.Sequence));
         }
 
         rows.Sort((a, b) => string.CompareOrdinal(a.Subject, b.Subject));

@@ -18,7 +18,7 @@ internal sealed partial class ConsentGate
         var purposeIndex = _catalog.IndexOf(purposeId);
         if (purposeIndex < 0)
         {
-            return new ConsentPurposeDecisions(purposeId, 0, _clock.ExactUtcNow(), [], ConsentDecisionReason.UnknownPurpose);
+            return new ConsentPurposeDecisions(purposeId, 0, _clock.ExactUtcNow(), ConsentDecisionReason.UnknownPurpose);
         }
 
         purposeId = _catalog[purposeIndex].Id;
@@ -40,19 +40,20 @@ internal sealed partial class ConsentGate
         catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
         {
             LogStoreFailure(purposeId, ex);
-            return new ConsentPurposeDecisions(purposeId, 0, _clock.ExactUtcNow(), [], ConsentDecisionReason.StoreUnavailable);
+            return new ConsentPurposeDecisions(purposeId, 0, _clock.ExactUtcNow(), ConsentDecisionReason.StoreUnavailable);
         }
 
         var now = _clock.ExactUtcNow();
-        return new ConsentPurposeDecisions(purposeId, scan.Watermark, now, Decide(scan.Records, purposeIndex, now), ConsentDecisionReason.NoRecord);
+        return Decide(scan, purposeIndex, now);
     }
 
     /// <summary>Whether <paramref name="purposeId"/> is a registered purpose.</summary>
     internal bool IsRegistered(string purposeId) => _catalog.IndexOf(purposeId) >= 0;
 
     /// <summary>Groups the scanned records by subject (a linked list per subject, no list per subject) and decides each once.</summary>
-    private Dictionary<string, ConsentDecision> Decide(IReadOnlyList<ConsentRecord> records, int purposeIndex, DateTimeOffset now)
+    private ConsentPurposeDecisions Decide(Storage.ConsentPurposeScan scan, int purposeIndex, DateTimeOffset now)
     {
+        var records = scan.Records;
         var slots = new Dictionary<string, int>(StringComparer.Ordinal);
         var head = new List<int>();
         var next = new int[records.Count];
@@ -69,7 +70,7 @@ internal sealed partial class ConsentGate
             head[slot] = i;
         }
 
-        var decisions = new Dictionary<string, ConsentDecision>(slots.Count, StringComparer.Ordinal);
+        var decisions = new ConsentPurposeDecisions(_catalog[purposeIndex].Id, scan.Watermark, now, ConsentDecisionReason.NoRecord, slots.Count);
         var current = new ConsentRecord?[_catalog.Count];
         foreach (var (subject, slot) in slots)
         {

@@ -1,3 +1,5 @@
+using System.Runtime.InteropServices;
+
 namespace ConsentKit;
 
 /// <summary>
@@ -5,18 +7,29 @@ namespace ConsentKit;
 /// current state (<see cref="ConsentGate.DecideAllAsync"/>): for pipeline runs that meet a large share of
 /// all subjects. A subject the scan did not meet has no record and is denied.
 /// </summary>
+/// <remarks>
+/// Laid out for a run's per-item path: subjects are numbered (slots), and each slot's reason and the run's
+/// "seen" flag are bytes in two arrays, so an item costs one hash lookup and two byte reads. A run owns its
+/// instance: <see cref="SlotOf"/> adds subjects the scan did not meet (as <see cref="ConsentDecisionReason.NoRecord"/>),
+/// so a subject without a record also costs one lookup.
+/// </remarks>
 internal sealed class ConsentPurposeDecisions
 {
-    private readonly Dictionary<string, ConsentDecision> _decisions;
-    private readonly ConsentDecision _absent;
+    private readonly Dictionary<string, int> _slots;
+    private readonly List<ConsentRecord?> _records;
+    private byte[] _reasons;
+    private byte[] _seen;
 
-    internal ConsentPurposeDecisions(string purposeId, long watermark, DateTimeOffset decidedAt, Dictionary<string, ConsentDecision> decisions, ConsentDecisionReason absentReason)
+    internal ConsentPurposeDecisions(string purposeId, long watermark, DateTimeOffset decidedAt, ConsentDecisionReason absentReason, int capacity = 0)
     {
         PurposeId = purposeId;
         Watermark = watermark;
         DecidedAt = decidedAt;
-        _decisions = decisions;
-        _absent = ConsentDecision.Deny(purposeId, absentReason);
+        AbsentReason = absentReason;
+        _slots = new Dictionary<string, int>(capacity);
+        _records = new List<ConsentRecord?>(capacity);
+        _reasons = new byte[Math.Max(capacity, 16)];
+        _seen = new byte[_reasons.Length];
     }
 
     /// <summary>The purpose decided.</summary>
@@ -28,12 +41,85 @@ internal sealed class ConsentPurposeDecisions
     /// <summary>The time the decisions were made at (expiry is judged at this instant).</summary>
     public DateTimeOffset DecidedAt { get; }
 
-    /// <summary>Whether the store could not be read: every decision is then <see cref="ConsentDecisionReason.StoreUnavailable"/>.</summary>
-    public bool StoreUnavailable => _absent.Reason == ConsentDecisionReason.StoreUnavailable;
+    /// <summary>The reason for a subject the scan did not meet: no record, or why nothing could be read.</summary>
+    public ConsentDecisionReason AbsentReason { get; }
 
-    /// <summary>The subjects the scan met (with any record for the purpose or an ancestor), and their decisions.</summary>
-    public IReadOnlyDictionary<string, ConsentDecision> Decisions => _decisions;
+    /// <summary>Whether the store could not be read: every decision is then <see cref="ConsentDecisionReason.StoreUnavailable"/>.</summary>
+    public bool StoreUnavailable => AbsentReason == ConsentDecisionReason.StoreUnavailable;
 
     /// <summary>The decision for <paramref name="subjectId"/>.</summary>
-    public ConsentDecision Decide(string subjectId) => _decisions.TryGetValue(subjectId, out var decision) ? decision : _absent;
+    public ConsentDecision Decide(string subjectId) =>
+        _slots.TryGetValue(subjectId, out var slot) ? DecisionAt(slot) : ConsentDecision.Deny(PurposeId, AbsentReason);
+
+    /// <summary>The subjects the scan found allowed, with the grant that allows each.</summary>
+    public IEnumerable<(string Subject, ConsentRecord Grant)> Allowed()
+    {
+        foreach (var (subject, slot) in _slots)
+        {
+            if (_reasons[slot] == (byte)ConsentDecisionReason.Granted)
+            {
+                yield return (subject, _records[slot]!);
+            }
+        }
+    }
+
+    /// <summary>The subject's slot; a subject not met before gets one, with <see cref="AbsentReason"/>.</summary>
+    internal int SlotOf(string subjectId)
+    {
+        ref var slot = ref CollectionsMarshal.GetValueRefOrAddDefault(_slots, subjectId, out var exists);
+        if (!exists)
+        {
+            slot = Add(ConsentDecision.Deny(PurposeId, AbsentReason));
+        }
+
+        return slot;
+    }
+
+    internal ConsentDecisionReason ReasonAt(int slot) => (ConsentDecisionReason)_reasons[slot];
+
+    internal ConsentDecision DecisionAt(int slot) =>
+        _reasons[slot] == (byte)ConsentDecisionReason.Granted
+            ? ConsentDecision.Allow(PurposeId, _records[slot]!)
+            : ConsentDecision.Deny(PurposeId, (ConsentDecisionReason)_reasons[slot], _records[slot]);
+
+    /// <summary>Marks the slot seen by the run; true the first time.</summary>
+    internal bool MarkSeen(int slot)
+    {
+        if (_seen[slot] != 0)
+        {
+            return false;
+        }
+
+        _seen[slot] = 1;
+        return true;
+    }
+
+    /// <summary>
+    /// Keeps a decision the run made earlier by id for <paramref name="subjectId"/> (each subject is
+    /// decided once per run), marked seen: only its reason is kept, as the run needs nothing else of it.
+    /// </summary>
+    internal void Keep(string subjectId, ConsentDecisionReason reason)
+    {
+        var slot = SlotOf(subjectId);
+        _reasons[slot] = (byte)reason;
+        _records[slot] = null;
+        _seen[slot] = 1;
+    }
+
+    /// <summary>Adds a scanned subject's decision.</summary>
+    internal void Add(string subjectId, in ConsentDecision decision) => _slots.Add(subjectId, Add(decision));
+
+    private int Add(in ConsentDecision decision)
+    {
+        var slot = _records.Count;
+        if (slot == _reasons.Length)
+        {
+            Array.Resize(ref _reasons, slot * 2);
+            Array.Resize(ref _seen, slot * 2);
+        }
+
+        _reasons[slot] = (byte)decision.Reason;
+        _records.Add(decision.Record);
+        return slot;
+    }
 }

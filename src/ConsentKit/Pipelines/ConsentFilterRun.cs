@@ -238,22 +238,30 @@ public sealed class ConsentFilterRun<T> : IAsyncEnumerable<T>
             }
         }
 
-        // One hash lookup per item (the run's own numbering of subjects); a subject is decided once.
+        // One hash lookup per item: in the snapshot's slots once the run reads from one, else in the run's
+        // own numbering. A subject is decided once per run.
         private void Take(T item)
         {
             var subject = run._subjectOf(item);
-            var number = _decided.NumberOf(subject, out var isNew);
             if (_snapshot is not null)
             {
-                if (isNew)
+                if (subject is null)
                 {
-                    Decide(subject!, number, _snapshot.Decide(subject!));
+                    Emit(item, ConsentDecisionReason.NoRecord);
+                    return;
                 }
 
-                Emit(item, _decided.ReasonOf(number));
+                var slot = _snapshot.SlotOf(subject);
+                if (_snapshot.MarkSeen(slot))
+                {
+                    FirstSight(subject, _snapshot.DecisionAt(slot));
+                }
+
+                Emit(item, _snapshot.ReasonAt(slot));
                 return;
             }
 
+            var number = _decided.NumberOf(subject, out var isNew);
             if (isNew)
             {
                 _undecided.Add((subject!, number));
@@ -279,6 +287,11 @@ public sealed class ConsentFilterRun<T> : IAsyncEnumerable<T>
         private void Decide(string subject, int number, in ConsentDecision decision)
         {
             _decided.Decide(number, decision.Reason);
+            FirstSight(subject, decision);
+        }
+
+        private void FirstSight(string subject, in ConsentDecision decision)
+        {
             Report.SubjectDecided(decision.IsAllowed);
             if (decision.IsAllowed && _dataUse is not null)
             {
@@ -299,7 +312,9 @@ public sealed class ConsentFilterRun<T> : IAsyncEnumerable<T>
                 {
                     foreach (var (subject, number) in _undecided)
                     {
-                        Decide(subject, number, _snapshot.Decide(subject));
+                        var slot = _snapshot.SlotOf(subject);
+                        _snapshot.MarkSeen(slot);
+                        Decide(subject, number, _snapshot.DecisionAt(slot));
                     }
                 }
                 else
@@ -355,6 +370,17 @@ public sealed class ConsentFilterRun<T> : IAsyncEnumerable<T>
                 throw StoreFailed();
             }
 
+            // Subjects already decided by id keep that decision (each subject is decided once per run); the
+            // ones of the batch being read are decided from the snapshot by the caller.
+            var undecided = _undecided.Select(u => u.Number).ToHashSet();
+            foreach (var (subject, number) in _decided.Numbers)
+            {
+                if (!undecided.Contains(number))
+                {
+                    snapshot.Keep(subject, _decided.ReasonOf(number));
+                }
+            }
+
             _snapshot = snapshot;
             Report.SnapshotTaken(snapshot.Watermark);
         }
@@ -406,6 +432,8 @@ public sealed class ConsentFilterRun<T> : IAsyncEnumerable<T>
         private byte[] _reasons = new byte[1_024];
 
         public int Count => _numbers.Count;
+
+        public IEnumerable<KeyValuePair<string, int>> Numbers => _numbers;
 
         // Items without a subject are left out as having no record.
         public ConsentDecisionReason ReasonOf(int number) => number == NoSubject ? ConsentDecisionReason.NoRecord : (ConsentDecisionReason)_reasons[number];
