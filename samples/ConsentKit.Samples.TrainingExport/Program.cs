@@ -24,10 +24,10 @@ root.SetAction((parse, cancellationToken) => TrainingExportJob.RunAsync(
     cancellationToken));
 
 // The data-lake path: a snapshot for an external job, and the members it used, back on the record.
-var snapshotFile = new Option<FileInfo>("--snapshot") { Description = "The Parquet snapshot file.", DefaultValueFactory = _ => new FileInfo("allowed.parquet") };
+var snapshotFile = new Option<FileInfo>("--snapshot") { Description = "The snapshot file: Parquet, or CSV when its name ends in .csv.", DefaultValueFactory = _ => new FileInfo("allowed.parquet") };
 var dataUseId = new Option<string>("--data-use") { Description = "The external job's data use id.", Required = true };
 var usedFile = new Option<FileInfo>("--used") { Description = "A text file with the ids of the members the job used, one per line.", Required = true };
-var snapshot = new Command("snapshot", "Write the members who may be used for ai-training.generative as Parquet, and start the data use.") { database, snapshotFile, dataUseId };
+var snapshot = new Command("snapshot", "Write the members who may be used for ai-training.generative as Parquet (or CSV for a .csv path), and start the data use.") { database, snapshotFile, dataUseId };
 snapshot.SetAction((parse, cancellationToken) => SnapshotCommands.SnapshotAsync(
     parse.GetValue(database)!.FullName, parse.GetValue(snapshotFile)!.FullName, parse.GetValue(dataUseId)!, Console.Out, cancellationToken));
 var importUsed = new Command("import-used", "Record the members an external job used (only those the snapshot allowed) and complete its data use.") { database, snapshotFile, usedFile };

@@ -4,7 +4,8 @@ using Microsoft.Extensions.DependencyInjection;
 namespace ConsentKit.Samples.TrainingExport;
 
 /// <summary>
-/// The data-lake path: <c>snapshot</c> hands a Spark or DuckDB job the members it may use (Parquet) and starts
+/// The data-lake path: <c>snapshot</c> hands a Spark or DuckDB job the members it may use (Parquet, or CSV for a
+/// <c>.csv</c> path) and starts
 /// the run on the ledger; <c>import-used</c> records the members the job actually used and completes it.
 /// </summary>
 internal static class SnapshotCommands
@@ -17,14 +18,25 @@ internal static class SnapshotCommands
             return 2;
         }
 
+        // The file's extension picks the format: .csv for CSV, anything else Parquet.
+        var csv = string.Equals(Path.GetExtension(snapshotPath), ".csv", StringComparison.OrdinalIgnoreCase);
         await using var provider = Build(databasePath);
         await using var file = File.Create(snapshotPath);
         var info = await provider.GetRequiredService<IConsentSnapshots>().CreateAsync(
-            new ConsentSnapshotRequest { PurposeId = ConsentPurposes.GenerativeAiTraining, DataUseId = dataUseId, Description = $"{dataUseId} (external job)" },
+            new ConsentSnapshotRequest
+            {
+                PurposeId = ConsentPurposes.GenerativeAiTraining,
+                DataUseId = dataUseId,
+                Description = $"{dataUseId} (external job)",
+                Format = csv ? ConsentSnapshotFormat.Csv : ConsentSnapshotFormat.Parquet,
+            },
             file,
             cancellationToken);
+        var read = csv
+            ? $"read_csv('{snapshotPath}', auto_detect = false, comment = '#', header = true, delim = ',', quote = '\"', escape = '\"', columns = {{'subject_id': 'VARCHAR', 'consent_sequence': 'BIGINT'}})"
+            : $"read_parquet('{snapshotPath}')";
         await output.WriteLineAsync($"Snapshot {snapshotPath}: {info.SubjectCount} members may be used for {info.PurposeId}, at sequence {info.Watermark} (sha256 {info.ContentSha256}).");
-        await output.WriteLineAsync($"Data use {info.DataUse.Id} started. Join in DuckDB: SELECT p.* FROM posts p JOIN read_parquet('{snapshotPath}') a ON p.author_id = a.subject_id;");
+        await output.WriteLineAsync($"Data use {info.DataUse.Id} started. Join in DuckDB: SELECT p.* FROM posts p JOIN {read} a ON p.author_id = a.subject_id;");
         return 0;
     }
 

@@ -11,13 +11,15 @@ public sealed class TrainingExportTests : IDisposable
 
     public TrainingExportTests() => Directory.CreateDirectory(_directory);
 
-    [Fact]
-    public async Task SnapshotThenImportUsed_PutsTheExternalJobOnTheRecord_AndRefusesAMemberTheSnapshotDidNotAllow()
+    [Theory]
+    [InlineData("allowed.parquet", "read_parquet(")]
+    [InlineData("allowed.csv", "read_csv(")]
+    public async Task SnapshotThenImportUsed_PutsTheExternalJobOnTheRecord_AndRefusesAMemberTheSnapshotDidNotAllow(string fileName, string duckDbRead)
     {
         var ct = TestContext.Current.CancellationToken;
         var settings = Settings("seed.jsonl");
         await TrainingExportJob.RunAsync(settings, new StringWriter(), ct);
-        var snapshotPath = Path.Combine(_directory, "allowed.parquet");
+        var snapshotPath = Path.Combine(_directory, fileName);
         // The export ends by withdrawing member 0, so the snapshot after it holds the other opted-in members.
         var optedIn = Enumerable.Range(1, 199).Where(i => DemoData.ChoiceOf(i) == DemoData.Choice.Granted).Select(DemoData.PersonId).ToList();
         var notAllowed = Enumerable.Range(0, 200).Where(i => DemoData.ChoiceOf(i) == DemoData.Choice.Refused).Select(DemoData.PersonId).First();
@@ -34,7 +36,7 @@ public sealed class TrainingExportTests : IDisposable
         var importExit = await SnapshotCommands.ImportUsedAsync(settings.DatabasePath, snapshotPath, used, importOutput, ct);
 
         snapshotExit.Should().Be(0);
-        snapshotOutput.ToString().Should().Contain($"{optedIn.Count} members may be used");
+        snapshotOutput.ToString().Should().Contain($"{optedIn.Count} members may be used").And.Contain(duckDbRead);
         refusedExit.Should().Be(2);
         refusedOutput.ToString().Should().Contain($"'{notAllowed}' was not in the snapshot");
         importExit.Should().Be(0);
