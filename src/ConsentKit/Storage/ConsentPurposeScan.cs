@@ -7,7 +7,8 @@ namespace ConsentKit.Storage;
 /// <remarks>
 /// For pipelines that touch a large share of all subjects: one sequential read of the purposes' current
 /// state costs less than a lookup per subject. A store may leave out the records'
-/// <see cref="NewConsentRecord.Metadata"/> (a scan is for deciding, not for display); erased subjects are absent.
+/// <see cref="NewConsentRecord.Metadata"/> and <see cref="ConsentRecord.NoticeDigest"/> (a scan is for deciding,
+/// not for display or proof); erased subjects are absent.
 /// </remarks>
 public sealed class ConsentPurposeScan
 {
