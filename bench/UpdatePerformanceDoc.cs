@@ -5,6 +5,7 @@
 // (its GitHub-flavoured report in bdn/results), "machine" (machine.md), "propagation" (propagation.md)
 // or "http" (http.md). Markers whose output is missing from the run are left as they were, so a run
 // with a filter updates only what it ran.
+using System.Net;
 using System.Text;
 using System.Text.RegularExpressions;
 
@@ -63,7 +64,8 @@ string? Read(string file)
 }
 
 // The Markdown table of a report (and any line `keep` asks for), without BenchmarkDotNet's environment
-// block: the machine is described once, at the top of the page.
+// block: the machine is described once, at the top of the page. The GitHub exporter writes method names
+// HTML-escaped ('&#39;', '&lt;'); the page shows them as written.
 static string TableLines(string text, Func<string, bool> keep)
 {
     var lines = new StringBuilder();
@@ -72,7 +74,7 @@ static string TableLines(string text, Func<string, bool> keep)
         var trimmed = line.TrimEnd('\r');
         if (trimmed.StartsWith('|') || keep(trimmed))
         {
-            lines.Append(trimmed).Append('\n');
+            lines.Append(WebUtility.HtmlDecode(trimmed)).Append('\n');
         }
     }
 
