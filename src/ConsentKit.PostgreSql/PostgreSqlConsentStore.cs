@@ -201,15 +201,9 @@ public sealed partial class PostgreSqlConsentStore : IConsentStore, IAsyncDispos
     /// <inheritdoc />
     public async ValueTask<ConsentPurposeScan> ScanCurrentAsync(IReadOnlyCollection<string> purposeIds, CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(purposeIds);
-        if (purposeIds.Count == 0 || purposeIds.Any(p => p is null))
-        {
-            throw new ArgumentException("Name at least one purpose, and no null.", nameof(purposeIds));
-        }
-
+        var purposes = ScanArguments.Purposes(purposeIds);
         cancellationToken.ThrowIfCancellationRequested();
         await InitializeAsync(cancellationToken);
-        var purposes = purposeIds.Distinct(StringComparer.Ordinal).ToArray();
         return await GuardAsync("read", async ct =>
         {
             await using var connection = await _dataSource.OpenConnectionAsync(ct);

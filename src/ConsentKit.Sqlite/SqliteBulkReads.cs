@@ -18,15 +18,9 @@ public sealed partial class SqliteConsentStore
     /// </remarks>
     public async ValueTask<ConsentPurposeScan> ScanCurrentAsync(IReadOnlyCollection<string> purposeIds, CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(purposeIds);
-        if (purposeIds.Count == 0 || purposeIds.Any(p => p is null))
-        {
-            throw new ArgumentException("Name at least one purpose, and no null.", nameof(purposeIds));
-        }
-
+        var purposes = JsonSerializer.Serialize(ScanArguments.Purposes(purposeIds), SqliteJson.Default.StringArray);
         cancellationToken.ThrowIfCancellationRequested();
         await InitializeAsync(cancellationToken);
-        var purposes = JsonSerializer.Serialize(purposeIds.Distinct(StringComparer.Ordinal).ToArray(), SqliteJson.Default.StringArray);
         return Guard("read", () =>
         {
             using var connection = OpenReader();
