@@ -6,4 +6,10 @@ namespace ConsentKit.Sqlite;
 [JsonSerializable(typeof(string[]))]
 [JsonSerializable(typeof(IReadOnlyDictionary<string, string>))]
 [JsonSerializable(typeof(Dictionary<string, string>))]
+[JsonSerializable(typeof(LedgerRow[]))]
 internal sealed partial class SqliteJson : JsonSerializerContext;
+
+/// <summary>One data-use subject as it travels to SQLite in a JSON array: the id (<c>s</c>) and the grant's sequence (<c>q</c>).</summary>
+internal sealed record LedgerRow(
+    [property: JsonPropertyName("s")] string SubjectId,
+    [property: JsonPropertyName("q")] long ConsentSequence);
