@@ -40,6 +40,11 @@ public sealed partial class PostgreSqlConsentStore : IDataUseLedger
     {
         ArgumentNullException.ThrowIfNull(dataUseId);
         ArgumentNullException.ThrowIfNull(subjects);
+        if (subjects.Any(s => s?.SubjectId is null))
+        {
+            throw new ArgumentException("Every subject needs a subject id; nothing was written.", nameof(subjects));
+        }
+
         cancellationToken.ThrowIfCancellationRequested();
         await InitializeAsync(cancellationToken);
         await GuardAsync("write to", async ct =>

@@ -57,6 +57,24 @@ public abstract class DataUseLedgerConformanceTests : StoreTestBase
         Assert.Equal(before, await Ledger.ListAsync(10, TestContext.Current.CancellationToken));
     }
 
+    /// <summary>A batch holding a subject without an id is refused naming the argument, and none of it is written.</summary>
+    [Fact]
+    public async Task AddSubjects_WithAMissingSubjectId_IsRefused_AndWritesNothing()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var grant = await Store.AppendAsync(Grant(S("alice"), 0), ct);
+        await Ledger.StartAsync(new NewDataUse { Id = S("run-bad"), PurposeId = ConsentPurposes.GenerativeAiTraining, Description = "set", StartedAt = T0 }, ct);
+
+        var error = await Assert.ThrowsAsync<ArgumentException>(async () => await Ledger.AddSubjectsAsync(
+            S("run-bad"),
+            [new DataUseSubject { SubjectId = S("alice"), ConsentSequence = grant.Sequence }, new DataUseSubject { SubjectId = null!, ConsentSequence = grant.Sequence }],
+            ct));
+
+        Assert.Equal("subjects", error.ParamName);
+        Assert.Equal(0, (await Ledger.GetAsync(S("run-bad"), ct))!.SubjectCount);
+        Assert.Empty(await Ledger.GetSubjectsAsync(S("run-bad"), ct));
+    }
+
     /// <summary>Completing records the end, the counts and the subjects.</summary>
     [Fact]
     public async Task Complete_RecordsCountsAndSubjects()

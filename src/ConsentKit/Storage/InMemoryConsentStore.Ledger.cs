@@ -38,6 +38,11 @@ public sealed partial class InMemoryConsentStore : IDataUseLedger
     {
         ArgumentNullException.ThrowIfNull(dataUseId);
         ArgumentNullException.ThrowIfNull(subjects);
+        if (subjects.Any(s => s?.SubjectId is null))
+        {
+            throw new ArgumentException("Every subject needs a subject id; nothing was written.", nameof(subjects));
+        }
+
         cancellationToken.ThrowIfCancellationRequested();
         lock (_lock)
         {
