@@ -32,10 +32,16 @@ internal sealed class ConsentPurposeDecisions
         _seen = new byte[_reasons.Length];
     }
 
+    /// <summary>
+    /// An empty set that a run fills by id, one bulk lookup per batch (<see cref="Set"/>): the same slots as a
+    /// snapshot's, so the run's per-item path is one whichever way it reads.
+    /// </summary>
+    internal static ConsentPurposeDecisions ForLookups(string purposeId) => new(purposeId, 0, default, ConsentDecisionReason.NoRecord);
+
     /// <summary>The purpose decided.</summary>
     public string PurposeId { get; }
 
-    /// <summary>The store sequence the decisions were read at.</summary>
+    /// <summary>The store sequence the decisions were read at (<c>0</c> for a set filled by id).</summary>
     public long Watermark { get; }
 
     /// <summary>The time the decisions were made at (expiry is judged at this instant).</summary>
@@ -75,7 +81,20 @@ internal sealed class ConsentPurposeDecisions
         return slot;
     }
 
+    /// <summary>How many subjects have a slot.</summary>
+    internal int Count => _records.Count;
+
+    /// <summary>Every subject with its slot.</summary>
+    internal IEnumerable<KeyValuePair<string, int>> Slots => _slots;
+
     internal ConsentDecisionReason ReasonAt(int slot) => (ConsentDecisionReason)_reasons[slot];
+
+    /// <summary>Sets a slot's decision (a set filled by id).</summary>
+    internal void Set(int slot, in ConsentDecision decision)
+    {
+        _reasons[slot] = (byte)decision.Reason;
+        _records[slot] = decision.Record;
+    }
 
     internal ConsentDecision DecisionAt(int slot) =>
         _reasons[slot] == (byte)ConsentDecisionReason.Granted
