@@ -36,15 +36,7 @@ public class PipelineBenchmarks
         var authors = Enumerable.Range(0, Subjects).Select(i => $"member-{i:D6}").ToArray();
 
         // Half the members opted in; a tenth of those withdrew later.
-        var history = new List<NewConsentRecord>();
-        for (var i = 0; i < Subjects; i += 2)
-        {
-            history.Add(new NewConsentRecord(authors[i], ConsentPurposes.GenerativeAiTraining, ConsentStatus.Granted, "1", DateTimeOffset.UtcNow, null, ConsentMethod.SubjectUserInterface));
-            if (i % 20 == 0)
-            {
-                history.Add(new NewConsentRecord(authors[i], ConsentPurposes.GenerativeAiTraining, ConsentStatus.Withdrawn, "1", DateTimeOffset.UtcNow, null, ConsentMethod.SubjectUserInterface));
-            }
-        }
+        var history = BenchmarkData.HalfOptedInATenthWithdrew(authors, DateTimeOffset.UtcNow);
 
         foreach (var chunk in history.Chunk(10_000))
         {

@@ -60,15 +60,7 @@ public class ServerStoreBenchmarks
         await _store.SaveNoticesAsync([.. _provider.GetRequiredService<ConsentPurposeCatalog>().Purposes.Select(ConsentNotice.For)], DateTimeOffset.UnixEpoch);
 
         // Half the members opted in; a tenth of those withdrew later.
-        var history = new List<NewConsentRecord>();
-        for (var i = 0; i < Subjects; i += 2)
-        {
-            history.Add(Record(_ids[i], ConsentStatus.Granted));
-            if (i % 20 == 0)
-            {
-                history.Add(Record(_ids[i], ConsentStatus.Withdrawn));
-            }
-        }
+        var history = BenchmarkData.HalfOptedInATenthWithdrew(_ids, DateTimeOffset.UnixEpoch, "bench");
 
         foreach (var chunk in history.Chunk(10_000))
         {
