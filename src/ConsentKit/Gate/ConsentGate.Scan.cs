@@ -5,6 +5,11 @@ namespace ConsentKit;
 /// <summary>The gate's purpose-wide read: every subject decided for one purpose from one scan.</summary>
 internal sealed partial class ConsentGate
 {
+    /// <summary>A kept snapshot catches up through changes to at least this many subjects before it is read whole again.</summary>
+    internal const int MinimumCatchUp = 1_000;
+
+    private const int ChangePageSize = 4_096;
+
     /// <summary>
     /// Decides <paramref name="purposeId"/> for every subject from one scan of the store's current state for
     /// the purpose and its ancestors (bounded by <see cref="ConsentKitOptions.StoreTimeout"/>), with the same
@@ -22,14 +27,7 @@ internal sealed partial class ConsentGate
         }
 
         purposeId = _catalog[purposeIndex].Id;
-        var ancestors = _catalog.AncestorsOf(purposeIndex);
-        var purposes = new string[ancestors.Length + 1];
-        purposes[0] = purposeId;
-        for (var i = 0; i < ancestors.Length; i++)
-        {
-            purposes[i + 1] = _catalog[ancestors[i]].Id;
-        }
-
+        var purposes = ScopeOf(purposeIndex);
         Storage.ConsentPurposeScan scan;
         try
         {
@@ -43,17 +41,111 @@ internal sealed partial class ConsentGate
             return new ConsentPurposeDecisions(purposeId, 0, _clock.ExactUtcNow(), ConsentDecisionReason.StoreUnavailable);
         }
 
+        return Decide(scan.Records, scan.Watermark, purposeIndex, _clock.ExactUtcNow());
+    }
+
+    /// <summary>
+    /// Brings a kept purpose-wide decision set up to the store's latest sequence: reads the change feed from
+    /// its watermark and decides again, from one bulk read by id, only the subjects whose records for the
+    /// purpose or an ancestor changed. Says <see cref="ConsentCatchUp.ReadAgain"/> when that would not be
+    /// cheaper or not be right: more changed subjects than an eighth of the set (at least
+    /// <see cref="MinimumCatchUp"/>), an erased subject among them (its records no longer name it), or a
+    /// grant in the set reaching its expiry. Leaves <paramref name="kept"/> untouched unless it succeeds.
+    /// </summary>
+    internal async ValueTask<ConsentCatchUp> CatchUpAsync(ConsentPurposeDecisions kept, CancellationToken cancellationToken)
+    {
+        var purposeIndex = _catalog.IndexOf(kept.PurposeId);
         var now = _clock.ExactUtcNow();
-        return Decide(scan, purposeIndex, now);
+        if (purposeIndex < 0 || kept.StoreUnavailable || now >= kept.NextExpiry)
+        {
+            return ConsentCatchUp.ReadAgain;
+        }
+
+        var scope = new HashSet<string>(ScopeOf(purposeIndex), StringComparer.Ordinal);
+        var limit = Math.Max(MinimumCatchUp, kept.Count / 8);
+        var changed = new HashSet<string>(StringComparer.Ordinal);
+        var watermark = kept.Watermark;
+        ConsentPurposeDecisions? decided = null;
+        try
+        {
+            using var activity = ConsentKitInstrumentation.ActivitySource.StartActivity("consentkit.store.catch_up", ActivityKind.Internal);
+            while (true)
+            {
+                var after = watermark;
+                var page = await StoreTimeout.CallAsync(ct => _store.GetChangesAsync(after, ChangePageSize, ct), _storeTimeout, _timeProvider, cancellationToken);
+                foreach (var record in page)
+                {
+                    watermark = record.Sequence;
+                    if (!scope.Contains(record.PurposeId))
+                    {
+                        continue;
+                    }
+
+                    if (record.IsSubjectErased || (changed.Add(record.SubjectId) && changed.Count > limit))
+                    {
+                        return ConsentCatchUp.ReadAgain;
+                    }
+                }
+
+                if (page.Count < ChangePageSize)
+                {
+                    break;
+                }
+            }
+
+            if (changed.Count > 0)
+            {
+                var current = await StoreTimeout.CallAsync(ct => _store.GetCurrentManyAsync(changed, ct), _storeTimeout, _timeProvider, cancellationToken);
+                decided = Decide(current, watermark, purposeIndex, now);
+            }
+
+            activity?.SetTag("consentkit.subjects", changed.Count);
+        }
+        catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            LogStoreFailure(kept.PurposeId, ex);
+            return ConsentCatchUp.StoreUnavailable;
+        }
+
+        foreach (var subject in changed)
+        {
+            kept.Put(subject, decided!.Decide(subject));
+        }
+
+        if (decided is not null && decided.NextExpiry < kept.NextExpiry)
+        {
+            kept.NextExpiry = decided.NextExpiry;
+        }
+
+        kept.Watermark = watermark;
+        kept.DecidedAt = now;
+        return ConsentCatchUp.Current;
+    }
+
+    /// <summary>The purpose and its ancestors: what its decision reads.</summary>
+    private string[] ScopeOf(int purposeIndex)
+    {
+        var ancestors = _catalog.AncestorsOf(purposeIndex);
+        var purposes = new string[ancestors.Length + 1];
+        purposes[0] = _catalog[purposeIndex].Id;
+        for (var i = 0; i < ancestors.Length; i++)
+        {
+            purposes[i + 1] = _catalog[ancestors[i]].Id;
+        }
+
+        return purposes;
     }
 
     /// <summary>Whether <paramref name="purposeId"/> is a registered purpose.</summary>
     internal bool IsRegistered(string purposeId) => _catalog.IndexOf(purposeId) >= 0;
 
-    /// <summary>Groups the scanned records by subject (a linked list per subject, no list per subject) and decides each once.</summary>
-    private ConsentPurposeDecisions Decide(Storage.ConsentPurposeScan scan, int purposeIndex, DateTimeOffset now)
+    /// <summary>
+    /// Groups the records by subject (a linked list per subject, no list per subject) and decides each once;
+    /// notes the earliest expiry still ahead, after which a decision could change by time alone.
+    /// </summary>
+    private ConsentPurposeDecisions Decide(IReadOnlyList<ConsentRecord> records, long watermark, int purposeIndex, DateTimeOffset now)
     {
-        var records = scan.Records;
+        var nextExpiry = DateTimeOffset.MaxValue;
         var slots = new Dictionary<string, int>(StringComparer.Ordinal);
         var head = new List<int>();
         var next = new int[records.Count];
@@ -68,9 +160,16 @@ internal sealed partial class ConsentGate
 
             next[i] = head[slot];
             head[slot] = i;
+            if (records[i].ExpiresAt is { } expiry && expiry > now && expiry < nextExpiry)
+            {
+                nextExpiry = expiry;
+            }
         }
 
-        var decisions = new ConsentPurposeDecisions(_catalog[purposeIndex].Id, scan.Watermark, now, ConsentDecisionReason.NoRecord, slots.Count);
+        var decisions = new ConsentPurposeDecisions(_catalog[purposeIndex].Id, watermark, now, ConsentDecisionReason.NoRecord, slots.Count)
+        {
+            NextExpiry = nextExpiry,
+        };
         var current = new ConsentRecord?[_catalog.Count];
         foreach (var (subject, slot) in slots)
         {
@@ -90,4 +189,17 @@ internal sealed partial class ConsentGate
 
         return decisions;
     }
+}
+
+/// <summary>How <see cref="ConsentGate.CatchUpAsync"/> ended.</summary>
+internal enum ConsentCatchUp
+{
+    /// <summary>The kept set is now at the store's latest sequence.</summary>
+    Current,
+
+    /// <summary>The kept set must be read whole again (left untouched).</summary>
+    ReadAgain,
+
+    /// <summary>The store could not be read (the set left untouched).</summary>
+    StoreUnavailable,
 }

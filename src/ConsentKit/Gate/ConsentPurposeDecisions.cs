@@ -42,10 +42,16 @@ internal sealed class ConsentPurposeDecisions
     public string PurposeId { get; }
 
     /// <summary>The store sequence the decisions were read at (<c>0</c> for a set filled by id).</summary>
-    public long Watermark { get; }
+    public long Watermark { get; internal set; }
+
+    /// <summary>
+    /// The earliest expiry among the records read after <see cref="DecidedAt"/> (<see cref="DateTimeOffset.MaxValue"/>
+    /// for none): until then no decision changes by time alone. A kept snapshot is read again from there.
+    /// </summary>
+    public DateTimeOffset NextExpiry { get; internal set; } = DateTimeOffset.MaxValue;
 
     /// <summary>The time the decisions were made at (expiry is judged at this instant).</summary>
-    public DateTimeOffset DecidedAt { get; }
+    public DateTimeOffset DecidedAt { get; internal set; }
 
     /// <summary>The reason for a subject the scan did not meet: no record, or why nothing could be read.</summary>
     public ConsentDecisionReason AbsentReason { get; }
@@ -123,6 +129,28 @@ internal sealed class ConsentPurposeDecisions
         _reasons[slot] = (byte)reason;
         _records[slot] = null;
         _seen[slot] = 1;
+    }
+
+    /// <summary>Sets <paramref name="subjectId"/>'s decision, giving it a slot if it has none (a kept snapshot catching up).</summary>
+    internal void Put(string subjectId, in ConsentDecision decision) => Set(SlotOf(subjectId), decision);
+
+    /// <summary>
+    /// A copy for one run of a kept snapshot: its own slots (a run adds the subjects the snapshot does not
+    /// know) and nothing seen yet. Copying the table is a block copy of its arrays, far cheaper than reading.
+    /// </summary>
+    internal ConsentPurposeDecisions CopyForRun() => new(this);
+
+    private ConsentPurposeDecisions(ConsentPurposeDecisions kept)
+    {
+        PurposeId = kept.PurposeId;
+        Watermark = kept.Watermark;
+        DecidedAt = kept.DecidedAt;
+        AbsentReason = kept.AbsentReason;
+        NextExpiry = kept.NextExpiry;
+        _slots = new Dictionary<string, int>(kept._slots);
+        _records = [.. kept._records];
+        _reasons = (byte[])kept._reasons.Clone();
+        _seen = new byte[_reasons.Length];
     }
 
     /// <summary>Adds a scanned subject's decision.</summary>

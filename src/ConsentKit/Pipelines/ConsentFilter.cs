@@ -58,6 +58,29 @@ public sealed class ConsentFilter
         return Create(null, source, subjectOf, purposeId, options);
     }
 
+    /// <summary>
+    /// Makes a snapshot of <paramref name="purposeId"/>'s decisions to keep between runs
+    /// (<see cref="ConsentFilterOptions.KeptSnapshot"/>): nothing is read until the first run uses it.
+    /// </summary>
+    /// <param name="purposeId">A registered purpose.</param>
+    /// <exception cref="ArgumentException"><paramref name="purposeId"/> is not registered.</exception>
+    /// <exception cref="InvalidOperationException">The filter was given another <see cref="IConsentGate"/> than ConsentKit's own, which reads only by id.</exception>
+    public ConsentPurposeSnapshot KeepSnapshot(string purposeId)
+    {
+        ArgumentNullException.ThrowIfNull(purposeId);
+        if (_gate is not ConsentGate gate)
+        {
+            throw new InvalidOperationException("A kept snapshot needs ConsentKit's own gate (registered by AddConsentKit); this filter was given another IConsentGate.");
+        }
+
+        if (!gate.IsRegistered(purposeId))
+        {
+            throw new ArgumentException($"'{purposeId}' is not a registered purpose: a snapshot of it would deny everyone.", nameof(purposeId));
+        }
+
+        return new ConsentPurposeSnapshot(gate, purposeId);
+    }
+
     private ConsentFilterRun<T> Create<T>(IAsyncEnumerable<T>? asyncSource, IEnumerable<T>? syncSource, Func<T, string?> subjectOf, string purposeId, ConsentFilterOptions? options)
     {
         ArgumentNullException.ThrowIfNull(subjectOf);
@@ -75,6 +98,24 @@ public sealed class ConsentFilter
             throw new ArgumentException(
                 "Lookup = Snapshot needs ConsentKit's own gate (registered by AddConsentKit); this filter was given another IConsentGate. Use Automatic or BySubject.",
                 "options.Lookup");
+        }
+
+        if (options.KeptSnapshot is { } kept)
+        {
+            if (!ReferenceEquals(kept.Gate, _gate))
+            {
+                throw new ArgumentException("KeptSnapshot was made by another filter (another gate); make it with this filter's KeepSnapshot.", "options.KeptSnapshot");
+            }
+
+            if (!string.Equals(kept.PurposeId, purposeId, StringComparison.Ordinal))
+            {
+                throw new ArgumentException($"KeptSnapshot decides '{kept.PurposeId}', but the run is for '{purposeId}'.", "options.KeptSnapshot");
+            }
+
+            if (options.Lookup == ConsentFilterLookup.BySubject)
+            {
+                throw new ArgumentException("Lookup = BySubject reads by id and would leave KeptSnapshot unused: use Automatic or Snapshot with it, or leave it out.", "options.Lookup");
+            }
         }
 
         if (options.DataUseId is not null && options.DataUseDescription is null)

@@ -29,6 +29,14 @@ public sealed class ConsentFilterOptions
     public int SnapshotThreshold { get; set; } = DefaultSnapshotThreshold;
 
     /// <summary>
+    /// A snapshot kept between runs (<see cref="ConsentFilter.KeepSnapshot"/>): the run decides from it,
+    /// brought up to date from the change feed first, instead of reading consent itself. It must be for the
+    /// run's purpose and made by the same filter; <see cref="Lookup"/> must then be
+    /// <see cref="ConsentFilterLookup.Automatic"/> or <see cref="ConsentFilterLookup.Snapshot"/>.
+    /// </summary>
+    public ConsentPurposeSnapshot? KeptSnapshot { get; set; }
+
+    /// <summary>
     /// When set, the run is recorded in the data-use ledger under this description (for example
     /// "genai-model-v7 training set"): every subject whose data is let through, with the grant that
     /// allowed it. <see langword="null"/> (the default) records nothing.

@@ -32,6 +32,8 @@ public sealed partial class ConsentFilterRun<T>
         private int _outCount;
         private int _outIndex;
         private IEnumerator<T>? _sync;
+        private T[]? _array;
+        private int _arrayIndex;
         private IAsyncEnumerator<T>? _async;
         private DataUse? _dataUse;
         private State _state;
@@ -121,12 +123,21 @@ public sealed partial class ConsentFilterRun<T>
 
             // From here on a failure marks the data use Failed.
             _state = State.Reading;
-            if (run._options.Lookup == ConsentFilterLookup.Snapshot)
+            if (run._options.Lookup == ConsentFilterLookup.Snapshot || run._options.KeptSnapshot is not null)
             {
                 await TakeSnapshotAsync();
             }
 
-            _sync = run._syncSource?.GetEnumerator();
+            if (run._syncSource is T[] array)
+            {
+                // An array is read by index: no interface call per item.
+                _array = array;
+            }
+            else
+            {
+                _sync = run._syncSource?.GetEnumerator();
+            }
+
             _async = run._asyncSource?.GetAsyncEnumerator(cancellationToken);
         }
 
@@ -138,7 +149,17 @@ public sealed partial class ConsentFilterRun<T>
             var batchSize = run._options.BatchSize;
             var read = 0;
             var ended = false;
-            if (_sync is not null)
+            if (_array is not null)
+            {
+                var end = (int)Math.Min(_array.Length, (long)_arrayIndex + batchSize);
+                while (_arrayIndex < end)
+                {
+                    Take(_array[_arrayIndex++]);
+                }
+
+                ended = _arrayIndex == _array.Length;
+            }
+            else if (_sync is not null)
             {
                 // A synchronous source stays synchronous: no async step per item.
                 while (read < batchSize)
@@ -321,7 +342,9 @@ public sealed partial class ConsentFilterRun<T>
                 return;
             }
 
-            var snapshot = await gate.DecideAllAsync(Report.PurposeId, cancellationToken);
+            var snapshot = run._options.KeptSnapshot is { } kept
+                ? await kept.ForRunAsync(cancellationToken)
+                : await gate.DecideAllAsync(Report.PurposeId, cancellationToken);
             if (snapshot.StoreUnavailable)
             {
                 throw StoreFailed();

@@ -39,6 +39,7 @@ public sealed partial class ConsentFilterRun<T> : IAsyncEnumerable<T>
             BatchSize = options.BatchSize,
             Lookup = options.Lookup,
             SnapshotThreshold = options.SnapshotThreshold,
+            KeptSnapshot = options.KeptSnapshot,
             DataUseDescription = options.DataUseDescription,
             DataUseId = options.DataUseId,
         };
