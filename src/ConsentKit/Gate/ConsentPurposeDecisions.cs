@@ -17,8 +17,10 @@ internal sealed class ConsentPurposeDecisions
 {
     private readonly Dictionary<string, int> _slots;
     private readonly List<ConsentRecord?> _records;
-    private byte[] _reasons;
-    private byte[] _seen;
+    private const byte SeenFlag = 0x80;
+
+    // Per slot the reason, with SeenFlag set once the run has met the subject: one byte read per item.
+    private byte[] _states;
 
     internal ConsentPurposeDecisions(string purposeId, long watermark, DateTimeOffset decidedAt, ConsentDecisionReason absentReason, int capacity = 0)
     {
@@ -28,8 +30,7 @@ internal sealed class ConsentPurposeDecisions
         AbsentReason = absentReason;
         _slots = new Dictionary<string, int>(capacity);
         _records = new List<ConsentRecord?>(capacity);
-        _reasons = new byte[Math.Max(capacity, 16)];
-        _seen = new byte[_reasons.Length];
+        _states = new byte[Math.Max(capacity, 16)];
     }
 
     /// <summary>
@@ -68,7 +69,7 @@ internal sealed class ConsentPurposeDecisions
     {
         foreach (var (subject, slot) in _slots)
         {
-            if (_reasons[slot] == (byte)ConsentDecisionReason.Granted)
+            if (ReasonAt(slot) == ConsentDecisionReason.Granted)
             {
                 yield return (subject, _records[slot]!);
             }
@@ -93,30 +94,34 @@ internal sealed class ConsentPurposeDecisions
     /// <summary>Every subject with its slot.</summary>
     internal IEnumerable<KeyValuePair<string, int>> Slots => _slots;
 
-    internal ConsentDecisionReason ReasonAt(int slot) => (ConsentDecisionReason)_reasons[slot];
+    internal ConsentDecisionReason ReasonAt(int slot) => (ConsentDecisionReason)(_states[slot] & ~SeenFlag);
+
+    /// <summary>The slot's reason, marking it seen by the run; <paramref name="firstSight"/> is true the first time.</summary>
+    internal ConsentDecisionReason Visit(int slot, out bool firstSight)
+    {
+        ref var state = ref _states[slot];
+        firstSight = state < SeenFlag;
+        state |= SeenFlag;
+        return (ConsentDecisionReason)(state & ~SeenFlag);
+    }
 
     /// <summary>Sets a slot's decision (a set filled by id).</summary>
     internal void Set(int slot, in ConsentDecision decision)
     {
-        _reasons[slot] = (byte)decision.Reason;
+        _states[slot] = (byte)((_states[slot] & SeenFlag) | (byte)decision.Reason);
         _records[slot] = decision.Record;
     }
 
     internal ConsentDecision DecisionAt(int slot) =>
-        _reasons[slot] == (byte)ConsentDecisionReason.Granted
+        ReasonAt(slot) == ConsentDecisionReason.Granted
             ? ConsentDecision.Allow(PurposeId, _records[slot]!)
-            : ConsentDecision.Deny(PurposeId, (ConsentDecisionReason)_reasons[slot], _records[slot]);
+            : ConsentDecision.Deny(PurposeId, ReasonAt(slot), _records[slot]);
 
     /// <summary>Marks the slot seen by the run; true the first time.</summary>
     internal bool MarkSeen(int slot)
     {
-        if (_seen[slot] != 0)
-        {
-            return false;
-        }
-
-        _seen[slot] = 1;
-        return true;
+        _ = Visit(slot, out var firstSight);
+        return firstSight;
     }
 
     /// <summary>
@@ -126,9 +131,8 @@ internal sealed class ConsentPurposeDecisions
     internal void Keep(string subjectId, ConsentDecisionReason reason)
     {
         var slot = SlotOf(subjectId);
-        _reasons[slot] = (byte)reason;
+        _states[slot] = (byte)((byte)reason | SeenFlag);
         _records[slot] = null;
-        _seen[slot] = 1;
     }
 
     /// <summary>Sets <paramref name="subjectId"/>'s decision, giving it a slot if it has none (a kept snapshot catching up).</summary>
@@ -148,9 +152,15 @@ internal sealed class ConsentPurposeDecisions
         AbsentReason = kept.AbsentReason;
         NextExpiry = kept.NextExpiry;
         _slots = new Dictionary<string, int>(kept._slots);
+
+        // Room for the subjects without a record that the run will add, in one step rather than by doubling.
+        _slots.EnsureCapacity(kept._slots.Count * 2);
         _records = [.. kept._records];
-        _reasons = (byte[])kept._reasons.Clone();
-        _seen = new byte[_reasons.Length];
+        _states = new byte[Math.Max(kept._states.Length, kept._slots.Count * 2)];
+        for (var i = 0; i < kept._records.Count; i++)
+        {
+            _states[i] = (byte)(kept._states[i] & ~SeenFlag);
+        }
     }
 
     /// <summary>Adds a scanned subject's decision.</summary>
@@ -159,13 +169,12 @@ internal sealed class ConsentPurposeDecisions
     private int Add(in ConsentDecision decision)
     {
         var slot = _records.Count;
-        if (slot == _reasons.Length)
+        if (slot == _states.Length)
         {
-            Array.Resize(ref _reasons, slot * 2);
-            Array.Resize(ref _seen, slot * 2);
+            Array.Resize(ref _states, slot * 2);
         }
 
-        _reasons[slot] = (byte)decision.Reason;
+        _states[slot] = (byte)decision.Reason;
         _records.Add(decision.Record);
         return slot;
     }

@@ -227,7 +227,7 @@ public sealed partial class ConsentFilterRun<T>
             }
 
             var slot = _decisions.SlotOf(subject);
-            var firstSight = _decisions.MarkSeen(slot);
+            var reason = _decisions.Visit(slot, out var firstSight);
             if (_fromSnapshot)
             {
                 if (firstSight)
@@ -235,7 +235,7 @@ public sealed partial class ConsentFilterRun<T>
                     FirstSight(subject, _decisions.DecisionAt(slot));
                 }
 
-                Emit(item, _decisions.ReasonAt(slot));
+                Emit(item, reason);
                 return;
             }
 

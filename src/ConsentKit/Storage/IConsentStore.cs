@@ -60,9 +60,8 @@ public interface IConsentStore
     /// <summary>
     /// Every (subject, purpose) pair's current record for the given purposes, read at one consistent moment
     /// (a read transaction), with the sequence that moment is at. For pipeline runs that touch a large share
-    /// of all subjects: one sequential read instead of a lookup per subject. A store may leave out the records' metadata
-    /// and notice digests (proof, not part of a decision);
-    /// erased subjects are absent.
+    /// of all subjects: one sequential read instead of a lookup per subject. A store may leave out the records' metadata,
+    /// notice digests and subject keys (proof, not part of a decision); erased subjects are absent.
     /// </summary>
     /// <param name="purposeIds">The purposes, typically one and its ancestors; duplicates are allowed.</param>
     /// <param name="cancellationToken">Cancels the call.</param>
