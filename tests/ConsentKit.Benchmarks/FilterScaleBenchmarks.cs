@@ -19,6 +19,7 @@ public class FilterScaleBenchmarks
     private ServiceProvider _provider = null!;
     private (long Id, string Author)[] _posts = [];
     private HashSet<string> _allowList = [];
+    private HashSet<string> _everySubject = [];
     private int _runs;
     private ConsentPurposeSnapshot _kept = null!;
     private string[] _authors = [];
@@ -52,34 +53,8 @@ public class FilterScaleBenchmarks
         // Copies, as an allow-list read from anywhere would be: the same string instances as the posts would let
         // every lookup end on a reference comparison, which no real source gives.
         _allowList = new HashSet<string>(Enumerable.Range(0, Subjects).Where(i => i % 2 == 0 && i % 20 != 0).Select(i => new string(authors[i].AsSpan())));
+        _everySubject = new HashSet<string>(authors.Select(a => new string(a.AsSpan())));
         _kept = _provider.GetRequiredService<ConsentFilter>().KeepSnapshot(ConsentPurposes.GenerativeAiTraining);
-    }
-
-    /// <summary>
-    /// Before each run on the kept snapshot, 100 members change their minds (a withdrawal and a grant again,
-    /// 200 records), so every such run catches up through real changes, not an idle feed.
-    /// </summary>
-    [IterationSetup(Target = nameof(FilterKeptSnapshot))]
-    public void SomeMembersChangeTheirMinds()
-    {
-        var store = _provider.GetRequiredService<SqliteConsentStore>();
-        var at = DateTimeOffset.UtcNow;
-        var changes = new List<NewConsentRecord>();
-        for (var i = 2; i < 200; i += 2)
-        {
-            changes.Add(new NewConsentRecord(_authors[i], ConsentPurposes.GenerativeAiTraining, ConsentStatus.Withdrawn, "1", at, null, ConsentMethod.SubjectUserInterface));
-            changes.Add(new NewConsentRecord(_authors[i], ConsentPurposes.GenerativeAiTraining, ConsentStatus.Granted, "1", at, null, ConsentMethod.SubjectUserInterface));
-        }
-
-        store.AppendManyAsync(changes).AsTask().GetAwaiter().GetResult();
-    }
-
-    [GlobalCleanup]
-    public void Cleanup()
-    {
-        _provider.Dispose();
-        SqliteConnection.ClearAllPools();
-        Directory.Delete(_directory, recursive: true);
     }
 
     [Benchmark(Baseline = true, Description = "HashSet<string> over a precomputed allow-list (the floor)")]
@@ -89,6 +64,23 @@ public class FilterScaleBenchmarks
         foreach (var post in _posts)
         {
             if (_allowList.Contains(post.Author))
+            {
+                kept++;
+            }
+        }
+
+        return kept;
+    }
+
+    // Context for the floor: a filter that decides and counts every item must know every subject, not only
+    // the allowed ones; the same plain set over all 100k ids (copies) costs this much more on its own.
+    [Benchmark(Description = "HashSet<string> over every subject's id (what a filter that counts every reason must know)")]
+    public long HashSetOfEverySubject()
+    {
+        long kept = 0;
+        foreach (var post in _posts)
+        {
+            if (_everySubject.Contains(post.Author))
             {
                 kept++;
             }
@@ -110,9 +102,22 @@ public class FilterScaleBenchmarks
         return kept;
     }
 
-    [Benchmark(Description = "ConsentFilter on a kept snapshot (a later run: catches up through 200 changes)")]
+    /// <summary>
+    /// A later run on a kept snapshot: first 99 members change their minds (a withdrawal and a grant again,
+    /// 198 records in one durable append, timed with the run), so the run catches up through real changes.
+    /// </summary>
+    [Benchmark(Description = "ConsentFilter on a kept snapshot (a later run; 198 changes appended first, timed too)")]
     public async Task<long> FilterKeptSnapshot()
     {
+        var at = DateTimeOffset.UtcNow;
+        var changes = new List<NewConsentRecord>();
+        for (var i = 2; i < 200; i += 2)
+        {
+            changes.Add(new NewConsentRecord(_authors[i], ConsentPurposes.GenerativeAiTraining, ConsentStatus.Withdrawn, "1", at, null, ConsentMethod.SubjectUserInterface));
+            changes.Add(new NewConsentRecord(_authors[i], ConsentPurposes.GenerativeAiTraining, ConsentStatus.Granted, "1", at, null, ConsentMethod.SubjectUserInterface));
+        }
+
+        await _provider.GetRequiredService<SqliteConsentStore>().AppendManyAsync(changes);
         var filter = _provider.GetRequiredService<ConsentFilter>();
         long kept = 0;
         await foreach (var _ in _posts.WhereConsented(filter, p => p.Author, ConsentPurposes.GenerativeAiTraining, new ConsentFilterOptions { KeptSnapshot = _kept }))
