@@ -83,12 +83,13 @@ internal sealed partial class ConsentGate : IConsentGate, IConsentCacheInvalidat
             if (now < entry.StaleAtTicks)
             {
                 // Fresh here also means no allowing decision is within a clock resolution of expiring.
-                if (!entry.TryUnpack(purposeIndex, _catalog[purposeIndex].Id, out var decision))
+                var registeredId = _catalog.IdAt(purposeIndex);
+                if (!entry.TryUnpack(purposeIndex, registeredId, out var decision))
                 {
                     decision = ConsentEvaluator.Decide(_catalog, purposeIndex, entry.Current, _clock.ExactUtcNow(), out _);
                 }
 
-                _instrumentation.RecordDecision(_catalog[purposeIndex].Id, decision);
+                _instrumentation.RecordDecision(registeredId, decision);
                 return new(decision);
             }
         }

@@ -6,6 +6,9 @@ namespace ConsentKit;
 public sealed class ConsentPurposeCatalog
 {
     private readonly ConsentPurpose[] _purposes;
+
+    // The ids alone, in the same order: the gate's reference match per check reads one array.
+    private readonly string[] _ids;
     private readonly Dictionary<string, int> _indexById;
 
     // Root-first ancestor indexes per purpose, worked out once so the gate never walks ids per check.
@@ -32,6 +35,7 @@ public sealed class ConsentPurposeCatalog
             throw new ArgumentException("Invalid consent purposes: " + string.Join(" ", problems), nameof(purposes));
         }
 
+        _ids = [.. _purposes.Select(p => p.Id)];
         _indexById = new Dictionary<string, int>(_purposes.Length, StringComparer.Ordinal);
         for (var i = 0; i < _purposes.Length; i++)
         {
@@ -71,6 +75,9 @@ public sealed class ConsentPurposeCatalog
 
     internal ConsentPurpose this[int index] => _purposes[index];
 
+    /// <summary>The id of the purpose at <paramref name="index"/>.</summary>
+    internal string IdAt(int index) => _ids[index];
+
     internal int IndexOf(string? purposeId)
     {
         if (purposeId is null)
@@ -80,9 +87,10 @@ public sealed class ConsentPurposeCatalog
 
         // Callers usually pass the same interned constant that was registered: a reference match
         // skips hashing the id on the hot path.
-        for (var i = 0; i < _purposes.Length; i++)
+        var ids = _ids;
+        for (var i = 0; i < ids.Length; i++)
         {
-            if (ReferenceEquals(_purposes[i].Id, purposeId))
+            if (ReferenceEquals(ids[i], purposeId))
             {
                 return i;
             }
