@@ -58,6 +58,40 @@ public sealed class MultiInstanceTests : IDisposable
     }
 
     [Fact]
+    public async Task AJobsKeptSnapshot_SeesWhatTheWebAppRecordedBetweenItsRuns_AndTheScanAgreesWithIt()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var web = await StartHostAsync();
+        using var job = await StartHostAsync();
+        var recorder = web.Services.GetRequiredService<IConsentRecorder>();
+        var evidence = ConsentEvidence.FromUserInterface("1", "settings-page");
+        for (var i = 0; i < 40; i += 2)
+        {
+            await recorder.GrantAsync($"member-{i}", Purpose, evidence, ct);
+        }
+
+        var filter = job.Services.GetRequiredService<ConsentFilter>();
+        var kept = filter.KeepSnapshot(Purpose);
+        var posts = Enumerable.Range(0, 200).Select(i => (Id: i, Author: $"member-{i % 40}")).ToArray();
+        async Task<List<string>> AuthorsKeptAsync(ConsentFilterOptions options) =>
+            [.. (await filter.Filter(posts, p => p.Author, Purpose, options).ToListAsync(ct)).Select(p => p.Author).Distinct().Order(StringComparer.Ordinal)];
+
+        (await AuthorsKeptAsync(new() { KeptSnapshot = kept })).Should().HaveCount(20);
+
+        await recorder.WithdrawAsync("member-0", Purpose, evidence, ct);
+        await recorder.RefuseAsync("member-2", Purpose, evidence, ct);
+        await recorder.GrantAsync("member-1", Purpose, evidence, ct);
+        var later = await AuthorsKeptAsync(new() { KeptSnapshot = kept });
+
+        later.Should().NotContain(["member-0", "member-2"]).And.Contain("member-1").And.HaveCount(19);
+        later.Should().Equal(await AuthorsKeptAsync(new() { Lookup = ConsentFilterLookup.Snapshot }), "catching up decides as a fresh scan of the file does");
+        kept.Watermark.Should().Be(await job.Services.GetRequiredService<IConsentStore>().GetLastSequenceAsync(ct));
+        kept.FullReads.Should().Be(1);
+        await web.StopAsync(ct);
+        await job.StopAsync(ct);
+    }
+
+    [Fact]
     public async Task TheHealthCheck_ReportsTheSchemaVersion_AndAnUnopenableFile()
     {
         using var good = _database.CreateStore();
