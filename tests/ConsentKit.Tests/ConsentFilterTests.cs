@@ -119,6 +119,34 @@ public sealed class ConsentFilterTests : IDisposable
         kept.Select(p => p.Id).Should().Equal(Enumerable.Range(0, 300).Where(i => i % 30 % 3 == 0));
     }
 
+    [Theory]
+    [InlineData(0, 7)]
+    [InlineData(1, 7)]
+    [InlineData(7, 7)]
+    [InlineData(300, 7)]
+    [InlineData(301, 7)]
+    [InlineData(300, 300)]
+    [InlineData(300, int.MaxValue)]
+    public async Task AnArraySource_ReadByIndex_KeepsWhatAnyOtherSourceKeeps_WhereverTheBatchesEnd(int count, int batchSize)
+    {
+        for (var i = 0; i < 30; i += 3)
+        {
+            await _kit.GrantAsync($"author-{i}");
+        }
+
+        var posts = Enumerable.Range(0, count).Select(i => new Post(i, $"author-{i % 30}")).ToArray();
+        var options = new ConsentFilterOptions { BatchSize = batchSize, Lookup = ConsentFilterLookup.BySubject };
+        var fromArray = posts.WhereConsented(Filter, p => p.AuthorId, ConsentPurposes.GenerativeAiTraining, options);
+        var fromSequence = posts.Select(p => p).WhereConsented(Filter, p => p.AuthorId, ConsentPurposes.GenerativeAiTraining, options);
+
+        var kept = await fromArray.ToListAsync(TestContext.Current.CancellationToken);
+
+        kept.Should().Equal(await fromSequence.ToListAsync(TestContext.Current.CancellationToken));
+        kept.Select(p => p.Id).Should().Equal(Enumerable.Range(0, count).Where(i => i % 30 % 3 == 0));
+        fromArray.Report.ItemsSeen.Should().Be(count);
+        fromArray.Report.Completed.Should().BeTrue();
+    }
+
     [Fact]
     public async Task EachSubject_IsLookedUpOncePerRun_InBatches()
     {
