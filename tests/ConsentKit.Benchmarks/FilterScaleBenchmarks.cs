@@ -73,6 +73,18 @@ public class FilterScaleBenchmarks
     [Benchmark(Description = "HashSet<string> over every subject's id (what a filter that counts every reason must know)")]
     public long HashSetOfEverySubject() => CountIn(_everySubject);
 
+    private async Task<long> CountKeptAsync(ConsentFilterOptions? options)
+    {
+        var filter = _provider.GetRequiredService<ConsentFilter>();
+        long kept = 0;
+        await foreach (var _ in _posts.WhereConsented(filter, p => p.Author, ConsentPurposes.GenerativeAiTraining, options))
+        {
+            kept++;
+        }
+
+        return kept;
+    }
+
     private long CountIn(HashSet<string> set)
     {
         long kept = 0;
@@ -90,14 +102,7 @@ public class FilterScaleBenchmarks
     [Benchmark(Description = "ConsentFilter, Lookup = Snapshot (end to end: reads consent once)")]
     public async Task<long> FilterSnapshot()
     {
-        var filter = _provider.GetRequiredService<ConsentFilter>();
-        long kept = 0;
-        await foreach (var _ in _posts.WhereConsented(filter, p => p.Author, ConsentPurposes.GenerativeAiTraining, new ConsentFilterOptions { Lookup = ConsentFilterLookup.Snapshot }))
-        {
-            kept++;
-        }
-
-        return kept;
+        return await CountKeptAsync(new ConsentFilterOptions { Lookup = ConsentFilterLookup.Snapshot });
     }
 
     /// <summary>
@@ -116,27 +121,13 @@ public class FilterScaleBenchmarks
         }
 
         await _provider.GetRequiredService<SqliteConsentStore>().AppendManyAsync(changes);
-        var filter = _provider.GetRequiredService<ConsentFilter>();
-        long kept = 0;
-        await foreach (var _ in _posts.WhereConsented(filter, p => p.Author, ConsentPurposes.GenerativeAiTraining, new ConsentFilterOptions { KeptSnapshot = _kept }))
-        {
-            kept++;
-        }
-
-        return kept;
+        return await CountKeptAsync(new ConsentFilterOptions { KeptSnapshot = _kept });
     }
 
     [Benchmark(Description = "ConsentFilter, Lookup = Automatic (the default)")]
     public async Task<long> FilterAutomatic()
     {
-        var filter = _provider.GetRequiredService<ConsentFilter>();
-        long kept = 0;
-        await foreach (var _ in _posts.WhereConsented(filter, p => p.Author, ConsentPurposes.GenerativeAiTraining))
-        {
-            kept++;
-        }
-
-        return kept;
+        return await CountKeptAsync(null);
     }
 
     [Benchmark(Description = "The snapshot read alone (scan + decide every subject)")]
@@ -149,14 +140,7 @@ public class FilterScaleBenchmarks
     [Benchmark(Description = "ConsentFilter, Lookup = Snapshot, recorded in the ledger (every included subject written)")]
     public async Task<long> FilterRecorded()
     {
-        var filter = _provider.GetRequiredService<ConsentFilter>();
-        long kept = 0;
         var options = new ConsentFilterOptions { Lookup = ConsentFilterLookup.Snapshot, DataUseDescription = "bench", DataUseId = $"bench-{++_runs}-{Guid.NewGuid():N}" };
-        await foreach (var _ in _posts.WhereConsented(filter, p => p.Author, ConsentPurposes.GenerativeAiTraining, options))
-        {
-            kept++;
-        }
-
-        return kept;
+        return await CountKeptAsync(options);
     }
 }

@@ -166,12 +166,13 @@ internal sealed partial class ConsentGate
             }
         }
 
-        var decisions = new ConsentPurposeDecisions(_catalog[purposeIndex].Id, watermark, now, ConsentDecisionReason.NoRecord, slots.Count)
+        // The grouping's numbering is the decisions' numbering: the table is handed over, not rebuilt.
+        var decisions = new ConsentPurposeDecisions(_catalog[purposeIndex].Id, watermark, now, slots)
         {
             NextExpiry = nextExpiry,
         };
         var current = new ConsentRecord?[_catalog.Count];
-        foreach (var (subject, slot) in slots)
+        foreach (var slot in slots.Values)
         {
             // One array for every subject: the evaluator's decisions hold the deciding record itself.
             Array.Clear(current);
@@ -184,7 +185,7 @@ internal sealed partial class ConsentGate
                 }
             }
 
-            decisions.Add(subject, ConsentEvaluator.Decide(_catalog, purposeIndex, current, now, out _));
+            decisions.Set(slot, ConsentEvaluator.Decide(_catalog, purposeIndex, current, now, out _));
         }
 
         return decisions;

@@ -22,15 +22,32 @@ internal sealed class ConsentPurposeDecisions
     // Per slot the reason, with SeenFlag set once the run has met the subject: one byte read per item.
     private byte[] _states;
 
-    internal ConsentPurposeDecisions(string purposeId, long watermark, DateTimeOffset decidedAt, ConsentDecisionReason absentReason, int capacity = 0)
+    internal ConsentPurposeDecisions(string purposeId, long watermark, DateTimeOffset decidedAt, ConsentDecisionReason absentReason)
     {
         PurposeId = purposeId;
         Watermark = watermark;
         DecidedAt = decidedAt;
         AbsentReason = absentReason;
-        _slots = new Dictionary<string, int>(capacity);
-        _records = new List<ConsentRecord?>(capacity);
-        _states = new byte[Math.Max(capacity, 16)];
+        _slots = new Dictionary<string, int>(StringComparer.Ordinal);
+        _records = [];
+        _states = new byte[16];
+    }
+
+    /// <summary>
+    /// A set over subjects already numbered 0 … n-1 (<paramref name="slots"/>, taken over, not copied): the
+    /// scan groups records by subject with exactly this numbering, so the table is built once; each slot's
+    /// decision is then <see cref="Set"/>.
+    /// </summary>
+    internal ConsentPurposeDecisions(string purposeId, long watermark, DateTimeOffset decidedAt, Dictionary<string, int> slots)
+    {
+        PurposeId = purposeId;
+        Watermark = watermark;
+        DecidedAt = decidedAt;
+        AbsentReason = ConsentDecisionReason.NoRecord;
+        _slots = slots;
+        _records = new List<ConsentRecord?>(slots.Count);
+        System.Runtime.InteropServices.CollectionsMarshal.SetCount(_records, slots.Count);
+        _states = new byte[Math.Max(slots.Count, 16)];
     }
 
     /// <summary>
@@ -151,7 +168,7 @@ internal sealed class ConsentPurposeDecisions
         DecidedAt = kept.DecidedAt;
         AbsentReason = kept.AbsentReason;
         NextExpiry = kept.NextExpiry;
-        _slots = new Dictionary<string, int>(kept._slots);
+        _slots = new Dictionary<string, int>(kept._slots, kept._slots.Comparer);
 
         // Room for the subjects without a record that the run will add, in one step rather than by doubling.
         _slots.EnsureCapacity(kept._slots.Count * 2);
@@ -162,9 +179,6 @@ internal sealed class ConsentPurposeDecisions
             _states[i] = (byte)(kept._states[i] & ~SeenFlag);
         }
     }
-
-    /// <summary>Adds a scanned subject's decision.</summary>
-    internal void Add(string subjectId, in ConsentDecision decision) => _slots.Add(subjectId, Add(decision));
 
     private int Add(in ConsentDecision decision)
     {
