@@ -2,14 +2,17 @@ using System.Globalization;
 
 namespace ConsentKit.Snapshots;
 
-/// <summary>The default <see cref="IConsentSnapshots"/>: one scan of the purpose's current state, decided by the gate's evaluator.</summary>
-internal sealed class ConsentSnapshots(ConsentGate gate, TimeProvider timeProvider, IDataUseLedger? ledger = null) : IConsentSnapshots
+/// <summary>
+/// The default <see cref="IConsentSnapshots"/>: one purpose-wide read through <see cref="IConsentPurposeReader"/>,
+/// decided by the same service as every gate check. Public API of the core only.
+/// </summary>
+internal sealed class ConsentSnapshots(IConsentPurposeReader purposes, ConsentPurposeCatalog catalog, TimeProvider timeProvider, IDataUseLedger? ledger = null) : IConsentSnapshots
 {
     public async ValueTask<ConsentSnapshotInfo> CreateAsync(ConsentSnapshotRequest request, Stream output, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(output);
-        if (!gate.IsRegistered(request.PurposeId))
+        if (!catalog.TryGetPurpose(request.PurposeId, out _))
         {
             throw new ArgumentException($"'{request.PurposeId}' is not a registered purpose.", "request.PurposeId");
         }
@@ -21,20 +24,23 @@ internal sealed class ConsentSnapshots(ConsentGate gate, TimeProvider timeProvid
 
         var uses = ledger ?? throw new InvalidOperationException("A snapshot starts a data use, but the configured store keeps no data-use ledger.");
 
-        // The same read and the same evaluator as a large in-process run: one scan at one watermark.
-        var decisions = await gate.DecideAllAsync(request.PurposeId, cancellationToken);
-        if (decisions.StoreUnavailable)
+        // The same read and the same decisions as a large in-process run: one scan at one watermark.
+        ConsentAllowedSubjects decisions;
+        try
         {
-            throw new ConsentStoreException($"The consent store could not be read for a '{request.PurposeId}' snapshot; nothing was written.");
+            decisions = await purposes.ReadAllowedAsync(request.PurposeId, cancellationToken);
+        }
+        catch (ConsentStoreException ex)
+        {
+            throw new ConsentStoreException($"The consent store could not be read for a '{request.PurposeId}' snapshot; nothing was written.", ex);
         }
 
-        var rows = new List<(string Subject, long Sequence)>();
-        foreach (var (subject, grant) in decisions.Allowed())
+        var rows = new List<(string Subject, long Sequence)>(decisions.Subjects.Count);
+        foreach (var allowed in decisions.Subjects)
         {
-            rows.Add((subject, grant.Sequence));
+            rows.Add((allowed.SubjectId, allowed.GrantSequence));
         }
 
-        rows.Sort((a, b) => string.CompareOrdinal(a.Subject, b.Subject));
         var hash = SnapshotContent.ContentHash(rows);
         var dataUse = await uses.StartAsync(
             new NewDataUse

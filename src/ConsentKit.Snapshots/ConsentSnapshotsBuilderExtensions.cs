@@ -13,7 +13,10 @@ public static class ConsentSnapshotsBuilderExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         builder.Services.TryAddSingleton<IConsentSnapshots>(sp => new ConsentSnapshots(
-            sp.GetRequiredService<ConsentGate>(), sp.GetRequiredService<TimeProvider>(), sp.GetService<IDataUseLedger>()));
+            sp.GetRequiredService<IConsentPurposeReader>(),
+            sp.GetRequiredService<ConsentPurposeCatalog>(),
+            sp.GetRequiredService<TimeProvider>(),
+            sp.GetService<IDataUseLedger>()));
         return builder;
     }
 }

@@ -133,8 +133,8 @@ public class FilterScaleBenchmarks
     [Benchmark(Description = "The snapshot read alone (scan + decide every subject)")]
     public async Task<int> SnapshotRead()
     {
-        var gate = (ConsentGate)_provider.GetRequiredService<IConsentGate>();
-        return (await gate.DecideAllAsync(ConsentPurposes.GenerativeAiTraining, CancellationToken.None)).Allowed().Count();
+        var purposes = _provider.GetRequiredService<ConsentPurposeReader>();
+        return (await purposes.DecideAllAsync(ConsentPurposes.GenerativeAiTraining, CancellationToken.None)).Allowed().Count();
     }
 
     [Benchmark(Description = "ConsentFilter, Lookup = Snapshot, recorded in the ledger (every included subject written)")]

@@ -136,7 +136,7 @@ public sealed class KeptSnapshotTests
         await filter.Filter(Posts(10, 10), p => p.AuthorId, ConsentPurposes.GenerativeAiTraining, options).ToListAsync(Ct);
 
         await kit.Store.AppendManyAsync(
-            [.. Enumerable.Range(1, ConsentGate.MinimumCatchUp + 1).Select(i => new NewConsentRecord(
+            [.. Enumerable.Range(1, ConsentPurposeReader.MinimumCatchUp + 1).Select(i => new NewConsentRecord(
                 $"author-{i}", ConsentPurposes.GenerativeAiTraining, ConsentStatus.Granted, "1", kit.Time.GetUtcNow(), null, ConsentMethod.SubjectUserInterface))],
             Ct);
         var run = filter.Filter(Posts(10, 10), p => p.AuthorId, ConsentPurposes.GenerativeAiTraining, options);

@@ -29,6 +29,7 @@ public static class ConsentKitServiceCollectionExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton(sp => new ConsentKitInstrumentation(sp.GetService<System.Diagnostics.Metrics.IMeterFactory>()));
         services.TryAddSingleton(sp => new ConsentPurposeCatalog(sp.GetRequiredService<IOptions<ConsentKitOptions>>()));
+        services.TryAddSingleton(sp => new ConsentDecisionService(sp.GetRequiredService<ConsentPurposeCatalog>()));
         services.TryAddSingleton(sp => new ConsentChangeFeedState(
             sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ConsentKitInstrumentation>(), sp.GetService<ILogger<ConsentChangeFeedState>>()));
         services.TryAddSingleton(sp => new ConsentGate(
@@ -38,10 +39,19 @@ public static class ConsentKitServiceCollectionExtensions
             sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<ConsentKitInstrumentation>(),
             sp.GetService<ILogger<ConsentGate>>(),
-            sp.GetRequiredService<ConsentChangeFeedState>()));
+            sp.GetRequiredService<ConsentChangeFeedState>(),
+            sp.GetRequiredService<ConsentDecisionService>()));
         services.TryAddSingleton<IConsentGate>(sp => sp.GetRequiredService<ConsentGate>());
         services.TryAddSingleton<IConsentCacheInvalidator>(sp => sp.GetRequiredService<ConsentGate>());
+        services.TryAddSingleton<IConsentSubjectState>(sp => sp.GetRequiredService<ConsentGate>());
         services.TryAddSingleton<IConsentRecorder, ConsentRecorder>();
+        services.TryAddSingleton(sp => new ConsentPurposeReader(
+            sp.GetRequiredService<IConsentStore>(),
+            sp.GetRequiredService<ConsentDecisionService>(),
+            sp.GetRequiredService<IOptions<ConsentKitOptions>>(),
+            sp.GetRequiredService<TimeProvider>(),
+            sp.GetService<ILogger<ConsentPurposeReader>>()));
+        services.TryAddSingleton<IConsentPurposeReader>(sp => sp.GetRequiredService<ConsentPurposeReader>());
         services.TryAddSingleton<IConsentReader>(sp => new ConsentReader(
             sp.GetRequiredService<IConsentGate>(),
             sp.GetRequiredService<IConsentStore>(),
@@ -49,7 +59,12 @@ public static class ConsentKitServiceCollectionExtensions
             sp.GetRequiredService<IOptions<ConsentKitOptions>>(),
             sp.GetRequiredService<TimeProvider>(),
             sp.GetService<IDataUseLedger>()));
-        services.TryAddSingleton<ConsentFilter>();
+        services.TryAddSingleton(sp => new ConsentFilter(
+            sp.GetRequiredService<IConsentGate>(),
+            sp.GetService<IDataUseLedger>(),
+            sp.GetRequiredService<TimeProvider>(),
+            sp.GetService<ILogger<ConsentFilter>>(),
+            sp.GetRequiredService<ConsentPurposeReader>()));
         services.TryAddSingleton(sp => new ConsentHistoryVerifier(sp.GetRequiredService<IConsentStore>()));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<Microsoft.Extensions.Hosting.IHostedService, ConsentNoticeRegistration>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IConsentChangeObserver, WithdrawalImpactObserver>());

@@ -15,16 +15,22 @@ internal static class ConsentEvaluator
         var current = new ConsentRecord?[catalog.Count];
         foreach (var record in records)
         {
-            var index = catalog.IndexOf(record.PurposeId);
-
-            // Keep the highest sequence even if a store hands back more than one record per purpose.
-            if (index >= 0 && (current[index] is null || current[index]!.Sequence < record.Sequence))
-            {
-                current[index] = record;
-            }
+            Include(catalog, current, record);
         }
 
         return current;
+    }
+
+    /// <summary>Puts <paramref name="record"/> in its purpose's place unless a later record (higher sequence) is there: which record is current.</summary>
+    public static void Include(ConsentPurposeCatalog catalog, ConsentRecord?[] current, ConsentRecord record)
+    {
+        var index = catalog.IndexOf(record.PurposeId);
+
+        // Keep the highest sequence even if a store hands back more than one record per purpose.
+        if (index >= 0 && (current[index] is null || current[index]!.Sequence < record.Sequence))
+        {
+            current[index] = record;
+        }
     }
 
     /// <summary>
@@ -34,17 +40,20 @@ internal static class ConsentEvaluator
     /// <param name="purposeIndex">The purpose asked about.</param>
     /// <param name="current">The subject's current records by purpose index.</param>
     /// <param name="now">The time to decide at.</param>
-    /// <param name="allowedUntil">
-    /// For an allowing decision, the first instant it stops allowing through the passage of time alone
-    /// (an expiry of the grant or of a parent grant); <see cref="DateTimeOffset.MaxValue"/> when nothing expires.
-    /// A denial never turns into an allowance with time, so it is <see cref="DateTimeOffset.MinValue"/> there.
+    /// <param name="holdsUntil">
+    /// The decision's horizon: the first instant at which time alone could change it — allow or deny, or the
+    /// reason — because a grant it rests on or passes over (its own, a covering parent's, an ancestor's)
+    /// reaches its expiry; <see cref="DateTimeOffset.MaxValue"/> when nothing ahead can. Every cache, kept
+    /// snapshot and schedule uses this instant; nothing else works out an expiry.
     /// </param>
     public static ConsentDecision Decide(
-        ConsentPurposeCatalog catalog, int purposeIndex, ConsentRecord?[] current, DateTimeOffset now, out DateTimeOffset allowedUntil)
+        ConsentPurposeCatalog catalog, int purposeIndex, ConsentRecord?[] current, DateTimeOffset now, out DateTimeOffset holdsUntil)
     {
         var purposeId = catalog[purposeIndex].Id;
-        allowedUntil = DateTimeOffset.MinValue;
-        var until = DateTimeOffset.MaxValue;
+
+        // Every ancestor grant passed over on the way can still expire and turn this decision into
+        // "expired", whatever it is, so the horizon starts from theirs.
+        holdsUntil = DateTimeOffset.MaxValue;
 
         // A parent that was refused, withdrawn or has expired blocks every descendant, whatever the
         // descendant's own record says.
@@ -69,7 +78,7 @@ internal static class ConsentEvaluator
                         return ConsentDecision.Deny(purposeId, ConsentDecisionReason.Expired, record);
                     }
 
-                    until = Min(until, expiry);
+                    holdsUntil = Min(holdsUntil, expiry);
                     break;
             }
         }
@@ -102,12 +111,13 @@ internal static class ConsentEvaluator
                     return ConsentDecision.Deny(purposeId, ConsentDecisionReason.Expired, own);
                 }
 
+                // An outdated notice denies now, and reads "expired" once the grant's lifetime ends.
+                holdsUntil = Min(holdsUntil, expiry);
                 if (!string.Equals(own.NoticeVersion, purpose.NoticeVersion, StringComparison.Ordinal))
                 {
                     return ConsentDecision.Deny(purposeId, ConsentDecisionReason.NoticeOutdated, own);
                 }
 
-                allowedUntil = Min(until, expiry);
                 return ConsentDecision.Allow(purposeId, own);
             default:
                 // Unreachable through the public types (a grant must be the subject's own act); a row

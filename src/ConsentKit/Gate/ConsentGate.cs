@@ -17,14 +17,15 @@ namespace ConsentKit;
 /// reach it through the change-feed follower, and while that is behind the gate reads the store on every
 /// check. Without a follower, <see cref="ConsentKitOptions.CacheMaxStaleness"/> bounds what they can hide.
 /// </para>
-/// <para>Rules live in one internal evaluator, also used for bulk checks (<see cref="CheckManyAsync"/>); this class only caches and times.</para>
+/// <para>Every decision comes from <see cref="ConsentDecisionService"/>, also for bulk checks (<see cref="CheckManyAsync"/>); this class only caches and times.</para>
 /// </remarks>
-internal sealed partial class ConsentGate : IConsentGate, IConsentCacheInvalidator, IDisposable
+internal sealed class ConsentGate : IConsentGate, IConsentCacheInvalidator, IConsentSubjectState, IDisposable
 {
     private static readonly TimeSpan ClockResolution = TimeSpan.FromSeconds(1);
 
     private readonly IConsentStore _store;
     private readonly ConsentPurposeCatalog _catalog;
+    private readonly ConsentDecisionService _decisions;
     private readonly ConsentKitInstrumentation _instrumentation;
     private readonly ILogger _logger;
     private readonly TimeProvider _timeProvider;
@@ -44,13 +45,15 @@ internal sealed partial class ConsentGate : IConsentGate, IConsentCacheInvalidat
         TimeProvider? timeProvider,
         ConsentKitInstrumentation? instrumentation,
         ILogger<ConsentGate>? logger,
-        ConsentChangeFeedState? feed = null)
+        ConsentChangeFeedState? feed = null,
+        ConsentDecisionService? decisions = null)
     {
         ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(catalog);
         ArgumentNullException.ThrowIfNull(options);
         _store = store;
         _catalog = catalog;
+        _decisions = decisions ?? new ConsentDecisionService(catalog);
         var settings = options.Value;
         _maxStalenessTicks = (settings.CacheMaxStaleness ?? ConsentKitOptions.DefaultCacheMaxStaleness).Ticks;
         _maxStalenessTicksWithFeed = (settings.CacheMaxStaleness ?? ConsentKitOptions.DefaultCacheMaxStalenessWithChangeFeed).Ticks;
@@ -86,7 +89,7 @@ internal sealed partial class ConsentGate : IConsentGate, IConsentCacheInvalidat
                 var registeredId = _catalog.IdAt(purposeIndex);
                 if (!entry.TryUnpack(purposeIndex, registeredId, out var decision))
                 {
-                    decision = ConsentEvaluator.Decide(_catalog, purposeIndex, entry.Current, _clock.ExactUtcNow(), out _);
+                    decision = _decisions.Decide(entry.Current, purposeIndex, _clock.ExactUtcNow());
                 }
 
                 _instrumentation.RecordDecision(registeredId, decision);
@@ -153,15 +156,7 @@ internal sealed partial class ConsentGate : IConsentGate, IConsentCacheInvalidat
             return decisions;
         }
 
-        var now = _clock.ExactUtcNow();
-        foreach (var group in records.GroupBy(r => r.SubjectId, StringComparer.Ordinal))
-        {
-            if (decisions.ContainsKey(group.Key))
-            {
-                var current = ConsentEvaluator.IndexByPurpose(_catalog, group);
-                decisions[group.Key] = ConsentEvaluator.Decide(_catalog, purposeIndex, current, now, out _);
-            }
-        }
+        _decisions.DecideMany(records, purposeIndex, _clock.ExactUtcNow(), decisions);
 
         foreach (var decision in decisions.Values)
         {
@@ -186,12 +181,8 @@ internal sealed partial class ConsentGate : IConsentGate, IConsentCacheInvalidat
 
     internal ConsentChangeFeedState ChangeFeed => _feed;
 
-    /// <summary>
-    /// The subject's current records by purpose index, from the cache when it may be used, else from one
-    /// store read (bounded by <see cref="ConsentKitOptions.StoreTimeout"/>) that also fills the cache.
-    /// </summary>
-    /// <exception cref="ConsentStoreException">The store failed or timed out.</exception>
-    internal async ValueTask<ConsentRecord?[]> CurrentOfAsync(string subjectId, CancellationToken cancellationToken)
+    /// <inheritdoc />
+    public async ValueTask<ConsentRecord?[]> CurrentOfAsync(string subjectId, CancellationToken cancellationToken)
     {
         if (_feed.CacheUsable && _cache.TryGet(subjectId, out var cached) && _clock.UtcTicks < cached.StaleAtTicks)
         {
@@ -280,7 +271,7 @@ internal sealed partial class ConsentGate : IConsentGate, IConsentCacheInvalidat
     private SubjectCacheEntry Fill(IReadOnlyList<ConsentRecord> records, DateTimeOffset now, int requestedIndex, out ConsentDecision requested)
     {
         requested = default;
-        var current = ConsentEvaluator.IndexByPurpose(_catalog, records);
+        var current = _decisions.CurrentOf(records);
         ulong packed = 0;
         var maxStaleness = _feed.IsCurrent ? _maxStalenessTicksWithFeed : _maxStalenessTicks;
         var staleAt = now.UtcTicks > DateTimeOffset.MaxValue.UtcTicks - maxStaleness
@@ -288,17 +279,18 @@ internal sealed partial class ConsentGate : IConsentGate, IConsentCacheInvalidat
             : now.UtcTicks + maxStaleness;
         for (var i = 0; i < _catalog.Count; i++)
         {
-            var decision = ConsentEvaluator.Decide(_catalog, i, current, now, out var until);
+            var decision = _decisions.Decide(current, i, now, out var holdsUntil);
             if (i == requestedIndex)
             {
                 requested = decision;
             }
 
-            if (decision.IsAllowed)
+            // Every decision, allowing or not, is trusted only up to its horizon (a denial's reason changes
+            // too: an outdated notice reads "expired" once the grant's lifetime ends). The coarse clock may
+            // lag by one resolution: stop trusting the entry that much before, so a grant never outlives it.
+            if (holdsUntil.UtcTicks - _clock.ResolutionTicks < staleAt)
             {
-                // The coarse clock may lag by one resolution: stop trusting the entry that much before
-                // an expiry, so a grant never outlives it.
-                staleAt = Math.Min(staleAt, until.UtcTicks - _clock.ResolutionTicks);
+                staleAt = holdsUntil.UtcTicks - _clock.ResolutionTicks;
             }
 
             if (i < SubjectCacheEntry.PackedPurposes)

@@ -15,6 +15,7 @@ public sealed class ConsentFilter
 {
     private readonly IConsentGate _gate;
     private readonly IDataUseLedger? _ledger;
+    private readonly ConsentPurposeReader? _purposes;
     private readonly TimeProvider _timeProvider;
     private readonly ILogger _logger;
 
@@ -23,10 +24,18 @@ public sealed class ConsentFilter
     /// <param name="ledger">Records runs that ask to be recorded; <see langword="null"/> when the store keeps none.</param>
     /// <param name="timeProvider">The clock.</param>
     /// <param name="logger">The logger.</param>
+    /// <remarks>A filter made here reads by id only (<see cref="ConsentFilterLookup.BySubject"/>); the one from <c>AddConsentKit</c> can also read a purpose whole.</remarks>
     public ConsentFilter(IConsentGate gate, IDataUseLedger? ledger = null, TimeProvider? timeProvider = null, ILogger<ConsentFilter>? logger = null)
+        : this(gate, ledger, timeProvider, logger, purposes: null)
+    {
+    }
+
+    /// <summary>The filter from DI: <paramref name="purposes"/> reads a purpose whole for snapshot runs.</summary>
+    internal ConsentFilter(IConsentGate gate, IDataUseLedger? ledger, TimeProvider? timeProvider, ILogger<ConsentFilter>? logger, ConsentPurposeReader? purposes)
     {
         ArgumentNullException.ThrowIfNull(gate);
         _gate = gate;
+        _purposes = purposes;
         _ledger = ledger;
         _timeProvider = timeProvider ?? TimeProvider.System;
         _logger = logger ?? NullLogger<ConsentFilter>.Instance;
@@ -64,21 +73,21 @@ public sealed class ConsentFilter
     /// </summary>
     /// <param name="purposeId">A registered purpose.</param>
     /// <exception cref="ArgumentException"><paramref name="purposeId"/> is not registered.</exception>
-    /// <exception cref="InvalidOperationException">The filter was given another <see cref="IConsentGate"/> than ConsentKit's own, which reads only by id.</exception>
+    /// <exception cref="InvalidOperationException">The filter was made by hand rather than by <c>AddConsentKit</c>, so it reads only by id.</exception>
     public ConsentPurposeSnapshot KeepSnapshot(string purposeId)
     {
         ArgumentNullException.ThrowIfNull(purposeId);
-        if (_gate is not ConsentGate gate)
+        if (_purposes is null)
         {
-            throw new InvalidOperationException("A kept snapshot needs ConsentKit's own gate (registered by AddConsentKit); this filter was given another IConsentGate.");
+            throw new InvalidOperationException("A kept snapshot needs the purpose reader registered by AddConsentKit; this filter was made by hand and reads only by id. Resolve ConsentFilter from DI.");
         }
 
-        if (!gate.IsRegistered(purposeId))
+        if (!_purposes.IsRegistered(purposeId))
         {
             throw new ArgumentException($"'{purposeId}' is not a registered purpose: a snapshot of it would deny everyone.", nameof(purposeId));
         }
 
-        return new ConsentPurposeSnapshot(gate, purposeId);
+        return new ConsentPurposeSnapshot(_purposes, purposeId);
     }
 
     private ConsentFilterRun<T> Create<T>(IAsyncEnumerable<T>? asyncSource, IEnumerable<T>? syncSource, Func<T, string?> subjectOf, string purposeId, ConsentFilterOptions? options)
@@ -93,18 +102,18 @@ public sealed class ConsentFilter
             throw new ArgumentOutOfRangeException("options.Lookup", options.Lookup, "Lookup must be Automatic, BySubject or Snapshot.");
         }
 
-        if (options.Lookup == ConsentFilterLookup.Snapshot && _gate is not ConsentGate)
+        if (options.Lookup == ConsentFilterLookup.Snapshot && _purposes is null)
         {
             throw new ArgumentException(
-                "Lookup = Snapshot needs ConsentKit's own gate (registered by AddConsentKit); this filter was given another IConsentGate. Use Automatic or BySubject.",
+                "Lookup = Snapshot needs the purpose reader registered by AddConsentKit; this filter was made by hand and reads only by id. Use Automatic or BySubject, or resolve ConsentFilter from DI.",
                 "options.Lookup");
         }
 
         if (options.KeptSnapshot is { } kept)
         {
-            if (!ReferenceEquals(kept.Gate, _gate))
+            if (!ReferenceEquals(kept.Reader, _purposes))
             {
-                throw new ArgumentException("KeptSnapshot was made by another filter (another gate); make it with this filter's KeepSnapshot.", "options.KeptSnapshot");
+                throw new ArgumentException("KeptSnapshot was made by another filter (another store); make it with this filter's KeepSnapshot.", "options.KeptSnapshot");
             }
 
             if (!string.Equals(kept.PurposeId, purposeId, StringComparison.Ordinal))
@@ -129,7 +138,7 @@ public sealed class ConsentFilter
             throw new InvalidOperationException("This run asks to be recorded, but the configured consent store keeps no data-use ledger.");
         }
 
-        return new ConsentFilterRun<T>(asyncSource, syncSource, subjectOf, purposeId, _gate, _ledger, _timeProvider, _logger, options);
+        return new ConsentFilterRun<T>(asyncSource, syncSource, subjectOf, purposeId, _gate, _purposes, _ledger, _timeProvider, _logger, options);
     }
 }
 

@@ -28,7 +28,7 @@ public sealed partial class ConsentFilterRun<T>
         private readonly List<(T Item, int Slot)> _pending = [];
         private readonly List<(string Subject, int Slot)> _undecided = [];
         private List<DataUseSubject> _newlyKept = [];
-        private T[] _out = new T[Math.Min(run._options.BatchSize, 16_384)];
+        private T[] _out = new T[Math.Min(run._options.BatchSize, 1_024)];
         private int _outCount;
         private int _outIndex;
         private IEnumerator<T>? _sync;
@@ -130,7 +130,6 @@ public sealed partial class ConsentFilterRun<T>
 
             if (run._syncSource is T[] array)
             {
-                // An array is read by index: no interface call per item.
                 _array = array;
             }
             else
@@ -141,29 +140,39 @@ public sealed partial class ConsentFilterRun<T>
             _async = run._asyncSource?.GetAsyncEnumerator(cancellationToken);
         }
 
+        /// <summary>
+        /// Reads the next items. By id, a batch of <see cref="ConsentFilterOptions.BatchSize"/> items waits for
+        /// one bulk lookup. From a snapshot every decision is known, so reading stops at the first kept item
+        /// that can leave at once; only items whose subjects must first be written to the ledger are held, at
+        /// most a batch of them, with their subjects written in one ledger call.
+        /// </summary>
         private async ValueTask ReadBatchAsync()
         {
             cancellationToken.ThrowIfCancellationRequested();
+
+            // The items handed out last time are the caller's now: holding on to them would keep a batch alive.
+            Array.Clear(_out, 0, _outCount);
             _outCount = 0;
             _outIndex = 0;
             var batchSize = run._options.BatchSize;
             var read = 0;
             var ended = false;
-            if (_array is not null)
+            while (_fromSnapshot ? !SnapshotBatchFull(batchSize) : read < batchSize)
             {
-                var end = (int)Math.Min(_array.Length, (long)_arrayIndex + batchSize);
-                while (_arrayIndex < end)
+                if (_array is not null)
                 {
+                    // An array is read by index: no interface call per item.
+                    if (_arrayIndex == _array.Length)
+                    {
+                        ended = true;
+                        break;
+                    }
+
                     Take(_array[_arrayIndex++]);
                 }
-
-                ended = _arrayIndex == _array.Length;
-            }
-            else if (_sync is not null)
-            {
-                // A synchronous source stays synchronous: no async step per item.
-                while (read < batchSize)
+                else if (_sync is not null)
                 {
+                    // A synchronous source stays synchronous: no async step per item.
                     if (!_sync.MoveNext())
                     {
                         ended = true;
@@ -171,12 +180,8 @@ public sealed partial class ConsentFilterRun<T>
                     }
 
                     Take(_sync.Current);
-                    read++;
                 }
-            }
-            else
-            {
-                while (read < batchSize)
+                else
                 {
                     if (!await _async!.MoveNextAsync())
                     {
@@ -185,7 +190,12 @@ public sealed partial class ConsentFilterRun<T>
                     }
 
                     Take(_async.Current);
-                    read++;
+                }
+
+                read++;
+                if ((read & 0x3FF) == 0)
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
                 }
             }
 
@@ -207,6 +217,12 @@ public sealed partial class ConsentFilterRun<T>
                 _state = State.SourceDone;
             }
         }
+
+        /// <summary>
+        /// From a snapshot: stop reading once a kept item can leave without waiting (nothing new to write to the
+        /// ledger), or once a batch of items waits for the ledger.
+        /// </summary>
+        private bool SnapshotBatchFull(int batchSize) => _outCount >= (_newlyKept.Count == 0 ? 1 : batchSize);
 
         private void Take(T item)
         {
@@ -336,15 +352,15 @@ public sealed partial class ConsentFilterRun<T>
 
         private async ValueTask TakeSnapshotAsync()
         {
-            if (run._gate is not ConsentGate gate)
+            if (run._purposes is not { } purposes)
             {
-                // Another gate implementation: only the by-id path exists (Filter refuses Lookup = Snapshot there).
+                // A filter made by hand: only the by-id path exists (Filter refuses Lookup = Snapshot there).
                 return;
             }
 
             var snapshot = run._options.KeptSnapshot is { } kept
                 ? await kept.ForRunAsync(cancellationToken)
-                : await gate.DecideAllAsync(Report.PurposeId, cancellationToken);
+                : await purposes.DecideAllAsync(Report.PurposeId, cancellationToken);
             if (snapshot.StoreUnavailable)
             {
                 throw StoreFailed();

@@ -15,6 +15,7 @@ public sealed partial class ConsentFilterRun<T> : IAsyncEnumerable<T>
     private readonly IEnumerable<T>? _syncSource;
     private readonly Func<T, string?> _subjectOf;
     private readonly IConsentGate _gate;
+    private readonly ConsentPurposeReader? _purposes;
     private readonly IDataUseLedger? _ledger;
     private readonly TimeProvider _timeProvider;
     private readonly ILogger _logger;
@@ -23,12 +24,13 @@ public sealed partial class ConsentFilterRun<T> : IAsyncEnumerable<T>
 
     internal ConsentFilterRun(
         IAsyncEnumerable<T>? asyncSource, IEnumerable<T>? syncSource, Func<T, string?> subjectOf, string purposeId, IConsentGate gate,
-        IDataUseLedger? ledger, TimeProvider timeProvider, ILogger logger, ConsentFilterOptions options)
+        ConsentPurposeReader? purposes, IDataUseLedger? ledger, TimeProvider timeProvider, ILogger logger, ConsentFilterOptions options)
     {
         _asyncSource = asyncSource;
         _syncSource = syncSource;
         _subjectOf = subjectOf;
         _gate = gate;
+        _purposes = purposes;
         _ledger = ledger;
         _timeProvider = timeProvider;
         _logger = logger;

@@ -15,8 +15,8 @@ namespace ConsentKit;
 /// </para>
 /// <para>
 /// It is read whole again, instead of catching up, when that is cheaper or catching up would not be right:
-/// more changed subjects than an eighth of those it holds, an erased subject among the changes, or a grant
-/// it holds reaching its expiry. It holds a slot, a decision and the deciding record per subject with
+/// more changed subjects than an eighth of those it holds, an erased subject among the changes, or a decision
+/// it holds reaching its horizon (a grant's expiry, by record or by the purpose's lifetime). It holds a slot, a decision and the deciding record per subject with
 /// a record for the purpose (≈ 100 bytes each, plus the records), for as long as it is referenced.
 /// </para>
 /// <para>Safe to share between concurrent runs: each run works on its own copy of the decisions.</para>
@@ -27,9 +27,9 @@ public sealed class ConsentPurposeSnapshot
     private ConsentPurposeDecisions? _kept;
     private long _watermark;
 
-    internal ConsentPurposeSnapshot(ConsentGate gate, string purposeId)
+    internal ConsentPurposeSnapshot(ConsentPurposeReader reader, string purposeId)
     {
-        Gate = gate;
+        Reader = reader;
         PurposeId = purposeId;
     }
 
@@ -42,7 +42,7 @@ public sealed class ConsentPurposeSnapshot
     /// <summary>How many times the purpose's state has been read whole (the first run, and each read-again).</summary>
     internal int FullReads { get; private set; }
 
-    internal ConsentGate Gate { get; }
+    internal ConsentPurposeReader Reader { get; }
 
     /// <summary>The decisions for one run, brought up to date first; a set saying so when the store could not be read.</summary>
     internal async ValueTask<ConsentPurposeDecisions> ForRunAsync(CancellationToken cancellationToken)
@@ -52,7 +52,7 @@ public sealed class ConsentPurposeSnapshot
         {
             if (_kept is not null)
             {
-                switch (await Gate.CatchUpAsync(_kept, cancellationToken))
+                switch (await Reader.CatchUpAsync(_kept, cancellationToken))
                 {
                     case ConsentCatchUp.Current:
                         return Publish(_kept);
@@ -61,7 +61,7 @@ public sealed class ConsentPurposeSnapshot
                 }
             }
 
-            var read = await Gate.DecideAllAsync(PurposeId, cancellationToken);
+            var read = await Reader.DecideAllAsync(PurposeId, cancellationToken);
             if (read.StoreUnavailable)
             {
                 // The kept set stays as it was: the next run tries again from there.

@@ -11,7 +11,8 @@ internal sealed class ConsentRecorder : IConsentRecorder
     private readonly IConsentStore _store;
     private readonly ConsentPurposeCatalog _catalog;
     private readonly IConsentCacheInvalidator _cache;
-    private readonly IConsentGate _gate;
+    private readonly IConsentSubjectState _state;
+    private readonly ConsentDecisionService _decisions;
     private readonly IConsentChangeObserver[] _observers;
     private readonly TimeProvider _timeProvider;
     private readonly ConsentKitInstrumentation _instrumentation;
@@ -28,25 +29,30 @@ internal sealed class ConsentRecorder : IConsentRecorder
     /// <param name="instrumentation">Metrics; a private meter when <see langword="null"/>.</param>
     /// <param name="logger">The logger.</param>
     /// <param name="lifetime">The host's lifetime: observers get its stopping token, not the caller's.</param>
-    /// <param name="gate">The gate whose view decides whether a grant can take effect and which grants a withdrawal cascades to; <paramref name="cache"/> when it is also the gate.</param>
+    /// <param name="state">The gate's view of a subject's current records, which a choice is planned from.</param>
+    /// <param name="decisions">The decision service: whether an ancestor blocks a grant, which grants a withdrawal closes.</param>
     public ConsentRecorder(
         IConsentStore store,
         ConsentPurposeCatalog catalog,
         IConsentCacheInvalidator cache,
+        IConsentSubjectState state,
+        ConsentDecisionService decisions,
         IEnumerable<IConsentChangeObserver>? observers = null,
         TimeProvider? timeProvider = null,
         ConsentKitInstrumentation? instrumentation = null,
         ILogger<ConsentRecorder>? logger = null,
-        IHostApplicationLifetime? lifetime = null,
-        IConsentGate? gate = null)
+        IHostApplicationLifetime? lifetime = null)
     {
         ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(catalog);
         ArgumentNullException.ThrowIfNull(cache);
+        ArgumentNullException.ThrowIfNull(state);
+        ArgumentNullException.ThrowIfNull(decisions);
         _store = store;
         _catalog = catalog;
         _cache = cache;
-        _gate = gate ?? cache as IConsentGate ?? throw new ArgumentNullException(nameof(gate), "The recorder needs the gate (or a cache that is the gate).");
+        _state = state;
+        _decisions = decisions;
         _observers = observers?.ToArray() ?? [];
         _timeProvider = timeProvider ?? TimeProvider.System;
         _instrumentation = instrumentation ?? new ConsentKitInstrumentation();
@@ -97,7 +103,7 @@ internal sealed class ConsentRecorder : IConsentRecorder
         var now = _timeProvider.GetUtcNow();
         foreach (var index in covered)
         {
-            if (current[index] is not null || BlocksAGrant(current, index))
+            if (current[index] is not null || _decisions.HasGrantAtOrBelow(current, index))
             {
                 continue;
             }
@@ -200,10 +206,17 @@ internal sealed class ConsentRecorder : IConsentRecorder
     /// The subject's current records by purpose, from the gate's view (its cache, or one time-out bounded
     /// store read that fills it) — a copy, so the cache's own array never changes under its readers.
     /// </summary>
-    private async ValueTask<ConsentRecord?[]> CurrentOfAsync(string subjectId, CancellationToken cancellationToken) =>
-        _gate is ConsentGate gate
-            ? [.. await gate.CurrentOfAsync(subjectId, cancellationToken)]
-            : ConsentEvaluator.IndexByPurpose(_catalog, await _store.GetCurrentAsync(subjectId, cancellationToken));
+    private async ValueTask<ConsentRecord?[]> CurrentOfAsync(string subjectId, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return [.. await _state.CurrentOfAsync(subjectId, cancellationToken)];
+        }
+        catch (ConsentStoreException ex)
+        {
+            throw new ConsentStoreException("The subject's current choices could not be read, so nothing was recorded. Try again.", ex);
+        }
+    }
 
     private static void ValidateEvidence(ConsentEvidence evidence)
     {
@@ -215,20 +228,6 @@ internal sealed class ConsentRecorder : IConsentRecorder
 
         ConsentRecordRules.ValidateSource(evidence.Source, "evidence.Source");
         ConsentRecordRules.ValidateMetadata(evidence.Metadata, "evidence.Metadata");
-    }
-
-    /// <summary>Whether refusing <paramref name="index"/> would block a grant the subject gave it or a descendant.</summary>
-    private bool BlocksAGrant(ConsentRecord?[] current, int index)
-    {
-        for (var i = 0; i < current.Length; i++)
-        {
-            if (current[i] is { Status: ConsentStatus.Granted } && (i == index || _catalog.AncestorsOf(i).Contains(index)))
-            {
-                return true;
-            }
-        }
-
-        return false;
     }
 
     private async ValueTask<ConsentRecord> RecordAsync(
@@ -282,17 +281,17 @@ internal sealed class ConsentRecorder : IConsentRecorder
 
     /// <summary>
     /// What one choice writes. A grant under a refused, withdrawn or expired ancestor is refused (it could
-    /// not take effect). A refusal or withdrawal also records the same for every descendant that is
-    /// granted now, in the same all-or-none append, so turning the ancestor back on never revives a
-    /// forgotten grant. A privacy signal never cascades: it only ever fills in where there is no choice.
+    /// not take effect). A refusal or withdrawal also records the same for every descendant whose latest
+    /// record is a grant — valid or merely blocked — in the same all-or-none append, so turning the ancestor
+    /// back on never revives a forgotten grant. A privacy signal never cascades: it only ever fills in
+    /// where there is no choice.
     /// </summary>
     private async ValueTask<IReadOnlyList<NewConsentRecord>> PlanAsync(NewConsentRecord draft, CancellationToken cancellationToken)
     {
         var index = _catalog.IndexOf(draft.PurposeId);
-        var hasDescendants = _catalog.HasDescendants(index);
         var needsState = draft.Status == ConsentStatus.Granted
             ? !_catalog.AncestorsOf(index).IsEmpty
-            : hasDescendants && draft.Method != ConsentMethod.PrivacySignal;
+            : _catalog.HasDescendants(index) && draft.Method != ConsentMethod.PrivacySignal;
         if (!needsState)
         {
             return [draft];
@@ -300,54 +299,34 @@ internal sealed class ConsentRecorder : IConsentRecorder
 
         // The gate's view (its cache, bounded by StoreTimeout): a subject whose state is settled costs no
         // store read. A store it cannot read stops the choice rather than record one that may not hold.
+        var current = await CurrentOfAsync(draft.SubjectId, cancellationToken);
         if (draft.Status == ConsentStatus.Granted)
         {
-            foreach (var ancestor in _catalog.AncestorsOf(index).ToArray())
+            if (_decisions.AncestorBlocking(current, index, draft.RecordedAt) is { } blocking)
             {
-                var decision = await DecideAsync(draft.SubjectId, _catalog[ancestor].Id, cancellationToken);
-                if (decision.Reason is ConsentDecisionReason.Refused or ConsentDecisionReason.Withdrawn or ConsentDecisionReason.Expired)
-                {
-                    var blocker = decision.Record?.PurposeId ?? _catalog[ancestor].Id;
-                    Log.RecordRejected(_logger, $"a grant of '{draft.PurposeId}' under '{blocker}' ({decision.Reason})");
-                    throw new ConsentBlockedByAncestorException(draft.PurposeId, blocker, decision.Reason);
-                }
+                var blocker = blocking.Record?.PurposeId ?? blocking.PurposeId!;
+                Log.RecordRejected(_logger, $"a grant of '{draft.PurposeId}' under '{blocker}' ({blocking.Reason})");
+                throw new ConsentBlockedByAncestorException(draft.PurposeId, blocker, blocking.Reason);
             }
 
             return [draft];
         }
 
         var batch = new List<NewConsentRecord> { draft };
-        for (var i = 0; i < _catalog.Count; i++)
+        foreach (var i in _decisions.GrantsClosedWith(current, index))
         {
-            if (!_catalog.AncestorsOf(i).Contains(index))
+            var grant = current[i]!;
+            var metadata = new Dictionary<string, string>(draft.Metadata, StringComparer.Ordinal);
+            if (metadata.Count < ConsentRecordRules.MaxMetadataEntries)
             {
-                continue;
+                metadata.TryAdd("cascaded-from", draft.PurposeId);
             }
 
-            // Only a descendant's own, valid grant: one that would start allowing again with the ancestor.
-            var decision = await DecideAsync(draft.SubjectId, _catalog[i].Id, cancellationToken);
-            if (decision.IsAllowed && decision.Record is { } grant && grant.PurposeId == _catalog[i].Id)
-            {
-                var metadata = new Dictionary<string, string>(draft.Metadata, StringComparer.Ordinal);
-                if (metadata.Count < ConsentRecordRules.MaxMetadataEntries)
-                {
-                    metadata.TryAdd("cascaded-from", draft.PurposeId);
-                }
-
-                batch.Add(new NewConsentRecord(
-                    draft.SubjectId, _catalog[i].Id, draft.Status, grant.NoticeVersion, draft.RecordedAt, null, draft.Method, draft.Source, metadata));
-            }
+            batch.Add(new NewConsentRecord(
+                draft.SubjectId, _catalog[i].Id, draft.Status, grant.NoticeVersion, draft.RecordedAt, null, draft.Method, draft.Source, metadata));
         }
 
         return batch;
-    }
-
-    private async ValueTask<ConsentDecision> DecideAsync(string subjectId, string purposeId, CancellationToken cancellationToken)
-    {
-        var decision = await _gate.CheckAsync(subjectId, purposeId, cancellationToken);
-        return decision.Reason == ConsentDecisionReason.StoreUnavailable
-            ? throw new ConsentStoreException($"The subject's current choices for '{purposeId}' could not be read, so nothing was recorded. Try again.")
-            : decision;
     }
 
     private NewConsentRecord Validate(string subjectId, string purposeId, ConsentStatus status, ConsentEvidence evidence)
@@ -381,7 +360,7 @@ internal sealed class ConsentRecorder : IConsentRecorder
             noticeVersion = purpose.NoticeVersion;
 
             // A lifetime that reaches past the calendar's end means "never expires", not an overflow.
-            expiresAt = purpose.Lifetime is { } lifetime && lifetime.Ticks <= DateTimeOffset.MaxValue.UtcTicks - now.UtcTicks ? now + lifetime : null;
+            expiresAt = ConsentDecisionService.ExpiryOfNewGrant(purpose, now);
         }
         else
         {

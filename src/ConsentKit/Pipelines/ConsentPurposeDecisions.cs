@@ -4,7 +4,7 @@ namespace ConsentKit;
 
 /// <summary>
 /// Every subject's decision for one purpose at one store watermark, from one scan of the purpose's
-/// current state (<see cref="ConsentGate.DecideAllAsync"/>): for pipeline runs that meet a large share of
+/// current state (<see cref="ConsentPurposeReader.DecideAllAsync"/>): for pipeline runs that meet a large share of
 /// all subjects. A subject the scan did not meet has no record and is denied.
 /// </summary>
 /// <remarks>
@@ -63,10 +63,10 @@ internal sealed class ConsentPurposeDecisions
     public long Watermark { get; internal set; }
 
     /// <summary>
-    /// The earliest expiry among the records read after <see cref="DecidedAt"/> (<see cref="DateTimeOffset.MaxValue"/>
-    /// for none): until then no decision changes by time alone. A kept snapshot is read again from there.
+    /// The earliest horizon among the decisions (<see cref="DateTimeOffset.MaxValue"/> for none): until then no
+    /// decision changes by time alone. A kept snapshot is read again from there.
     /// </summary>
-    public DateTimeOffset NextExpiry { get; internal set; } = DateTimeOffset.MaxValue;
+    public DateTimeOffset HoldsUntil { get; internal set; } = DateTimeOffset.MaxValue;
 
     /// <summary>The time the decisions were made at (expiry is judged at this instant).</summary>
     public DateTimeOffset DecidedAt { get; internal set; }
@@ -167,7 +167,7 @@ internal sealed class ConsentPurposeDecisions
         Watermark = kept.Watermark;
         DecidedAt = kept.DecidedAt;
         AbsentReason = kept.AbsentReason;
-        NextExpiry = kept.NextExpiry;
+        HoldsUntil = kept.HoldsUntil;
         _slots = new Dictionary<string, int>(kept._slots, kept._slots.Comparer);
 
         // Room for the subjects without a record that the run will add, in one step rather than by doubling.
