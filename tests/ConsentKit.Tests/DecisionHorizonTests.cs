@@ -115,3 +115,32 @@ public sealed class DecisionHorizonTests
         decision.Record.Should().Be(grant);
     }
 }
+
+/// <summary>Counter-examples the model-based tests found, kept as named regressions.</summary>
+public sealed class ModelCounterExampleTests
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task AKeptSnapshot_ReadsAgain_WhenASubjectIsErased_ThroughARecordOfAnotherPurpose()
+    {
+        // Seed 1Lz2drNlOgW1: bob had withdrawn generative-AI training earlier; his erasure wrote
+        // only a withdrawal of another purpose, which the kept snapshot's purpose filter skipped, so it kept
+        // saying "withdrawn" for an id that no longer names anyone (the gate: no record).
+        using var kit = new ConsentKitFixture();
+        await kit.WithdrawAsync("bob");
+        await kit.GrantAsync("bob", ConsentPurposes.Analytics);
+        var filter = kit.Provider.GetRequiredService<ConsentFilter>();
+        var kept = filter.KeepSnapshot(ConsentPurposes.GenerativeAiTraining);
+        var first = filter.Filter(new[] { "bob" }, id => id, ConsentPurposes.GenerativeAiTraining, new() { KeptSnapshot = kept });
+        await first.ToListAsync(Ct);
+        first.Report.LeftOutByReason.Should().ContainKey(ConsentDecisionReason.Withdrawn);
+
+        await kit.Recorder.EraseSubjectAsync("bob", ConsentEvidence.FromUserInterface(null, "settings-page"), Ct);
+        var later = filter.Filter(new[] { "bob" }, id => id, ConsentPurposes.GenerativeAiTraining, new() { KeptSnapshot = kept });
+        await later.ToListAsync(Ct);
+
+        later.Report.LeftOutByReason.Should().ContainKey(ConsentDecisionReason.NoRecord).And.NotContainKey(ConsentDecisionReason.Withdrawn);
+        (await kit.CheckAsync("bob")).Reason.Should().Be(ConsentDecisionReason.NoRecord);
+    }
+}

@@ -139,12 +139,14 @@ internal sealed class ConsentPurposeReader : IConsentPurposeReader
                 foreach (var record in page)
                 {
                     watermark = record.Sequence;
-                    if (!scope.Contains(record.PurposeId))
+
+                    // An erased subject's records of any purpose: the ones in scope no longer name the subject either.
+                    if (record.IsSubjectErased)
                     {
-                        continue;
+                        return ConsentCatchUp.ReadAgain;
                     }
 
-                    if (record.IsSubjectErased || (changed.Add(record.SubjectId) && changed.Count > limit))
+                    if (scope.Contains(record.PurposeId) && changed.Add(record.SubjectId) && changed.Count > limit)
                     {
                         return ConsentCatchUp.ReadAgain;
                     }
