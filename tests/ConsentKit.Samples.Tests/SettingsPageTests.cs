@@ -141,6 +141,18 @@ public sealed class SettingsPageTests : IDisposable
     }
 
     [Fact]
+    public async Task TurningTheParentOff_NamesOnlyWhatItTurnedOff()
+    {
+        var ada = await _factory.SignInAsync("ada");
+        await Toggle(ada, ConsentPurposes.AiTraining, turnOn: true);
+
+        await Toggle(ada, ConsentPurposes.AiTraining, turnOn: false);
+
+        var page = await ada.GetStringAsync("/settings/privacy", TestContext.Current.CancellationToken);
+        page.Should().Contain("Data for AI training is now off").And.NotContain("anything you turned on under it", "nothing under it was on");
+    }
+
+    [Fact]
     public async Task TurningTheParentOff_TurnsTheChildOffToo_AndTurningTheParentOnAgainDoesNotRevivesIt()
     {
         var ada = await _factory.SignInAsync("ada");

@@ -81,8 +81,17 @@ public sealed class PrivacyModel(ConsentPurposeCatalog catalog, IConsentRecorder
             var record = on
                 ? await recorder.GrantAsync(Subject, purposeId!, evidence, HttpContext.RequestAborted)
                 : await recorder.WithdrawAsync(Subject, purposeId!, evidence, HttpContext.RequestAborted);
-            // Turning a purpose off turns off what was granted under it too (one write): say so.
-            var under = on ? string.Empty : string.Join(", ", catalog.Purposes.Where(p => p.ParentId == purposeId).Select(p => p.DisplayName));
+            // Turning a purpose off turns off what was granted under it too (one write): name what it closed,
+            // read from the records that write made, not guessed from the purpose list.
+            var under = string.Empty;
+            if (!on)
+            {
+                var history = await reader.GetHistoryAsync(Subject, HttpContext.RequestAborted);
+                under = string.Join(", ", history
+                    .Where(e => e.Record.Sequence > record.Sequence && e.Record.Metadata.TryGetValue("cascaded-from", out var from) && from == purposeId)
+                    .Select(e => NameOf(e.Record.PurposeId)));
+            }
+
             return $"Saved: {NameOf(purposeId!)} is now {(on ? "on" : "off")}{(under.Length > 0 ? $", and so is anything you turned on under it ({under})" : string.Empty)} (record #{record.Sequence}).";
         });
     }
