@@ -53,6 +53,19 @@ internal static partial class Log
     [LoggerMessage(16, LogLevel.Error, "The consent store contradicts itself while checking purpose '{PurposeId}' (changed outside ConsentKit?); denied. Run ConsentHistoryVerifier to find the first bad record.", EventName = "StoreIntegrityViolation")]
     public static partial void StoreIntegrityViolation(ILogger logger, string purposeId, Exception exception);
 
+    /// <summary>A read that failed: a store that contradicts itself is logged as such, anything else as unavailable.</summary>
+    public static void StoreFailed(ILogger logger, string purposeId, Exception exception)
+    {
+        if (exception is ConsentStoreIntegrityException)
+        {
+            StoreIntegrityViolation(logger, purposeId, exception);
+        }
+        else
+        {
+            StoreUnavailable(logger, purposeId, exception);
+        }
+    }
+
     [LoggerMessage(17, LogLevel.Information, "A subject was erased; {Withdrawals} withdrawal(s) recorded on the way.", EventName = "SubjectErased")]
     public static partial void SubjectErased(ILogger logger, int withdrawals);
 

@@ -146,7 +146,7 @@ internal sealed class ConsentGate : IConsentGate, IConsentCacheInvalidator, ICon
         }
         catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
         {
-            LogStoreFailure(purposeId, ex);
+            Log.StoreFailed(_logger, purposeId, ex);
             var unavailable = ConsentDecision.Deny(purposeId, ConsentDecisionReason.StoreUnavailable);
             foreach (var subjectId in valid)
             {
@@ -220,7 +220,7 @@ internal sealed class ConsentGate : IConsentGate, IConsentCacheInvalidator, ICon
         }
         catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
         {
-            LogStoreFailure(purposeId, ex);
+            Log.StoreFailed(_logger, purposeId, ex);
             decision = ConsentDecision.Deny(purposeId, ConsentDecisionReason.StoreUnavailable);
             _instrumentation.RecordDecision(purposeId, decision);
             return decision;
@@ -312,17 +312,5 @@ internal sealed class ConsentGate : IConsentGate, IConsentCacheInvalidator, ICon
         var decision = ConsentDecision.Deny(purposeId, ConsentDecisionReason.UnknownPurpose);
         _instrumentation.RecordDecision("unknown", decision);
         return decision;
-    }
-
-    private void LogStoreFailure(string purposeId, Exception exception)
-    {
-        if (exception is ConsentStoreIntegrityException)
-        {
-            Log.StoreIntegrityViolation(_logger, purposeId, exception);
-        }
-        else
-        {
-            Log.StoreUnavailable(_logger, purposeId, exception);
-        }
     }
 }

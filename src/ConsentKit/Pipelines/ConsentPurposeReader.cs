@@ -98,7 +98,7 @@ internal sealed class ConsentPurposeReader : IConsentPurposeReader
         }
         catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
         {
-            LogStoreFailure(purposeId, ex);
+            Log.StoreFailed(_logger, purposeId, ex);
             return new ConsentPurposeDecisions(purposeId, 0, _timeProvider.GetUtcNow(), ConsentDecisionReason.StoreUnavailable);
         }
 
@@ -174,7 +174,7 @@ internal sealed class ConsentPurposeReader : IConsentPurposeReader
         }
         catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
         {
-            LogStoreFailure(kept.PurposeId, ex);
+            Log.StoreFailed(_logger, kept.PurposeId, ex);
             return ConsentCatchUp.StoreUnavailable;
         }
 
@@ -209,18 +209,6 @@ internal sealed class ConsentPurposeReader : IConsentPurposeReader
         }
 
         return purposes;
-    }
-
-    private void LogStoreFailure(string purposeId, Exception exception)
-    {
-        if (exception is ConsentStoreIntegrityException)
-        {
-            Log.StoreIntegrityViolation(_logger, purposeId, exception);
-        }
-        else
-        {
-            Log.StoreUnavailable(_logger, purposeId, exception);
-        }
     }
 }
 
