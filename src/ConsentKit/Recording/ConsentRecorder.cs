@@ -98,7 +98,7 @@ internal sealed class ConsentRecorder : IConsentRecorder
             return [];
         }
 
-        var current = await CurrentOfAsync(subjectId, cancellationToken);
+        ConsentRecord?[] current = [.. await CurrentOfAsync(subjectId, cancellationToken)];
         var recorded = new List<ConsentRecord>();
         var now = _timeProvider.GetUtcNow();
         foreach (var index in covered)
@@ -204,13 +204,13 @@ internal sealed class ConsentRecorder : IConsentRecorder
 
     /// <summary>
     /// The subject's current records by purpose, from the gate's view (its cache, or one time-out bounded
-    /// store read that fills it) — a copy, so the cache's own array never changes under its readers.
+    /// store read that fills it). The array is the cache's own: a caller that changes it copies it first.
     /// </summary>
     private async ValueTask<ConsentRecord?[]> CurrentOfAsync(string subjectId, CancellationToken cancellationToken)
     {
         try
         {
-            return [.. await _state.CurrentOfAsync(subjectId, cancellationToken)];
+            return await _state.CurrentOfAsync(subjectId, cancellationToken);
         }
         catch (ConsentStoreException ex)
         {
