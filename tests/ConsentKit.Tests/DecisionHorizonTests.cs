@@ -113,6 +113,7 @@ public sealed class DecisionHorizonTests
         var decision = await kit.CheckAsync("alice", P);
         decision.Reason.Should().Be(ConsentDecisionReason.Expired, "the shorter lifetime ends the grant before its recorded expiry");
         decision.Record.Should().Be(grant);
+        kit.Provider.GetRequiredService<ConsentPurposeCatalog>().ExpiryOf(grant).Should().Be(ConsentKitFixture.Start.AddDays(1), "what a settings page shows as the end is the rule's");
     }
 }
 

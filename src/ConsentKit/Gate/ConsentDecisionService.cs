@@ -139,8 +139,5 @@ internal sealed class ConsentDecisionService
     public static DateTimeOffset? ExpiryOfNewGrant(ConsentPurpose purpose, DateTimeOffset now) =>
         purpose.Lifetime is { } lifetime && lifetime.Ticks <= DateTimeOffset.MaxValue.UtcTicks - now.UtcTicks ? now + lifetime : null;
 
-    /// <summary>When a grant stops being valid under <paramref name="purpose"/> (its recorded expiry or its lifetime, whichever first).</summary>
-    public static DateTimeOffset ExpiryOf(ConsentRecord grant, ConsentPurpose purpose) => ConsentEvaluator.ExpiryOf(grant, purpose);
-
     private static DateTimeOffset Min(DateTimeOffset a, DateTimeOffset b) => a <= b ? a : b;
 }

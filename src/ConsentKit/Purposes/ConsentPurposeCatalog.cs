@@ -71,6 +71,32 @@ public sealed class ConsentPurposeCatalog
         return purpose is not null;
     }
 
+    /// <summary>
+    /// When <paramref name="grant"/> stops being valid under its purpose as registered now: the expiry it was
+    /// recorded with or its recorded time plus the purpose's current lifetime, whichever comes first (the rule
+    /// every decision uses). For showing people when a grant ends or ended; decisions come from the gate.
+    /// </summary>
+    /// <param name="grant">A grant.</param>
+    /// <returns>The instant; <see langword="null"/> when it never expires or its purpose is not registered.</returns>
+    /// <exception cref="ArgumentException"><paramref name="grant"/> is not a grant.</exception>
+    public DateTimeOffset? ExpiryOf(ConsentRecord grant)
+    {
+        ArgumentNullException.ThrowIfNull(grant);
+        if (grant.Status != ConsentStatus.Granted)
+        {
+            throw new ArgumentException("Only a grant expires.", nameof(grant));
+        }
+
+        var index = IndexOf(grant.PurposeId);
+        if (index < 0)
+        {
+            return null;
+        }
+
+        var expiry = ConsentEvaluator.ExpiryOf(grant, _purposes[index]);
+        return expiry == DateTimeOffset.MaxValue ? null : expiry;
+    }
+
     internal int Count => _purposes.Length;
 
     internal ConsentPurpose this[int index] => _purposes[index];

@@ -265,7 +265,9 @@ public sealed class PrivacyModel(ConsentPurposeCatalog catalog, IConsentRecorder
             ConsentDecisionReason.Granted => $"On since {at}",
             ConsentDecisionReason.Refused => $"Off, refused on {at}",
             ConsentDecisionReason.Withdrawn => $"Off since {at}",
-            ConsentDecisionReason.Expired => $"Off, your consent expired on {decision.Record?.ExpiresAt:d MMM yyyy}",
+            ConsentDecisionReason.Expired => decision.Record is { } grant && catalog.ExpiryOf(grant) is { } ended
+                ? $"Off, your consent expired on {ended:d MMM yyyy}"
+                : "Off, your consent expired",
             ConsentDecisionReason.NoticeOutdated => "Off, the notice changed since you agreed",
             ConsentDecisionReason.StoreUnavailable => "Unknown right now, so treated as off",
             _ => "Off, you have not chosen",
