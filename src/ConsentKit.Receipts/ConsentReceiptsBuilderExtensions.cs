@@ -28,7 +28,7 @@ public static class ConsentReceiptsBuilderExtensions
             sp.GetRequiredService<IConsentReader>(), sp.GetRequiredService<ConsentReceiptService>(), sp.GetRequiredService<TimeProvider>(), sp.GetService<IDataUseLedger>()));
         services.TryAddSingleton<IDataUseAuditor>(sp => new DataUseAuditor(
             sp.GetRequiredService<IConsentStore>(), sp.GetService<IDataUseLedger>(), sp.GetRequiredService<ConsentHistoryVerifier>(),
-            sp.GetRequiredService<ConsentReceiptService>(), sp.GetRequiredService<TimeProvider>()));
+            sp.GetRequiredService<ConsentReceiptService>(), sp.GetRequiredService<IConsentPastDecisions>(), sp.GetRequiredService<TimeProvider>()));
         return builder;
     }
 }

@@ -3,8 +3,10 @@ using System.Text.Json;
 namespace ConsentKit.Receipts;
 
 /// <summary>
-/// The default <see cref="IDataUseAuditor"/>: one pass over the store's chain, oldest first. A grant's
-/// later records are found by its subject key, so subjects erased since are audited too.
+/// The default <see cref="IDataUseAuditor"/>: two passes over the store's chain, oldest first — the first finds
+/// each included grant (and checks its hash), the second collects those subjects' records by subject key, so
+/// subjects erased since are audited too. Whether a grant was valid at the run's start is decided by
+/// <see cref="IConsentPastDecisions"/>, the same service and rules as every gate check, at that instant.
 /// </summary>
 /// <remarks>
 /// "The notice current then" is read from the history itself: a grant is only ever accepted under the
@@ -16,6 +18,7 @@ internal sealed class DataUseAuditor(
     IDataUseLedger? ledger,
     ConsentHistoryVerifier verifier,
     ConsentReceiptService signer,
+    IConsentPastDecisions pastDecisions,
     TimeProvider timeProvider) : IDataUseAuditor
 {
     private const int PageSize = 2_000;
@@ -33,55 +36,58 @@ internal sealed class DataUseAuditor(
         var verification = await verifier.VerifyAsync(cancellationToken: cancellationToken);
         var grantsBySequence = included.ToDictionary(s => s.ConsentSequence, _ => (ConsentChainEntry?)null);
         var validGrant = new Dictionary<long, bool>();
-        var laterBySubjectKey = new Dictionary<string, List<ConsentChainEntry>>(StringComparer.Ordinal);
         var newestNoticeBefore = new Dictionary<string, (long Ticks, string Version)>(StringComparer.Ordinal);
         var startTicks = use.StartedAt.UtcTicks;
 
+        // First pass: the grants the ledger names, each hash checked against its predecessor's.
         var previousHash = ConsentChain.GenesisHash;
-        for (long after = 0; ;)
+        await foreach (var entry in ReadChainAsync(cancellationToken))
         {
-            var page = await store.GetChainAsync(after, PageSize, cancellationToken);
-            foreach (var entry in page)
+            if (grantsBySequence.ContainsKey(entry.Sequence))
             {
-                var key = Convert.ToHexStringLower(entry.SubjectKey.Span);
-                if (grantsBySequence.ContainsKey(entry.Sequence))
-                {
-                    grantsBySequence[entry.Sequence] = entry;
-                    validGrant[entry.Sequence] = ConsentChain.HasValidHash(entry, previousHash.Span);
-                    laterBySubjectKey.TryAdd(key, []);
-                }
-                else if (laterBySubjectKey.TryGetValue(key, out var later))
-                {
-                    later.Add(entry);
-                }
-
-                if (entry.Status == ConsentStatus.Granted && entry.RecordedAtUtcTicks <= startTicks
-                    && (!newestNoticeBefore.TryGetValue(entry.PurposeId, out var newest) || entry.RecordedAtUtcTicks >= newest.Ticks))
-                {
-                    newestNoticeBefore[entry.PurposeId] = (entry.RecordedAtUtcTicks, entry.NoticeVersion);
-                }
-
-                previousHash = entry.Hash;
-                after = entry.Sequence;
+                grantsBySequence[entry.Sequence] = entry;
+                validGrant[entry.Sequence] = ConsentChain.HasValidHash(entry, previousHash.Span);
             }
 
-            if (page.Count < PageSize)
+            if (entry.Status == ConsentStatus.Granted && entry.RecordedAtUtcTicks <= startTicks
+                && (!newestNoticeBefore.TryGetValue(entry.PurposeId, out var newest) || entry.RecordedAtUtcTicks >= newest.Ticks))
             {
-                break;
+                newestNoticeBefore[entry.PurposeId] = (entry.RecordedAtUtcTicks, entry.NoticeVersion);
+            }
+
+            previousHash = entry.Hash;
+        }
+
+        // Second pass: every record of those subjects (before and after their grant), by subject key.
+        var bySubjectKey = new Dictionary<string, List<ConsentChainEntry>>(StringComparer.Ordinal);
+        foreach (var grant in grantsBySequence.Values)
+        {
+            if (grant is not null)
+            {
+                bySubjectKey.TryAdd(Convert.ToHexStringLower(grant.SubjectKey.Span), []);
             }
         }
 
+        await foreach (var entry in ReadChainAsync(cancellationToken))
+        {
+            if (bySubjectKey.TryGetValue(Convert.ToHexStringLower(entry.SubjectKey.Span), out var entries))
+            {
+                entries.Add(entry);
+            }
+        }
+
+        var noticesAtStart = newestNoticeBefore.ToDictionary(kv => kv.Key, kv => kv.Value.Version, StringComparer.Ordinal);
         var subjects = included.Select(s =>
         {
             var grant = grantsBySequence[s.ConsentSequence];
-            var later = grant is null ? [] : laterBySubjectKey[Convert.ToHexStringLower(grant.SubjectKey.Span)].Where(e => e.Sequence > grant.Sequence).ToList();
+            var history = grant is null ? [] : bySubjectKey[Convert.ToHexStringLower(grant.SubjectKey.Span)];
             return new DataUseAuditSubject
             {
                 SubjectId = s.SubjectId,
                 ConsentSequence = s.ConsentSequence,
-                Finding = grant is null ? DataUseAuditFinding.GrantMissing : Judge(use, grant, validGrant[grant.Sequence], later, newestNoticeBefore),
-                WithdrawnSince = grant is null ? null : later
-                    .Where(e => e.Status != ConsentStatus.Granted && e.RecordedAtUtcTicks >= startTicks && Covers(e.PurposeId, use.PurposeId, grant.PurposeId))
+                Finding = grant is null ? DataUseAuditFinding.GrantMissing : Judge(use, grant, validGrant[grant.Sequence], history, noticesAtStart),
+                WithdrawnSince = grant is null ? null : history
+                    .Where(e => e.Sequence > grant.Sequence && e.Status != ConsentStatus.Granted && e.RecordedAtUtcTicks >= startTicks && Covers(e.PurposeId, use.PurposeId, grant.PurposeId))
                     .Select(e => new DataUseAuditWithdrawal
                     {
                         Sequence = e.Sequence,
@@ -105,10 +111,31 @@ internal sealed class DataUseAuditor(
         return new SignedDataUseAudit { Token = signer.Sign(JsonSerializer.Serialize(audit, ConsentReceiptService.Json), "consent-audit+jwt"), Audit = audit };
     }
 
-    private static DataUseAuditFinding Judge(
-        DataUse use, ConsentChainEntry grant, bool unaltered, List<ConsentChainEntry> later, Dictionary<string, (long Ticks, string Version)> newestNoticeBefore)
+    private async IAsyncEnumerable<ConsentChainEntry> ReadChainAsync([System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        var start = use.StartedAt.UtcTicks;
+        for (long after = 0; ;)
+        {
+            var page = await store.GetChainAsync(after, PageSize, cancellationToken);
+            foreach (var entry in page)
+            {
+                yield return entry;
+                after = entry.Sequence;
+            }
+
+            if (page.Count < PageSize)
+            {
+                yield break;
+            }
+        }
+    }
+
+    /// <summary>
+    /// The ledger's grant is checked for what only the audit can see (its hash, its kind, its purpose, its time);
+    /// whether it allowed the purpose at the run's start is the decision service's answer at that instant.
+    /// </summary>
+    private DataUseAuditFinding Judge(
+        DataUse use, ConsentChainEntry grant, bool unaltered, List<ConsentChainEntry> history, IReadOnlyDictionary<string, string> noticesAtStart)
+    {
         if (!unaltered)
         {
             return DataUseAuditFinding.GrantAltered;
@@ -124,24 +151,43 @@ internal sealed class DataUseAuditor(
             return DataUseAuditFinding.WrongPurpose;
         }
 
-        if (grant.RecordedAtUtcTicks > start)
+        if (grant.RecordedAtUtcTicks > use.StartedAt.UtcTicks)
         {
             return DataUseAuditFinding.GrantedAfterStart;
         }
 
-        if (grant.ExpiresAtUtcTicks is { } expires && expires <= start)
+        var decision = pastDecisions.DecideAt(history.Select(AsRecord).OfType<ConsentRecord>(), use.PurposeId, use.StartedAt, noticesAtStart);
+        return decision.Reason switch
         {
-            return DataUseAuditFinding.ExpiredAtStart;
+            ConsentDecisionReason.Granted => DataUseAuditFinding.ValidAtStart,
+            ConsentDecisionReason.Expired => DataUseAuditFinding.ExpiredAtStart,
+            ConsentDecisionReason.Refused or ConsentDecisionReason.Withdrawn => DataUseAuditFinding.WithdrawnBeforeStart,
+            ConsentDecisionReason.NoticeOutdated => DataUseAuditFinding.NoticeOutdatedAtStart,
+
+            // No record that covers the purpose (a parent's grant that does not cover it), or a purpose no longer registered.
+            _ => DataUseAuditFinding.WrongPurpose,
+        };
+    }
+
+    /// <summary>A chain entry as the record it is; <see langword="null"/> for one no store could have written (a grant not by the subject), which verification reports.</summary>
+    private static ConsentRecord? AsRecord(ConsentChainEntry entry)
+    {
+        if (entry.Status == ConsentStatus.Granted && !entry.Method.IsExplicitSubjectAct())
+        {
+            return null;
         }
 
-        if (later.Any(e => e.Status != ConsentStatus.Granted && e.RecordedAtUtcTicks <= start && Covers(e.PurposeId, use.PurposeId, grant.PurposeId)))
+        // The decision reads purposes, statuses, notices, times and sequences, never the id: a fixed one serves.
+        try
         {
-            return DataUseAuditFinding.WithdrawnBeforeStart;
+            return new ConsentRecord(entry.Sequence, new NewConsentRecord(
+                "audited-subject", entry.PurposeId, entry.Status, entry.NoticeVersion, new DateTimeOffset(entry.RecordedAtUtcTicks, TimeSpan.Zero),
+                entry.ExpiresAtUtcTicks is { } expires ? new DateTimeOffset(expires, TimeSpan.Zero) : null, entry.Method, entry.Source));
         }
-
-        return newestNoticeBefore.TryGetValue(grant.PurposeId, out var newest) && newest.Version != grant.NoticeVersion
-            ? DataUseAuditFinding.NoticeOutdatedAtStart
-            : DataUseAuditFinding.ValidAtStart;
+        catch (ArgumentException)
+        {
+            return null;
+        }
     }
 
     // A withdrawal or refusal counts if it is for the granted purpose, the used one, or an ancestor of either.

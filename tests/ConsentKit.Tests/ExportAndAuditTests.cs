@@ -92,6 +92,26 @@ public sealed class ExportAndAuditTests : IDisposable
     }
 
     [Fact]
+    public async Task AGrantWhoseLifetimeHadEndedAtTheStart_FailsTheAudit_EvenWithoutARecordedExpiry()
+    {
+        // The audit decides with the gate's rules at the run's start: a lifetime ends a grant as surely as a
+        // recorded expiry (an imported grant carries none).
+        var ct = TestContext.Current.CancellationToken;
+        using var kit = new ReceiptTestKit(configure: b => b.AddPurpose("newsletter", "Newsletter", "Send me the newsletter.", "1", lifetime: TimeSpan.FromDays(365)));
+        var grant = await kit.Inner.AppendAsync(
+            new NewConsentRecord("ada", "newsletter", ConsentStatus.Granted, "1", kit.Kit.Time.GetUtcNow(), null, ConsentMethod.SubjectApiCall), ct);
+        kit.Kit.Time.Advance(TimeSpan.FromDays(400));
+        var ledger = (IDataUseLedger)kit.Inner;
+        await ledger.StartAsync(new NewDataUse { Id = "late-set", PurposeId = "newsletter", Description = "built from an old list", StartedAt = kit.Kit.Time.GetUtcNow() }, ct);
+        await ledger.AddSubjectsAsync("late-set", [new DataUseSubject { SubjectId = "ada", ConsentSequence = grant.Sequence }], ct);
+
+        var audit = (await kit.Kit.Provider.GetRequiredService<IDataUseAuditor>().AuditAsync("late-set", ct))!.Audit;
+
+        audit.Subjects.Should().ContainSingle().Which.Finding.Should().Be(DataUseAuditFinding.ExpiredAtStart);
+        audit.Passed.Should().BeFalse();
+    }
+
+    [Fact]
     public async Task AGrantAlteredInTheStore_FailsTheAudit()
     {
         var ct = TestContext.Current.CancellationToken;

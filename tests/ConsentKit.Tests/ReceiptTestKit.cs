@@ -9,13 +9,13 @@ namespace ConsentKit.Tests;
 /// <summary>ConsentKit with receipts on an in-memory store, optionally behind a decorator that can change what the store returns.</summary>
 internal sealed class ReceiptTestKit : IDisposable
 {
-    public ReceiptTestKit(ECDsaSecurityKey? key = null, IEnumerable<SecurityKey>? previousKeys = null, InMemoryConsentStore? store = null)
+    public ReceiptTestKit(ECDsaSecurityKey? key = null, IEnumerable<SecurityKey>? previousKeys = null, InMemoryConsentStore? store = null, Action<IConsentKitBuilder>? configure = null)
     {
         Inner = store ?? new InMemoryConsentStore();
         Key = key ?? NewKey("key-1");
         Store = new TamperingStore(Inner);
         Kit = new ConsentKitFixture(
-            b => b.UseDataUseLedger(_ => Inner).AddReceipts(o =>
+            b => (configure is null ? b : Configured(b, configure)).UseDataUseLedger(_ => Inner).AddReceipts(o =>
             {
                 o.ControllerName = "Example Network Ltd";
                 o.ControllerContact = "privacy@example.com";
@@ -30,6 +30,12 @@ internal sealed class ReceiptTestKit : IDisposable
     }
 
     public InMemoryConsentStore Inner { get; }
+
+    private static IConsentKitBuilder Configured(IConsentKitBuilder builder, Action<IConsentKitBuilder> configure)
+    {
+        configure(builder);
+        return builder;
+    }
 
     public TamperingStore Store { get; }
 

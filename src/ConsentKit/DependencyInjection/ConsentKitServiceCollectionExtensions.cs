@@ -52,6 +52,7 @@ public static class ConsentKitServiceCollectionExtensions
             sp.GetRequiredService<TimeProvider>(),
             sp.GetService<ILogger<ConsentPurposeReader>>()));
         services.TryAddSingleton<IConsentPurposeReader>(sp => sp.GetRequiredService<ConsentPurposeReader>());
+        services.TryAddSingleton<IConsentPastDecisions>(sp => new ConsentPastDecisions(sp.GetRequiredService<ConsentPurposeCatalog>()));
         services.TryAddSingleton<IConsentReader>(sp => new ConsentReader(
             sp.GetRequiredService<IConsentGate>(),
             sp.GetRequiredService<IConsentStore>(),
