@@ -22,14 +22,15 @@ internal static class ModelChecks
         long.TryParse(Environment.GetEnvironmentVariable("CONSENTKIT_MODEL_SOAK"), out var factor) && factor > 1 ? count * factor : count;
 
     /// <summary>Runs <paramref name="iterations"/> scenarios, each on a new store from <paramref name="newStore"/>.</summary>
-    public static Task RunAsync(Func<Task<(IConsentStore Store, Func<Task> Cleanup)>> newStore, long iterations, int maxSteps = 14, string? seed = null) =>
+    public static Task RunAsync(
+        Func<Task<(IConsentStore Store, Func<Task> Cleanup)>> newStore, long iterations, int maxSteps = 14, string? seed = null, ModelExtraPaths? extra = null) =>
         ModelScenario.Generator(maxSteps).SampleAsync(
             async scenario =>
             {
                 var (store, cleanup) = await newStore();
                 try
                 {
-                    await RunScenarioAsync(scenario, store);
+                    await RunScenarioAsync(scenario, store, extra);
                 }
                 finally
                 {
@@ -42,18 +43,18 @@ internal static class ModelChecks
             print: s => s.ToString());
 
     /// <summary>One scenario, step by step, checked after each.</summary>
-    public static async Task RunScenarioAsync(ModelScenario scenario, IConsentStore store)
+    public static async Task RunScenarioAsync(ModelScenario scenario, IConsentStore store, ModelExtraPaths? extra = null)
     {
         var time = new FakeTimeProvider(Start);
         var model = new ReferenceModel(scenario.Purposes, ModelScenario.Subjects);
-        var kit = new Kit(model, store, time);
+        var kit = new Kit(model, store, time, extra);
         try
         {
             await kit.CheckEveryPathAsync("at the start");
             for (var i = 0; i < scenario.Steps.Length; i++)
             {
                 var step = scenario.Steps[i];
-                kit = await ApplyAsync(step, kit, model, store, time);
+                kit = await ApplyAsync(step, kit, model, store, time, extra);
                 await kit.CheckEveryPathAsync($"after step {i + 1} ({step})");
             }
         }
@@ -63,7 +64,7 @@ internal static class ModelChecks
         }
     }
 
-    private static async Task<Kit> ApplyAsync(ModelStep step, Kit kit, ReferenceModel model, IConsentStore store, FakeTimeProvider time)
+    private static async Task<Kit> ApplyAsync(ModelStep step, Kit kit, ReferenceModel model, IConsentStore store, FakeTimeProvider time, ModelExtraPaths? extra)
     {
         var now = time.GetUtcNow();
         switch (step)
@@ -126,7 +127,7 @@ internal static class ModelChecks
                 var old = model.Purposes[p];
                 model.Purposes[p] = old with { Lifetime = lifetime, Notice = bump ? (int.Parse(old.Notice, System.Globalization.CultureInfo.InvariantCulture) + 1).ToString(System.Globalization.CultureInfo.InvariantCulture) : old.Notice };
                 kit.Dispose();
-                return new Kit(model, store, time);
+                return new Kit(model, store, time, extra);
         }
 
         return kit;
@@ -138,13 +139,14 @@ internal static class ModelChecks
         private readonly ReferenceModel _model;
         private readonly FakeTimeProvider _time;
         private readonly Dictionary<int, ConsentPurposeSnapshot> _kept = [];
+        private readonly ModelExtraPaths? _extra;
 
-        public Kit(ReferenceModel model, IConsentStore store, FakeTimeProvider time)
+        public Kit(ReferenceModel model, IConsentStore store, FakeTimeProvider time, ModelExtraPaths? extra)
         {
+            _extra = extra;
             _model = model;
             _time = time;
             var services = new ServiceCollection();
-            services.AddLogging();
             services.AddSingleton<TimeProvider>(time);
             var builder = services.AddConsentKit();
             foreach (var p in model.Purposes)
@@ -155,6 +157,7 @@ internal static class ModelChecks
             // Wrapped so that disposing this app does not dispose the store the next one opens.
             var shared = new DelegatingConsentStore(store);
             builder.UseStore(_ => shared);
+            extra?.Configure(builder, store);
             Provider = services.BuildServiceProvider();
         }
 
@@ -206,6 +209,15 @@ internal static class ModelChecks
                 {
                     throw new ModelDisagreementException($"{when}: IConsentPurposeReader.ReadAllowedAsync('{purposeId}') allows [{string.Join(", ", allowed)}], the model [{string.Join(", ", modelAllowed)}].");
                 }
+
+                foreach (var (path, read) in _extra?.AllowedReaders ?? [])
+                {
+                    var found = (await read(Provider, purposeId)).Where(ids.Contains).Order(StringComparer.Ordinal).ToList();
+                    if (!found.SequenceEqual(modelAllowed))
+                    {
+                        throw new ModelDisagreementException($"{when}: {path}('{purposeId}') allows [{string.Join(", ", found)}], the model [{string.Join(", ", modelAllowed)}].");
+                    }
+                }
             }
 
             void Agree(string path, int s, int p, ConsentDecisionReason expected, ConsentDecisionReason actual)
@@ -251,3 +263,10 @@ internal static class ModelChecks
 
 /// <summary>A path answered differently from the reference model.</summary>
 internal sealed class ModelDisagreementException(string message) : Exception(message);
+
+/// <summary>Paths a test project adds to the model's checks (for example snapshot files read back by an engine).</summary>
+/// <param name="Configure">Registers what the paths need (the store the scenario runs on is given).</param>
+/// <param name="AllowedReaders">Each path by name: the subjects it allows for a purpose.</param>
+internal sealed record ModelExtraPaths(
+    Action<IConsentKitBuilder, IConsentStore> Configure,
+    IReadOnlyList<(string Name, Func<IServiceProvider, string, Task<IReadOnlyCollection<string>>> Read)> AllowedReaders);
