@@ -111,6 +111,26 @@ public sealed class ExportAndAuditTests : IDisposable
         audit.Passed.Should().BeFalse();
     }
 
+    [Theory]
+    [InlineData(1, DataUseAuditFinding.ValidAtStart)]
+    [InlineData(3, DataUseAuditFinding.ExpiredAtStart)]
+    public async Task AnAuditOfAPurposeThisAppDoesNotRegister_JudgesItFromTheStore(int daysBeforeStart, DataUseAuditFinding expected)
+    {
+        // As the operator tool does: it registers only the standard purposes, the app had "newsletter".
+        var ct = TestContext.Current.CancellationToken;
+        var now = _kit.Kit.Time.GetUtcNow();
+        var grant = await _kit.Inner.AppendAsync(
+            new NewConsentRecord("ada", "newsletter", ConsentStatus.Granted, "3", now, now.AddDays(2), ConsentMethod.SubjectUserInterface), ct);
+        _kit.Kit.Time.Advance(TimeSpan.FromDays(daysBeforeStart));
+        var ledger = (IDataUseLedger)_kit.Inner;
+        await ledger.StartAsync(new NewDataUse { Id = "mail-set", PurposeId = "newsletter", Description = "a mailing", StartedAt = _kit.Kit.Time.GetUtcNow() }, ct);
+        await ledger.AddSubjectsAsync("mail-set", [new DataUseSubject { SubjectId = "ada", ConsentSequence = grant.Sequence }], ct);
+
+        var audit = (await Auditor.AuditAsync("mail-set", ct))!.Audit;
+
+        audit.Subjects.Should().ContainSingle().Which.Finding.Should().Be(expected);
+    }
+
     [Fact]
     public async Task AGrantAlteredInTheStore_FailsTheAudit()
     {
