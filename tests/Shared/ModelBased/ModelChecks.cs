@@ -175,10 +175,15 @@ internal static class ModelChecks
             var purposes = Provider.GetRequiredService<IConsentPurposeReader>();
             var filter = Provider.GetRequiredService<ConsentFilter>();
             var ids = Enumerable.Range(0, _model.Subjects).Select(SubjectId).ToArray();
+            var past = Provider.GetRequiredService<IConsentPastDecisions>();
+            var store = Provider.GetRequiredService<IConsentStore>();
+            var notices = _model.Purposes.ToDictionary(p => p.Id, p => p.Notice, StringComparer.Ordinal);
             var snapshots = new ConsentSubjectSnapshot[_model.Subjects];
+            var histories = new IReadOnlyList<ConsentRecord>[_model.Subjects];
             for (var s = 0; s < _model.Subjects; s++)
             {
                 snapshots[s] = await reader.GetSnapshotAsync(SubjectId(s));
+                histories[s] = await store.GetHistoryAsync(SubjectId(s));
             }
 
             for (var p = 0; p < _model.Purposes.Count; p++)
@@ -191,6 +196,7 @@ internal static class ModelChecks
                     Agree("CheckAsync", s, p, expected[s], (await gate.CheckAsync(SubjectId(s), purposeId)).Reason);
                     Agree("CheckManyAsync", s, p, expected[s], many[SubjectId(s)].Reason);
                     Agree("IConsentReader.GetSnapshotAsync", s, p, expected[s], snapshots[s].For(purposeId).Reason);
+                    Agree("IConsentPastDecisions.DecideAt (the auditor's rules) now", s, p, expected[s], past.DecideAt(histories[s], purposeId, now, notices).Reason);
                 }
 
                 if (!_kept.TryGetValue(p, out var kept))
