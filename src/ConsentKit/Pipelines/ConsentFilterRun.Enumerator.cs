@@ -37,6 +37,8 @@ public sealed partial class ConsentFilterRun<T>
         private IAsyncEnumerator<T>? _async;
         private DataUse? _dataUse;
         private State _state;
+        private bool _sourceEnded;
+        private int _streamed;
 
         public T Current { get; private set; } = default!;
 
@@ -50,7 +52,61 @@ public sealed partial class ConsentFilterRun<T>
                 return new ValueTask<bool>(true);
             }
 
+            // From a snapshot every decision is known: a synchronous source is read item by item right here,
+            // holding nothing, until an item must wait for the ledger (then the batch path below takes over).
+            if (_fromSnapshot && _state == State.Reading && (_array is not null || _sync is not null) && TryStream())
+            {
+                return new ValueTask<bool>(true);
+            }
+
             return FillAsync();
+        }
+
+        private bool TryStream()
+        {
+            Array.Clear(_out, 0, _outCount);
+            _outCount = 0;
+            _outIndex = 0;
+            while (_newlyKept.Count == 0)
+            {
+                if ((++_streamed & 0x3FF) == 0)
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
+                }
+
+                T item;
+                if (_array is not null)
+                {
+                    if (_arrayIndex == _array.Length)
+                    {
+                        _sourceEnded = true;
+                        return false;
+                    }
+
+                    item = _array[_arrayIndex++];
+                }
+                else if (_sync!.MoveNext())
+                {
+                    item = _sync.Current;
+                }
+                else
+                {
+                    _sourceEnded = true;
+                    return false;
+                }
+
+                Take(item);
+                if (_outCount > 0 && _newlyKept.Count == 0)
+                {
+                    Current = _out[0];
+                    _out[0] = default!;
+                    _outCount = 0;
+                    return true;
+                }
+            }
+
+            // The item just read waits in _out for its subject's ledger write.
+            return false;
         }
 
         public async ValueTask DisposeAsync()
@@ -151,13 +207,18 @@ public sealed partial class ConsentFilterRun<T>
             cancellationToken.ThrowIfCancellationRequested();
 
             // The items handed out last time are the caller's now: holding on to them would keep a batch alive.
-            Array.Clear(_out, 0, _outCount);
-            _outCount = 0;
+            // (Items still waiting — put there by the streaming path — stay.)
+            if (_outIndex == _outCount)
+            {
+                Array.Clear(_out, 0, _outCount);
+                _outCount = 0;
+            }
+
             _outIndex = 0;
             var batchSize = run._options.BatchSize;
             var read = 0;
-            var ended = false;
-            while (_fromSnapshot ? !SnapshotBatchFull(batchSize) : read < batchSize)
+            var ended = _sourceEnded;
+            while (!ended && (_fromSnapshot ? !SnapshotBatchFull(batchSize) : read < batchSize))
             {
                 if (_array is not null)
                 {
