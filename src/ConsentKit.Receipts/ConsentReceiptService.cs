@@ -148,9 +148,10 @@ internal sealed class ConsentReceiptService(
             Event = new ConsentReceiptEvent
             {
                 EventTime = record.RecordedAt.ToUniversalTime(),
+                // How long the grant holds by the rule every decision uses: a recorded expiry or the purpose's lifetime.
                 ValidityDuration = record.Status != ConsentStatus.Granted
                     ? "not-applicable"
-                    : record.ExpiresAt is { } expires ? XmlConvert.ToString(expires - record.RecordedAt) : "until-withdrawn",
+                    : catalog.ExpiryOf(record) is { } expires ? XmlConvert.ToString(expires - record.RecordedAt) : "until-withdrawn",
                 EntityId = record.Method.IsExplicitSubjectAct() ? record.SubjectId : ConsentVocabulary.NameOf(record.Method),
                 EventType = ConsentVocabulary.NameOf(record.Status),
                 EventState = record.Status switch

@@ -15,6 +15,19 @@ public sealed class ReceiptTests : IDisposable
     private readonly ReceiptTestKit _kit = new();
 
     [Fact]
+    public async Task AReceiptsValidity_IsTheRulesOwn_ALifetimeCountsEvenWithoutARecordedExpiry()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var kit = new ReceiptTestKit(configure: b => b.AddPurpose("newsletter", "Newsletter", "Send me the newsletter.", "1", lifetime: TimeSpan.FromDays(365)));
+        var imported = await kit.Inner.AppendAsync(
+            new NewConsentRecord("ada", "newsletter", ConsentStatus.Granted, "1", kit.Kit.Time.GetUtcNow(), null, ConsentMethod.SubjectApiCall), ct);
+        var recorded = await kit.Kit.GrantAsync("ada", ConsentPurposes.Analytics);
+
+        (await kit.Receipts.IssueAsync("ada", imported.Sequence, ct))!.Receipt.Event.ValidityDuration.Should().Be("P365D");
+        (await kit.Receipts.IssueAsync("ada", recorded.Sequence, ct))!.Receipt.Event.ValidityDuration.Should().Be("until-withdrawn");
+    }
+
+    [Fact]
     public async Task AnIssuedReceipt_Verifies_AndCarriesTheRecordAndTheNoticeText()
     {
         var grant = await _kit.Kit.GrantAsync("ada");
