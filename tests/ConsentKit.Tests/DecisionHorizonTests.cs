@@ -144,4 +144,25 @@ public sealed class ModelCounterExampleTests
         later.Report.LeftOutByReason.Should().ContainKey(ConsentDecisionReason.NoRecord).And.NotContainKey(ConsentDecisionReason.Withdrawn);
         (await kit.CheckAsync("bob")).Reason.Should().Be(ConsentDecisionReason.NoRecord);
     }
+
+    [Fact]
+    public async Task AKeptSnapshot_StillDenies_ASubjectErasedWithNothingGranted()
+    {
+        // Seed azM2PQgqTol1: erasing someone with nothing granted writes no record, so a kept snapshot cannot
+        // see it and keeps the last denial's reason ("withdrawn" where the gate now says "no record"). Known and
+        // accepted: it must still deny, which this holds it to.
+        using var kit = new ConsentKitFixture();
+        await kit.GrantAsync("bob");
+        await kit.WithdrawAsync("bob");
+        var filter = kit.Provider.GetRequiredService<ConsentFilter>();
+        var kept = filter.KeepSnapshot(ConsentPurposes.GenerativeAiTraining);
+        await filter.Filter(new[] { "bob" }, id => id, ConsentPurposes.GenerativeAiTraining, new() { KeptSnapshot = kept }).ToListAsync(Ct);
+
+        await kit.Recorder.EraseSubjectAsync("bob", ConsentEvidence.FromUserInterface(null, "settings-page"), Ct);
+        var later = filter.Filter(new[] { "bob" }, id => id, ConsentPurposes.GenerativeAiTraining, new() { KeptSnapshot = kept });
+
+        (await later.ToListAsync(Ct)).Should().BeEmpty();
+        later.Report.LeftOutByReason.Should().ContainKey(ConsentDecisionReason.Withdrawn, "the kept snapshot saw no change");
+        (await kit.CheckAsync("bob")).Reason.Should().Be(ConsentDecisionReason.NoRecord);
+    }
 }
