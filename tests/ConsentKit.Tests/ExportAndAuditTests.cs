@@ -97,9 +97,8 @@ public sealed class ExportAndAuditTests : IDisposable
         // The audit decides with the gate's rules at the run's start: a lifetime ends a grant as surely as a
         // recorded expiry (an imported grant carries none).
         var ct = TestContext.Current.CancellationToken;
-        using var kit = new ReceiptTestKit(configure: b => b.AddPurpose("newsletter", "Newsletter", "Send me the newsletter.", "1", lifetime: TimeSpan.FromDays(365)));
-        var grant = await kit.Inner.AppendAsync(
-            new NewConsentRecord("ada", "newsletter", ConsentStatus.Granted, "1", kit.Kit.Time.GetUtcNow(), null, ConsentMethod.SubjectApiCall), ct);
+        using var kit = ReceiptTestKit.WithNewsletter();
+        var grant = await kit.ImportGrantAsync("ada", "newsletter");
         kit.Kit.Time.Advance(TimeSpan.FromDays(400));
         var ledger = (IDataUseLedger)kit.Inner;
         await ledger.StartAsync(new NewDataUse { Id = "late-set", PurposeId = "newsletter", Description = "built from an old list", StartedAt = kit.Kit.Time.GetUtcNow() }, ct);

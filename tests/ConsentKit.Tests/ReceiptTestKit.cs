@@ -31,6 +31,14 @@ internal sealed class ReceiptTestKit : IDisposable
 
     public InMemoryConsentStore Inner { get; }
 
+    /// <summary>A kit that also registers "newsletter", whose grants last 365 days.</summary>
+    public static ReceiptTestKit WithNewsletter() =>
+        new(configure: b => b.AddPurpose("newsletter", "Newsletter", "Send me the newsletter.", "1", lifetime: TimeSpan.FromDays(365)));
+
+    /// <summary>A grant bulk-imported straight into the store, without the expiry the recorder would write.</summary>
+    public ValueTask<ConsentRecord> ImportGrantAsync(string subject, string purpose) =>
+        Inner.AppendAsync(new NewConsentRecord(subject, purpose, ConsentStatus.Granted, "1", Kit.Time.GetUtcNow(), null, ConsentMethod.SubjectApiCall), TestContext.Current.CancellationToken);
+
     private static IConsentKitBuilder Configured(IConsentKitBuilder builder, Action<IConsentKitBuilder> configure)
     {
         configure(builder);

@@ -18,9 +18,8 @@ public sealed class ReceiptTests : IDisposable
     public async Task AReceiptsValidity_IsTheRulesOwn_ALifetimeCountsEvenWithoutARecordedExpiry()
     {
         var ct = TestContext.Current.CancellationToken;
-        using var kit = new ReceiptTestKit(configure: b => b.AddPurpose("newsletter", "Newsletter", "Send me the newsletter.", "1", lifetime: TimeSpan.FromDays(365)));
-        var imported = await kit.Inner.AppendAsync(
-            new NewConsentRecord("ada", "newsletter", ConsentStatus.Granted, "1", kit.Kit.Time.GetUtcNow(), null, ConsentMethod.SubjectApiCall), ct);
+        using var kit = ReceiptTestKit.WithNewsletter();
+        var imported = await kit.ImportGrantAsync("ada", "newsletter");
         var recorded = await kit.Kit.GrantAsync("ada", ConsentPurposes.Analytics);
 
         (await kit.Receipts.IssueAsync("ada", imported.Sequence, ct))!.Receipt.Event.ValidityDuration.Should().Be("P365D");
