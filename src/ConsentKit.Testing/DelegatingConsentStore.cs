@@ -51,6 +51,18 @@ public class DelegatingConsentStore(IConsentStore inner) : IConsentStore
         Inner.GetChainAsync(afterSequence, maxCount, cancellationToken);
 
     /// <inheritdoc />
+    public virtual ValueTask<IReadOnlyList<ConsentProofEntry>> GetProofLogAsync(long afterSequence, int maxCount, CancellationToken cancellationToken = default) =>
+        Inner.GetProofLogAsync(afterSequence, maxCount, cancellationToken);
+
+    /// <inheritdoc />
+    public virtual IAsyncEnumerable<ConsentSubjectRegistration> GetSubjectRegistryAsync(CancellationToken cancellationToken = default) =>
+        Inner.GetSubjectRegistryAsync(cancellationToken);
+
+    /// <inheritdoc />
+    public virtual ValueTask<long> GetSequenceCounterAsync(CancellationToken cancellationToken = default) =>
+        Inner.GetSequenceCounterAsync(cancellationToken);
+
+    /// <inheritdoc />
     public virtual IAsyncEnumerable<ConsentCurrentPointer> GetCurrentStateAsync(CancellationToken cancellationToken = default) =>
         Inner.GetCurrentStateAsync(cancellationToken);
 

@@ -66,7 +66,7 @@ public static class ConsentKitServiceCollectionExtensions
             sp.GetRequiredService<TimeProvider>(),
             sp.GetService<ILogger<ConsentFilter>>(),
             sp.GetRequiredService<ConsentPurposeReader>()));
-        services.TryAddSingleton(sp => new ConsentHistoryVerifier(sp.GetRequiredService<IConsentStore>()));
+        services.TryAddSingleton(sp => new ConsentHistoryVerifier(sp.GetRequiredService<IConsentStore>(), sp.GetService<IDataUseLedger>()));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<Microsoft.Extensions.Hosting.IHostedService, ConsentNoticeRegistration>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IConsentChangeObserver, WithdrawalImpactObserver>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IWithdrawalImpactHandler, LoggingWithdrawalImpactHandler>());

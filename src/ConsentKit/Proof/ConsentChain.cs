@@ -116,6 +116,25 @@ public static class ConsentChain
     public static bool HasValidHash(ConsentChainEntry entry, ReadOnlySpan<byte> previousHash) =>
         CryptographicOperations.FixedTimeEquals(ComputeHash(entry, previousHash), entry.Hash.Span);
 
+    /// <summary>
+    /// Checks a record as a store reads it: its stored hash must be the one its fields and the stored
+    /// hash of the record before it give. A record changed without recomputing its hash is refused here,
+    /// at read time; one whose hash was recomputed breaks the link to the next record, which
+    /// <see cref="ConsentHistoryVerifier"/> finds (and an anchored head, at the tail).
+    /// </summary>
+    /// <param name="entry">The record as stored.</param>
+    /// <param name="previousHash">The previous record's hash as stored with this one.</param>
+    /// <exception cref="ConsentStoreIntegrityException">The record does not match its hash.</exception>
+    public static void CheckStoredEntry(ConsentChainEntry entry, ReadOnlySpan<byte> previousHash)
+    {
+        ArgumentNullException.ThrowIfNull(entry);
+        if (previousHash.Length != HashLength || !HasValidHash(entry, previousHash))
+        {
+            throw new ConsentStoreIntegrityException(
+                $"Record {entry.Sequence} does not match its hash: it was changed outside ConsentKit, and is not read.", entry.Sequence);
+        }
+    }
+
     internal static void WriteText16(IBufferWriter<byte> writer, string text)
     {
         var length = Encoding.UTF8.GetByteCount(text);

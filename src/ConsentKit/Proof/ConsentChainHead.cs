@@ -6,9 +6,11 @@ using System.Text;
 namespace ConsentKit;
 
 /// <summary>
-/// The head of a store's chain: the last sequence and its hash. Export it (and sign it, or hand it to
-/// someone who keeps it) at any time; verifying later against it proves that nothing up to that
-/// record was rewritten since — even by someone who recomputed every hash after the change.
+/// The head of a store's chains: the last record's sequence and hash and, since version 2, the last
+/// proof-log entry's (the subject registry and the ledger, <see cref="ConsentProofLog"/>). Export it
+/// (and sign it, or hand it to an <see cref="IConsentHeadAnchor"/>) at any time; verifying later against
+/// it proves that nothing up to it was rewritten or cut off since — even by someone who recomputed
+/// every hash after the change.
 /// </summary>
 public sealed record ConsentChainHead
 {
@@ -18,10 +20,22 @@ public sealed record ConsentChainHead
     /// <summary>The hash of that record in lower-case hex (64 characters); zeros for an empty store.</summary>
     public required string Hash { get; init; }
 
-    private const string Prefix = "consentkit-chain-head:v1:";
+    /// <summary>The proof log's last sequence; <c>0</c> when it is empty or the head is a version 1 head.</summary>
+    public long LogSequence { get; init; }
 
-    /// <summary>The head as one line, e.g. <c>consentkit-chain-head:v1:42:9f86…</c>: what to sign or store elsewhere.</summary>
-    public override string ToString() => Prefix + Sequence.ToString(CultureInfo.InvariantCulture) + ":" + Hash;
+    /// <summary>The hash of that entry in lower-case hex; <see langword="null"/> for a version 1 head, which anchors only the records.</summary>
+    public string? LogHash { get; init; }
+
+    private const string Prefix = "consentkit-chain-head:v1:";
+    private const string Prefix2 = "consentkit-chain-head:v2:";
+
+    /// <summary>
+    /// The head as one line, e.g. <c>consentkit-chain-head:v2:42:9f86…:7:1c2d…</c> (records' sequence and hash,
+    /// then the proof log's): what to sign or store elsewhere.
+    /// </summary>
+    public override string ToString() => LogHash is null
+        ? Prefix + Sequence.ToString(CultureInfo.InvariantCulture) + ":" + Hash
+        : Prefix2 + Sequence.ToString(CultureInfo.InvariantCulture) + ":" + Hash + ":" + LogSequence.ToString(CultureInfo.InvariantCulture) + ":" + LogHash;
 
     /// <summary>
     /// Signs the head's line (<see cref="ToString"/>, UTF-8) with an ECDSA key over SHA-256 (IEEE P1363
@@ -55,21 +69,35 @@ public sealed record ConsentChainHead
         return publicKey.VerifyData(Encoding.UTF8.GetBytes(ToString()), bytes, HashAlgorithmName.SHA256);
     }
 
-    /// <summary>Reads a head written by <see cref="ToString"/>.</summary>
+    /// <summary>Reads a head written by <see cref="ToString"/> (version 1 or 2).</summary>
     /// <param name="text">The line.</param>
     /// <exception cref="FormatException">It is not a chain head.</exception>
     public static ConsentChainHead Parse(string text)
     {
         ArgumentNullException.ThrowIfNull(text);
-        var parts = text.Trim().StartsWith(Prefix, StringComparison.Ordinal) ? text.Trim()[Prefix.Length..].Split(':') : [];
-        if (parts.Length != 2
-            || !long.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out var sequence)
-            || parts[1].Length != ConsentChain.HashLength * 2
-            || !parts[1].All(char.IsAsciiHexDigitLower))
+        var line = text.Trim();
+        var parts = line.StartsWith(Prefix, StringComparison.Ordinal) ? line[Prefix.Length..].Split(':')
+            : line.StartsWith(Prefix2, StringComparison.Ordinal) ? line[Prefix2.Length..].Split(':')
+            : [];
+        var version2 = line.StartsWith(Prefix2, StringComparison.Ordinal);
+        if (parts.Length != (version2 ? 4 : 2)
+            || !TryPart(parts[0], parts[1], out var sequence)
+            || (version2 && !TryPart(parts[2], parts[3], out _)))
         {
-            throw new FormatException($"'{text}' is not a chain head: expected '{Prefix}<sequence>:<64 lower-case hex digits>'.");
+            throw new FormatException($"'{text}' is not a chain head: expected '{Prefix2}<sequence>:<64 lower-case hex digits>:<log sequence>:<64 lower-case hex digits>' or '{Prefix}<sequence>:<64 lower-case hex digits>'.");
         }
 
-        return new ConsentChainHead { Sequence = sequence, Hash = parts[1] };
+        return new ConsentChainHead
+        {
+            Sequence = sequence,
+            Hash = parts[1],
+            LogSequence = version2 ? long.Parse(parts[2], NumberStyles.None, CultureInfo.InvariantCulture) : 0,
+            LogHash = version2 ? parts[3] : null,
+        };
     }
+
+    private static bool TryPart(string number, string hash, out long sequence) =>
+        long.TryParse(number, NumberStyles.None, CultureInfo.InvariantCulture, out sequence)
+        && hash.Length == ConsentChain.HashLength * 2
+        && hash.All(char.IsAsciiHexDigitLower);
 }

@@ -3,19 +3,39 @@ using System.Security.Cryptography;
 namespace ConsentKit;
 
 /// <summary>
-/// Walks a store's chain and reports the first record whose content, order or presence is wrong, then
-/// checks that the current-state index agrees with the records. Needs no ASP.NET Core.
+/// Walks a store's chain and reports the first record whose content, order or presence is wrong; checks
+/// the store's counter for records cut off the end, the current-state index against the records, the
+/// proof log, the subject registry against it and, given the ledger, the data-use ledger against it.
+/// Needs no ASP.NET Core.
 /// </summary>
 /// <remarks>
-/// The chain is unkeyed SHA-256: it detects any change that does not also rewrite every later hash. A
+/// The chains are unkeyed SHA-256: they detect any change that does not also rewrite every later hash. A
 /// rewrite that does is detected by verifying against a head exported before it (the anchor
 /// of <see cref="VerifyAsync"/>). Memory grows with the number of (subject, purpose) pairs (one
-/// entry each, to check the current-state index).
+/// entry each, to check the current-state index) and of data-use members.
 /// </remarks>
-/// <param name="store">The store to verify.</param>
-public sealed class ConsentHistoryVerifier(IConsentStore store)
+public sealed partial class ConsentHistoryVerifier
 {
     private const int PageSize = 2_000;
+    private readonly IConsentStore store;
+    private readonly IDataUseLedger? ledger;
+
+    /// <summary>Creates a verifier of the records, the proof log and the subject registry.</summary>
+    /// <param name="store">The store to verify.</param>
+    public ConsentHistoryVerifier(IConsentStore store)
+        : this(store, null)
+    {
+    }
+
+    /// <summary>Creates a verifier that also checks the data-use ledger against the proof log.</summary>
+    /// <param name="store">The store to verify.</param>
+    /// <param name="ledger">The store's data-use ledger, or <see langword="null"/> to leave it unchecked.</param>
+    public ConsentHistoryVerifier(IConsentStore store, IDataUseLedger? ledger)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        this.store = store;
+        this.ledger = ledger;
+    }
 
     /// <summary>Verifies the whole history.</summary>
     /// <param name="anchor">A head exported earlier; when given, that record must still be there with that hash.</param>
@@ -25,6 +45,8 @@ public sealed class ConsentHistoryVerifier(IConsentStore store)
         var notices = (await store.GetNoticesAsync(cancellationToken))
             .ToDictionary(n => (n.PurposeId, n.NoticeVersion), n => n.Digest);
         var latest = new Dictionary<(string Key, string Purpose), long>();
+        var firstOfKey = new Dictionary<string, long>(StringComparer.Ordinal);
+        var log = new LogWalk();
         var previousSequence = 0L;
         var previousHash = ConsentChain.GenesisHash.ToArray();
         var checkedCount = 0L;
@@ -36,7 +58,9 @@ public sealed class ConsentHistoryVerifier(IConsentStore store)
             FirstBadSequence = sequence,
             Message = message,
             RecordsChecked = checkedCount,
-            Head = new ConsentChainHead { Sequence = previousSequence, Hash = Convert.ToHexStringLower(previousHash) },
+            LogEntriesChecked = log.Count,
+            Head = Head(previousSequence, previousHash, log),
+            Anchored = anchor is not null,
         };
 
         while (true)
@@ -102,7 +126,9 @@ public sealed class ConsentHistoryVerifier(IConsentStore store)
                     }
                 }
 
-                latest[(Convert.ToHexStringLower(entry.SubjectKey.Span), entry.PurposeId)] = entry.Sequence;
+                var key = Convert.ToHexStringLower(entry.SubjectKey.Span);
+                latest[(key, entry.PurposeId)] = entry.Sequence;
+                firstOfKey.TryAdd(key, entry.Sequence);
                 previousSequence = entry.Sequence;
                 previousHash = entry.Hash.ToArray();
                 checkedCount++;
@@ -117,6 +143,15 @@ public sealed class ConsentHistoryVerifier(IConsentStore store)
         if (!anchorSeen)
         {
             return Fail(ConsentVerificationProblem.AnchorMismatch, anchor!.Sequence, $"The anchored record {anchor.Sequence} is missing: the history ends at {previousSequence}.");
+        }
+
+        var counter = await store.GetSequenceCounterAsync(cancellationToken);
+        if (counter > previousSequence)
+        {
+            return Fail(
+                ConsentVerificationProblem.Truncated,
+                previousSequence + 1,
+                $"The store's sequence counter has handed out {counter}, but the last record is {previousSequence}: record {previousSequence + 1} onwards were cut off the end.");
         }
 
         var matched = new HashSet<(string, string)>();
@@ -151,11 +186,29 @@ public sealed class ConsentHistoryVerifier(IConsentStore store)
                 $"The current-state index has no row for the pair of record {missing} (and {latest.Count - matched.Count - 1} more): the records say it is current.");
         }
 
+        var found = await WalkLogAsync(log, anchor, cancellationToken)
+            ?? await CheckRegistryAsync(log.State, firstOfKey, cancellationToken)
+            ?? await CheckLedgerAsync(log.State, cancellationToken);
+        if (found is not null)
+        {
+            return Fail(found.Problem, found.Sequence, found.Message);
+        }
+
         return new ConsentVerificationResult
         {
             Problem = ConsentVerificationProblem.None,
             RecordsChecked = checkedCount,
-            Head = new ConsentChainHead { Sequence = previousSequence, Hash = Convert.ToHexStringLower(previousHash) },
+            LogEntriesChecked = log.Count,
+            Head = Head(previousSequence, previousHash, log),
+            Anchored = anchor is not null,
         };
     }
+
+    private static ConsentChainHead Head(long sequence, byte[] hash, LogWalk log) => new()
+    {
+        Sequence = sequence,
+        Hash = Convert.ToHexStringLower(hash),
+        LogSequence = log.LastSequence,
+        LogHash = Convert.ToHexStringLower(log.LastHash),
+    };
 }

@@ -18,12 +18,25 @@ public sealed class ConsentVerificationResult
     /// <summary>How many records were checked.</summary>
     public required long RecordsChecked { get; init; }
 
-    /// <summary>The head of the chain as verified (up to the first problem).</summary>
+    /// <summary>How many proof-log entries (subject registry and ledger) were checked.</summary>
+    public long LogEntriesChecked { get; init; }
+
+    /// <summary>The head of the chains as verified (up to the first problem).</summary>
     public required ConsentChainHead Head { get; init; }
+
+    /// <summary>
+    /// Whether the walk was checked against an anchored head. Without one, records cut off the end (when the
+    /// store's counter was set back too) or a tail rewritten with recomputed hashes cannot be detected.
+    /// </summary>
+    public bool Anchored { get; init; }
+
+    /// <summary>What a check without an anchor cannot see, said wherever a result is shown.</summary>
+    public const string NoAnchorCaveat =
+        "no anchor given: records cut off the end, or a tail rewritten with recomputed hashes, cannot be detected";
 
     /// <inheritdoc />
     public override string ToString() => IsValid
-        ? $"valid: {RecordsChecked} records, head {Head}"
+        ? $"valid: {RecordsChecked} records, {LogEntriesChecked} proof-log entries, head {Head}" + (Anchored ? ", anchored" : "; " + NoAnchorCaveat)
         : $"{Problem} at sequence {FirstBadSequence}: {Message}";
 }
 
@@ -50,4 +63,25 @@ public enum ConsentVerificationProblem
 
     /// <summary>The anchored head is missing or has another hash: the history was rewritten up to it.</summary>
     AnchorMismatch,
+
+    /// <summary>The store's own sequence counter is ahead of its highest record: records were cut off the end.</summary>
+    Truncated,
+
+    /// <summary>
+    /// An entry of the proof log (the subject registry's and the ledger's chain) was changed, removed or
+    /// inserted; <see cref="ConsentVerificationResult.FirstBadSequence"/> is the log's sequence.
+    /// </summary>
+    ProofLogChanged,
+
+    /// <summary>
+    /// The subject registry is not what the proof log registered: a row swapped, re-pointed, replaced, or
+    /// deleted without an erasure. <see cref="ConsentVerificationResult.FirstBadSequence"/> is the subject's first record.
+    /// </summary>
+    SubjectRegistryChanged,
+
+    /// <summary>
+    /// The data-use ledger is not what the proof log recorded: a data use or a member added, removed or changed.
+    /// <see cref="ConsentVerificationResult.FirstBadSequence"/> is the log's sequence of the data use.
+    /// </summary>
+    LedgerChanged,
 }

@@ -103,6 +103,27 @@ public interface IConsentStore
     /// <param name="cancellationToken">Cancels the call.</param>
     ValueTask<IReadOnlyList<ConsentChainEntry>> GetChainAsync(long afterSequence, int maxCount, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// The proof log (<see cref="ConsentProofLog"/>): the entries after <paramref name="afterSequence"/>, oldest
+    /// first, at most <paramref name="maxCount"/>, exactly as stored, for <see cref="ConsentHistoryVerifier"/>.
+    /// </summary>
+    /// <param name="afterSequence">The last sequence already read, or <c>0</c> for the start.</param>
+    /// <param name="maxCount">The page size; at least 1.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    ValueTask<IReadOnlyList<ConsentProofEntry>> GetProofLogAsync(long afterSequence, int maxCount, CancellationToken cancellationToken = default);
+
+    /// <summary>Every row of the subject registry, in no particular order, for <see cref="ConsentHistoryVerifier"/>.</summary>
+    /// <param name="cancellationToken">Cancels the enumeration.</param>
+    IAsyncEnumerable<ConsentSubjectRegistration> GetSubjectRegistryAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// The highest record sequence the store's own counter has handed out (SQLite's <c>sqlite_sequence</c>, a
+    /// PostgreSQL high-water row kept by trigger), or <c>0</c>: when it is ahead of the highest record, records
+    /// were cut off the end (<see cref="ConsentVerificationProblem.Truncated"/>).
+    /// </summary>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    ValueTask<long> GetSequenceCounterAsync(CancellationToken cancellationToken = default);
+
     /// <summary>Every row of the store's current-state index, in no particular order, for <see cref="ConsentHistoryVerifier"/>.</summary>
     /// <param name="cancellationToken">Cancels the enumeration.</param>
     IAsyncEnumerable<ConsentCurrentPointer> GetCurrentStateAsync(CancellationToken cancellationToken = default);

@@ -29,6 +29,7 @@ public sealed partial class InMemoryConsentStore : IDataUseLedger
             });
             _dataUses.Add(dataUse.Id, state);
             _dataUseOrder.Add(state);
+            AppendProofLocked(ConsentProofEntryKind.DataUseStarted, ConsentProofLog.DataUseStarted(dataUse));
             return ValueTask.FromResult(state.Snapshot);
         }
     }
@@ -47,12 +48,15 @@ public sealed partial class InMemoryConsentStore : IDataUseLedger
         lock (_lock)
         {
             var state = Running(dataUseId);
+            var added = new List<(byte[], long)>();
             foreach (var subject in subjects)
             {
                 // Keyed by the pseudonymous key, as the other stores do, so erasing the subject unlinks these too.
-                var key = RegistryEntryLocked(subject.SubjectId).KeyHex;
+                var registry = RegistryEntryLocked(subject.SubjectId);
+                var key = registry.KeyHex;
                 if (state.Subjects.TryAdd(key, subject.ConsentSequence))
                 {
+                    added.Add((registry.Key, subject.ConsentSequence));
                     if (!_dataUsesBySubject.TryGetValue(key, out var uses))
                     {
                         _dataUsesBySubject[key] = uses = [];
@@ -63,6 +67,10 @@ public sealed partial class InMemoryConsentStore : IDataUseLedger
             }
 
             state.Snapshot = state.Snapshot with { SubjectCount = state.Subjects.Count };
+            if (added.Count > 0)
+            {
+                AppendProofLocked(ConsentProofEntryKind.DataUseSubjectsAdded, ConsentProofLog.DataUseSubjectsAdded(dataUseId, added));
+            }
         }
 
         return ValueTask.CompletedTask;
@@ -76,6 +84,7 @@ public sealed partial class InMemoryConsentStore : IDataUseLedger
         {
             var state = Running(dataUseId);
             state.Snapshot = state.Snapshot with { Status = DataUseStatus.Completed, EndedAt = endedAt, ItemsSeen = itemsSeen, ItemsKept = itemsKept };
+            AppendProofLocked(ConsentProofEntryKind.DataUseEnded, ConsentProofLog.DataUseEnded(dataUseId, DataUseStatus.Completed, endedAt, itemsSeen, itemsKept, null));
             return ValueTask.FromResult(state.Snapshot);
         }
     }
@@ -88,6 +97,7 @@ public sealed partial class InMemoryConsentStore : IDataUseLedger
         {
             var state = Running(dataUseId);
             state.Snapshot = state.Snapshot with { Status = DataUseStatus.Failed, EndedAt = endedAt, FailureReason = reason };
+            AppendProofLocked(ConsentProofEntryKind.DataUseEnded, ConsentProofLog.DataUseEnded(dataUseId, DataUseStatus.Failed, endedAt, null, null, reason));
             return ValueTask.FromResult(state.Snapshot);
         }
     }

@@ -18,6 +18,7 @@ public sealed partial class InMemoryConsentStore : IConsentStore
     private readonly Dictionary<(string Purpose, string Version), ConsentNotice> _notices = [];
     private readonly List<ConsentRecord> _log = [];
     private readonly List<ConsentChainEntry> _chain = [];
+    private readonly List<ConsentProofEntry> _proofLog = [];
     private long _lastSequence;
 
     /// <summary>How many records have been appended.</summary>
@@ -95,6 +96,40 @@ public sealed partial class InMemoryConsentStore : IConsentStore
     }
 
     /// <inheritdoc />
+    public ValueTask<IReadOnlyList<ConsentProofEntry>> GetProofLogAsync(long afterSequence, int maxCount, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(afterSequence);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxCount);
+        cancellationToken.ThrowIfCancellationRequested();
+        lock (_lock)
+        {
+            var start = (int)Math.Min(afterSequence, _proofLog.Count);
+            var count = Math.Min(maxCount, _proofLog.Count - start);
+            return ValueTask.FromResult<IReadOnlyList<ConsentProofEntry>>(_proofLog.GetRange(start, count));
+        }
+    }
+
+    /// <inheritdoc />
+    public async IAsyncEnumerable<ConsentSubjectRegistration> GetSubjectRegistryAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        ConsentSubjectRegistration[] rows;
+        lock (_lock)
+        {
+            rows = [.. _registry.Select(r => new ConsentSubjectRegistration { SubjectId = r.Key, SubjectKey = r.Value.Key, Secret = r.Value.Secret })];
+        }
+
+        foreach (var row in rows)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            await Task.Yield();
+            yield return row;
+        }
+    }
+
+    /// <inheritdoc />
+    public ValueTask<long> GetSequenceCounterAsync(CancellationToken cancellationToken = default) => GetLastSequenceAsync(cancellationToken);
+
+    /// <inheritdoc />
     public async IAsyncEnumerable<ConsentCurrentPointer> GetCurrentStateAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         ConsentCurrentPointer[] rows;
@@ -169,6 +204,7 @@ public sealed partial class InMemoryConsentStore : IConsentStore
             }
 
             _registry.Remove(subjectId);
+            AppendProofLocked(ConsentProofEntryKind.SubjectErased, ConsentProofLog.SubjectErased(entry.Key, erasedAt));
             _subjects.Remove(subjectId);
             var erasedId = ConsentRecord.ErasedSubjectId(entry.Key);
             for (var i = 0; i < _log.Count; i++)
@@ -208,10 +244,14 @@ public sealed partial class InMemoryConsentStore : IConsentStore
             var key = ConsentSubjectSecrets.NewSubjectKey();
             entry = new RegistryEntry(key, Convert.ToHexStringLower(key), ConsentSubjectSecrets.NewSecret());
             _registry.Add(subjectId, entry);
+            AppendProofLocked(ConsentProofEntryKind.SubjectRegistered, ConsentProofLog.SubjectRegistered(subjectId, entry.Key, entry.Secret));
         }
 
         return entry;
     }
+
+    private void AppendProofLocked(ConsentProofEntryKind kind, byte[] payload) =>
+        _proofLog.Add(ConsentProofLog.CreateEntry(_proofLog.Count + 1, kind, payload, _proofLog.Count == 0 ? ConsentChain.GenesisHash.Span : _proofLog[^1].Hash.Span));
 
     private ConsentRecord AppendLocked(NewConsentRecord record)
     {

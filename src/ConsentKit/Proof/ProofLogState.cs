@@ -1,0 +1,191 @@
+using System.Buffers.Binary;
+using System.Security.Cryptography;
+using System.Text;
+
+namespace ConsentKit;
+
+/// <summary>
+/// What the proof log says, read back entry by entry for <see cref="ConsentHistoryVerifier"/>: which keys
+/// were registered (with their commitments) and erased, and every data use with its members.
+/// </summary>
+internal sealed class ProofLogState
+{
+    public Dictionary<string, (byte[] Commitment, long Sequence)> Registered { get; } = new(StringComparer.Ordinal);
+
+    public Dictionary<string, long> Erased { get; } = new(StringComparer.Ordinal);
+
+    public Dictionary<string, LoggedDataUse> DataUses { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Applies one entry whose hash and place were checked; a message when its payload is not what its kind says.</summary>
+    public string? Apply(ConsentProofEntry entry)
+    {
+        try
+        {
+            var reader = new PayloadReader(entry.Payload.Span);
+            switch (entry.Kind)
+            {
+                case ConsentProofEntryKind.SubjectRegistered:
+                {
+                    var key = reader.Hex(ConsentChain.SubjectKeyLength);
+                    var commitment = reader.Bytes(ConsentChain.HashLength).ToArray();
+                    if (!Registered.TryAdd(key, (commitment, entry.Sequence)))
+                    {
+                        return $"Proof log entry {entry.Sequence} registers key {key} a second time.";
+                    }
+
+                    break;
+                }
+
+                case ConsentProofEntryKind.SubjectErased:
+                {
+                    var key = reader.Hex(ConsentChain.SubjectKeyLength);
+                    reader.Int64();
+                    Erased.TryAdd(key, entry.Sequence);
+                    break;
+                }
+
+                case ConsentProofEntryKind.DataUseStarted:
+                {
+                    var id = reader.Text16();
+                    var use = new LoggedDataUse(id, entry.Sequence)
+                    {
+                        PurposeId = reader.Text16(),
+                        Description = reader.Text32(),
+                        StartedAtUtcTicks = reader.Int64(),
+                    };
+                    if (!DataUses.TryAdd(id, use))
+                    {
+                        return $"Proof log entry {entry.Sequence} starts data use '{id}' a second time.";
+                    }
+
+                    break;
+                }
+
+                case ConsentProofEntryKind.DataUseSubjectsAdded:
+                {
+                    var id = reader.Text16();
+                    if (!DataUses.TryGetValue(id, out var use))
+                    {
+                        return $"Proof log entry {entry.Sequence} adds subjects to data use '{id}', which it never started.";
+                    }
+
+                    var count = reader.Int32();
+                    for (var i = 0; i < count; i++)
+                    {
+                        use.Members.Add((reader.Hex(ConsentChain.SubjectKeyLength), reader.Int64()));
+                    }
+
+                    break;
+                }
+
+                case ConsentProofEntryKind.DataUseEnded:
+                {
+                    var id = reader.Text16();
+                    if (!DataUses.TryGetValue(id, out var use))
+                    {
+                        return $"Proof log entry {entry.Sequence} ends data use '{id}', which it never started.";
+                    }
+
+                    use.Status = (DataUseStatus)reader.Byte();
+                    use.EndedAtUtcTicks = reader.Int64();
+                    use.ItemsSeen = reader.Optional();
+                    use.ItemsKept = reader.Optional();
+                    var hasReason = reader.Byte() == 1;
+                    var reason = reader.Text32();
+                    use.FailureReason = hasReason ? reason : null;
+                    break;
+                }
+
+                default:
+                    return $"Proof log entry {entry.Sequence} is of an unknown kind ({(int)entry.Kind}).";
+            }
+
+            return reader.AtEnd ? null : $"Proof log entry {entry.Sequence} has bytes after its {entry.Kind} payload.";
+        }
+        catch (Exception ex) when (ex is ArgumentOutOfRangeException or DecoderFallbackException)
+        {
+            return $"Proof log entry {entry.Sequence} is not a well-formed {entry.Kind} entry.";
+        }
+    }
+
+    /// <summary>Whether <paramref name="registration"/> is the row the log registered for its key.</summary>
+    public bool Binds(ConsentSubjectRegistration registration, string key) =>
+        Registered.TryGetValue(key, out var logged)
+        && CryptographicOperations.FixedTimeEquals(
+            logged.Commitment,
+            ConsentProofLog.SubjectCommitment(registration.SubjectId, registration.SubjectKey.Span, registration.Secret.Span));
+
+    private ref struct PayloadReader(ReadOnlySpan<byte> payload)
+    {
+        private ReadOnlySpan<byte> _rest = payload;
+
+        public readonly bool AtEnd => _rest.IsEmpty;
+
+        public ReadOnlySpan<byte> Bytes(int length)
+        {
+            ArgumentOutOfRangeException.ThrowIfGreaterThan(length, _rest.Length);
+            var bytes = _rest[..length];
+            _rest = _rest[length..];
+            return bytes;
+        }
+
+        public string Hex(int length) => Convert.ToHexStringLower(Bytes(length));
+
+        public byte Byte() => Bytes(1)[0];
+
+        public int Int32() => BinaryPrimitives.ReadInt32BigEndian(Bytes(4));
+
+        public long Int64() => BinaryPrimitives.ReadInt64BigEndian(Bytes(8));
+
+        public long? Optional()
+        {
+            var has = Byte() == 1;
+            var value = Int64();
+            return has ? value : null;
+        }
+
+        public string Text16() => Strict.GetString(Bytes(BinaryPrimitives.ReadUInt16BigEndian(Bytes(2))));
+
+        public string Text32() => Strict.GetString(Bytes(Int32()));
+
+        private static readonly UTF8Encoding Strict = new(false, true);
+    }
+}
+
+/// <summary>A data use as the proof log tells it.</summary>
+internal sealed class LoggedDataUse(string id, long sequence)
+{
+    public string Id { get; } = id;
+
+    public long Sequence { get; } = sequence;
+
+    public string PurposeId { get; init; } = string.Empty;
+
+    public string Description { get; init; } = string.Empty;
+
+    public long StartedAtUtcTicks { get; init; }
+
+    public DataUseStatus Status { get; set; } = DataUseStatus.Running;
+
+    public long? EndedAtUtcTicks { get; set; }
+
+    public long? ItemsSeen { get; set; }
+
+    public long? ItemsKept { get; set; }
+
+    public string? FailureReason { get; set; }
+
+    public HashSet<(string Key, long ConsentSequence)> Members { get; } = [];
+
+    /// <summary>The first field the stored row disagrees on, or <see langword="null"/>.</summary>
+    public string? Difference(DataUse stored) =>
+        stored.PurposeId != PurposeId ? "purpose"
+        : stored.Description != Description ? "description"
+        : stored.StartedAt.UtcTicks != StartedAtUtcTicks ? "start"
+        : stored.Status != Status ? "status"
+        : stored.EndedAt?.UtcTicks != EndedAtUtcTicks ? "end"
+        : stored.ItemsSeen != ItemsSeen || stored.ItemsKept != ItemsKept ? "item counts"
+        : stored.FailureReason != FailureReason ? "failure reason"
+        : stored.SubjectCount != Members.Count ? "subject count"
+        : null;
+}
