@@ -149,7 +149,7 @@ internal static class PostgreSqlChainMigration
         }
 
         // Old sequences may have gaps (identity values of failed appends); the chain keeps them as they were.
-        var writer = new PostgreSqlChainWriter(schema);
+        var writer = new PostgreSqlChainWriter(schema, schema2: true);
         foreach (var chunk in old.Chunk(2_000))
         {
             await writer.AppendAsync(connection, transaction, [.. chunk.Select(c => c.Record)], [.. chunk.Select(c => c.Sequence)], cancellationToken);

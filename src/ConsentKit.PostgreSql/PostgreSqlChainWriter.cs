@@ -8,7 +8,9 @@ namespace ConsentKit.PostgreSql;
 /// condition, reads the head, finds or creates the subjects' registry entries and the notices'
 /// digests in one round trip, computes the hashes, and inserts every row in a second one.
 /// </summary>
-internal sealed class PostgreSqlChainWriter(string schema)
+/// <param name="schema">The schema.</param>
+/// <param name="schema2">Writes rows of schema version 2 (no previous_hash column, no proof log): only while migrating to it.</param>
+internal sealed class PostgreSqlChainWriter(string schema, bool schema2 = false)
 {
     // Kept notices never change (triggers refuse it), so a digest once read stays right.
     private readonly ConcurrentDictionary<(string Purpose, string Version), byte[]> _noticeDigests = new();
@@ -148,16 +150,18 @@ internal sealed class PostgreSqlChainWriter(string schema)
                 key,
                 secret,
                 _noticeDigests.TryGetValue((record.PurposeId, record.NoticeVersion), out var digest) ? digest : ConsentChain.NoNoticeDigest);
-            columns.Set(i, entry);
+            columns.Set(i, entry, previousHash);
             stored[i] = new ConsentRecord(entry.Sequence, record, key) { NoticeDigest = entry.NoticeDigest };
             previousSequence = entry.Sequence;
             previousHash = entry.Hash;
         }
 
-        var insert = new NpgsqlBatchCommand(
-            $"INSERT INTO {schema}.consent_events (sequence, previous_sequence, subject_key, purpose_id, status, notice_version, notice_digest, recorded_at, expires_at, method, source, metadata, hash) " +
-            "SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bytea[], $4::text[], $5::smallint[], $6::text[], $7::bytea[], $8::bigint[], $9::bigint[], $10::smallint[], $11::text[], $12::bytea[], $13::bytea[]);");
-        columns.Bind(insert.Parameters);
+        var insert = new NpgsqlBatchCommand(schema2
+            ? $"INSERT INTO {schema}.consent_events (sequence, previous_sequence, subject_key, purpose_id, status, notice_version, notice_digest, recorded_at, expires_at, method, source, metadata, hash) " +
+              "SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bytea[], $4::text[], $5::smallint[], $6::text[], $7::bytea[], $8::bigint[], $9::bigint[], $10::smallint[], $11::text[], $12::bytea[], $13::bytea[]);"
+            : $"INSERT INTO {schema}.consent_events (sequence, previous_sequence, subject_key, purpose_id, status, notice_version, notice_digest, recorded_at, expires_at, method, source, metadata, hash, previous_hash) " +
+              "SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bytea[], $4::text[], $5::smallint[], $6::text[], $7::bytea[], $8::bigint[], $9::bigint[], $10::smallint[], $11::text[], $12::bytea[], $13::bytea[], $14::bytea[]);");
+        columns.Bind(insert.Parameters, withPreviousHash: !schema2);
         return new PreparedAppend(stored, insert);
     }
 
@@ -166,20 +170,39 @@ internal sealed class PostgreSqlChainWriter(string schema)
         NpgsqlConnection connection, NpgsqlTransaction? transaction, string[] newSubjects, Dictionary<string, (byte[] Key, byte[] Secret)> entries, CancellationToken cancellationToken)
     {
         // Under the append lock no other append registers them meanwhile; the ledger may have, so a
-        // conflict keeps the row that is there and the union reads it back.
+        // conflict keeps the row that is there and the union reads it back. The proof log's lock is taken
+        // first (after the append lock, always in that order), so registrations enter the log in order.
+        if (!schema2)
+        {
+            await PostgreSqlProofLog.LockAsync(connection, transaction, schema, cancellationToken);
+        }
+
         await using var register = new NpgsqlCommand(
             $"WITH added AS (INSERT INTO {schema}.consent_subjects (subject_id, subject_key, secret) " +
             "SELECT * FROM unnest($1::text[], $2::bytea[], $3::bytea[]) ON CONFLICT (subject_id) DO NOTHING RETURNING subject_id, subject_key, secret) " +
-            $"SELECT subject_id, subject_key, secret FROM added UNION ALL SELECT subject_id, subject_key, secret FROM {schema}.consent_subjects WHERE subject_id = ANY($1);",
+            $"SELECT subject_id, subject_key, secret, true FROM added UNION ALL SELECT subject_id, subject_key, secret, false FROM {schema}.consent_subjects WHERE subject_id = ANY($1);",
             connection,
             transaction);
         register.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = newSubjects });
         register.Parameters.Add(new NpgsqlParameter<byte[][]> { TypedValue = [.. newSubjects.Select(_ => ConsentSubjectSecrets.NewSubjectKey())] });
         register.Parameters.Add(new NpgsqlParameter<byte[][]> { TypedValue = [.. newSubjects.Select(_ => ConsentSubjectSecrets.NewSecret())] });
-        await using var reader = await register.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
+        var registered = new List<ProofLogItem>();
+        await using (var reader = await register.ExecuteReaderAsync(cancellationToken))
         {
-            entries[reader.GetString(0)] = ((byte[])reader[1], (byte[])reader[2]);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                var (id, key, secret) = (reader.GetString(0), (byte[])reader[1], (byte[])reader[2]);
+                entries[id] = (key, secret);
+                if (reader.GetBoolean(3))
+                {
+                    registered.Add(new(ConsentProofEntryKind.SubjectRegistered, ConsentProofLog.SubjectRegistered(id, key, secret), key));
+                }
+            }
+        }
+
+        if (!schema2)
+        {
+            await PostgreSqlProofLog.AppendAsync(connection, transaction, schema, registered, cancellationToken);
         }
     }
 
@@ -198,9 +221,11 @@ internal sealed class PostgreSqlChainWriter(string schema)
         private readonly string?[] _sources = new string?[count];
         private readonly byte[][] _metadata = new byte[count][];
         private readonly byte[][] _hashes = new byte[count][];
+        private readonly byte[][] _previousHashes = new byte[count][];
 
-        public void Set(int i, ConsentChainEntry entry)
+        public void Set(int i, ConsentChainEntry entry, ReadOnlyMemory<byte> previousHash)
         {
+            _previousHashes[i] = previousHash.ToArray();
             _sequences[i] = entry.Sequence;
             _previous[i] = entry.PreviousSequence;
             _keys[i] = entry.SubjectKey.ToArray();
@@ -216,7 +241,7 @@ internal sealed class PostgreSqlChainWriter(string schema)
             _hashes[i] = entry.Hash.ToArray();
         }
 
-        public void Bind(NpgsqlParameterCollection parameters)
+        public void Bind(NpgsqlParameterCollection parameters, bool withPreviousHash)
         {
             parameters.Add(new NpgsqlParameter<long[]> { TypedValue = _sequences });
             parameters.Add(new NpgsqlParameter<long[]> { TypedValue = _previous });
@@ -231,6 +256,10 @@ internal sealed class PostgreSqlChainWriter(string schema)
             parameters.Add(new NpgsqlParameter<string?[]> { TypedValue = _sources });
             parameters.Add(new NpgsqlParameter<byte[][]> { TypedValue = _metadata });
             parameters.Add(new NpgsqlParameter<byte[][]> { TypedValue = _hashes });
+            if (withPreviousHash)
+            {
+                parameters.Add(new NpgsqlParameter<byte[][]> { TypedValue = _previousHashes });
+            }
         }
     }
 }

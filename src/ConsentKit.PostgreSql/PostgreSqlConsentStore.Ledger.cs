@@ -18,13 +18,25 @@ public sealed partial class PostgreSqlConsentStore : IDataUseLedger
         await InitializeAsync(cancellationToken);
         var inserted = await GuardAsync("write to", async ct =>
         {
-            await using var command = _dataSource.CreateCommand(
-                $"INSERT INTO {_schema}.data_uses (id, purpose_id, description, started_at, status) VALUES ($1, $2, $3, $4, 1) ON CONFLICT (id) DO NOTHING;");
+            await using var connection = await _dataSource.OpenConnectionAsync(ct);
+            await using var transaction = await connection.BeginTransactionAsync(ct);
+            await using var command = new NpgsqlCommand(
+                $"INSERT INTO {_schema}.data_uses (id, purpose_id, description, started_at, status) VALUES ($1, $2, $3, $4, 1) ON CONFLICT (id) DO NOTHING;",
+                connection,
+                transaction);
             command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = dataUse.Id });
             command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = dataUse.PurposeId });
             command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = dataUse.Description });
             command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = dataUse.StartedAt.UtcTicks });
-            return await command.ExecuteNonQueryAsync(ct);
+            var count = await command.ExecuteNonQueryAsync(ct);
+            if (count > 0)
+            {
+                await PostgreSqlProofLog.AppendAsync(
+                    connection, transaction, _schema, [new(ConsentProofEntryKind.DataUseStarted, ConsentProofLog.DataUseStarted(dataUse), DataUseId: dataUse.Id)], ct);
+            }
+
+            await transaction.CommitAsync(ct);
+            return count;
         }, cancellationToken);
         if (inserted == 0)
         {
@@ -52,6 +64,9 @@ public sealed partial class PostgreSqlConsentStore : IDataUseLedger
             await using var connection = await _dataSource.OpenConnectionAsync(ct);
             await using var transaction = await connection.BeginTransactionAsync(ct);
             await EnsureRunningAsync(connection, transaction, dataUseId, ct);
+
+            // The proof log's lock first: the subjects registered here and the members added enter the log in order.
+            await PostgreSqlProofLog.LockAsync(connection, transaction, _schema, ct);
             await using (var create = new NpgsqlCommand(
                 "CREATE TEMP TABLE IF NOT EXISTS consentkit_new_subjects (subject_id text NOT NULL, consent_sequence bigint NOT NULL) ON COMMIT DELETE ROWS;",
                 connection,
@@ -77,19 +92,71 @@ public sealed partial class PostgreSqlConsentStore : IDataUseLedger
                 await copy.CompleteAsync(ct);
             }
 
-            // By pseudonymous key, so erasing the subject unlinks these rows too; the counts stay.
-            await using var insert = new NpgsqlCommand(
-                $"WITH registered AS (INSERT INTO {_schema}.consent_subjects (subject_id, subject_key, secret) " +
-                "SELECT subject_id, uuid_send(gen_random_uuid()), uuid_send(gen_random_uuid()) || uuid_send(gen_random_uuid()) FROM consentkit_new_subjects " +
-                "ON CONFLICT (subject_id) DO NOTHING RETURNING subject_id, subject_key), " +
-                $"keys AS (SELECT subject_id, subject_key FROM registered UNION ALL SELECT subject_id, subject_key FROM {_schema}.consent_subjects WHERE subject_id IN (SELECT subject_id FROM consentkit_new_subjects)), " +
-                $"added AS (INSERT INTO {_schema}.data_use_subjects (data_use_id, subject_key, consent_sequence) " +
-                "SELECT $1, k.subject_key, n.consent_sequence FROM consentkit_new_subjects n JOIN keys k USING (subject_id) ON CONFLICT DO NOTHING RETURNING 1) " +
-                $"UPDATE {_schema}.data_uses SET subject_count = subject_count + (SELECT count(*) FROM added) WHERE id = $1;",
+            // By pseudonymous key, so erasing the subject unlinks these rows too; the counts stay. The secret is
+            // made here (the proof log's registration commits to the id under it); the rows registered and the
+            // members added come back for the log.
+            var log = new List<ProofLogItem>();
+            await using (var unknown = new NpgsqlCommand(
+                $"SELECT subject_id FROM consentkit_new_subjects n WHERE NOT EXISTS (SELECT 1 FROM {_schema}.consent_subjects r WHERE r.subject_id = n.subject_id);",
                 connection,
-                transaction);
-            insert.Parameters.Add(new NpgsqlParameter<string> { TypedValue = dataUseId });
-            await insert.ExecuteNonQueryAsync(ct);
+                transaction))
+            {
+                var ids = new List<string>();
+                await using (var reader = await unknown.ExecuteReaderAsync(ct))
+                {
+                    while (await reader.ReadAsync(ct))
+                    {
+                        ids.Add(reader.GetString(0));
+                    }
+                }
+
+                if (ids.Count > 0)
+                {
+                    var keys = ids.Select(_ => ConsentSubjectSecrets.NewSubjectKey()).ToArray();
+                    var secrets = ids.Select(_ => ConsentSubjectSecrets.NewSecret()).ToArray();
+                    await using var register = new NpgsqlCommand(
+                        $"INSERT INTO {_schema}.consent_subjects (subject_id, subject_key, secret) SELECT * FROM unnest($1::text[], $2::bytea[], $3::bytea[]) " +
+                        "ON CONFLICT (subject_id) DO NOTHING RETURNING subject_id, subject_key, secret;",
+                        connection,
+                        transaction);
+                    register.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. ids] });
+                    register.Parameters.Add(new NpgsqlParameter<byte[][]> { TypedValue = keys });
+                    register.Parameters.Add(new NpgsqlParameter<byte[][]> { TypedValue = secrets });
+                    await using var reader = await register.ExecuteReaderAsync(ct);
+                    while (await reader.ReadAsync(ct))
+                    {
+                        var key = (byte[])reader[1];
+                        log.Add(new(ConsentProofEntryKind.SubjectRegistered, ConsentProofLog.SubjectRegistered(reader.GetString(0), key, (byte[])reader[2]), key));
+                    }
+                }
+            }
+
+            var members = new List<(byte[], long)>();
+            await using (var insert = new NpgsqlCommand(
+                $"INSERT INTO {_schema}.data_use_subjects (data_use_id, subject_key, consent_sequence) " +
+                $"SELECT $1, r.subject_key, n.consent_sequence FROM consentkit_new_subjects n JOIN {_schema}.consent_subjects r USING (subject_id) " +
+                "ON CONFLICT DO NOTHING RETURNING subject_key, consent_sequence;",
+                connection,
+                transaction))
+            {
+                insert.Parameters.Add(new NpgsqlParameter<string> { TypedValue = dataUseId });
+                await using var reader = await insert.ExecuteReaderAsync(ct);
+                while (await reader.ReadAsync(ct))
+                {
+                    members.Add(((byte[])reader[0], reader.GetInt64(1)));
+                }
+            }
+
+            if (members.Count > 0)
+            {
+                log.Add(new(ConsentProofEntryKind.DataUseSubjectsAdded, ConsentProofLog.DataUseSubjectsAdded(dataUseId, members), DataUseId: dataUseId));
+                await using var count = new NpgsqlCommand($"UPDATE {_schema}.data_uses SET subject_count = subject_count + $2 WHERE id = $1;", connection, transaction);
+                count.Parameters.Add(new NpgsqlParameter<string> { TypedValue = dataUseId });
+                count.Parameters.Add(new NpgsqlParameter<long> { TypedValue = members.Count });
+                await count.ExecuteNonQueryAsync(ct);
+            }
+
+            await PostgreSqlProofLog.AppendAsync(connection, transaction, _schema, log, ct);
             await transaction.CommitAsync(ct);
             return 0;
         }, cancellationToken);
@@ -190,6 +257,12 @@ public sealed partial class PostgreSqlConsentStore : IDataUseLedger
             command.Parameters.Add(new NpgsqlParameter<string?> { TypedValue = reason, NpgsqlDbType = NpgsqlDbType.Text });
             command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = dataUseId });
             await command.ExecuteNonQueryAsync(ct);
+            await PostgreSqlProofLog.AppendAsync(
+                connection,
+                transaction,
+                _schema,
+                [new(ConsentProofEntryKind.DataUseEnded, ConsentProofLog.DataUseEnded(dataUseId, status, endedAt, itemsSeen, itemsKept, reason), DataUseId: dataUseId)],
+                ct);
             await transaction.CommitAsync(ct);
             return 0;
         }, cancellationToken);

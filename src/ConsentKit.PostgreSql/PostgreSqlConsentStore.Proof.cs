@@ -24,6 +24,54 @@ public sealed partial class PostgreSqlConsentStore
     }
 
     /// <inheritdoc />
+    public ValueTask<IReadOnlyList<ConsentProofEntry>> GetProofLogAsync(long afterSequence, int maxCount, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(afterSequence);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxCount);
+        return QueryAsync(
+            $"SELECT sequence, kind, payload, previous_hash, hash FROM {_schema}.consent_proof_log WHERE sequence > $1 ORDER BY sequence LIMIT $2;",
+            c =>
+            {
+                c.Parameters.Add(new NpgsqlParameter<long> { TypedValue = afterSequence });
+                c.Parameters.Add(new NpgsqlParameter<int> { TypedValue = maxCount });
+            },
+            reader => new ConsentProofEntry
+            {
+                Sequence = reader.GetInt64(0),
+                Kind = (ConsentProofEntryKind)reader.GetInt16(1),
+                Payload = (byte[])reader[2],
+                PreviousHash = (byte[])reader[3],
+                Hash = (byte[])reader[4],
+            },
+            cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public async IAsyncEnumerable<ConsentSubjectRegistration> GetSubjectRegistryAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        await InitializeAsync(cancellationToken);
+        await using var connection = await GuardAsync("read", async ct => await _dataSource.OpenConnectionAsync(ct), cancellationToken);
+        await using var command = new NpgsqlCommand($"SELECT subject_id, subject_key, secret FROM {_schema}.consent_subjects;", connection);
+        await using var reader = await GuardAsync("read", async ct => await command.ExecuteReaderAsync(ct), cancellationToken);
+        while (await GuardAsync("read", reader.ReadAsync, cancellationToken))
+        {
+            yield return new ConsentSubjectRegistration { SubjectId = reader.GetString(0), SubjectKey = (byte[])reader[1], Secret = (byte[])reader[2] };
+        }
+    }
+
+    /// <inheritdoc />
+    /// <remarks>The high-water row <c>consent_sequence_counter</c>, raised by an append trigger and never lowered.</remarks>
+    public async ValueTask<long> GetSequenceCounterAsync(CancellationToken cancellationToken = default)
+    {
+        var rows = await QueryAsync(
+            $"SELECT sequence FROM {_schema}.consent_sequence_counter WHERE id = 1;",
+            _ => { },
+            reader => reader.GetInt64(0),
+            cancellationToken);
+        return rows.Count == 0 ? 0 : rows[0];
+    }
+
+    /// <inheritdoc />
     public async IAsyncEnumerable<ConsentCurrentPointer> GetCurrentStateAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         await InitializeAsync(cancellationToken);
@@ -121,14 +169,14 @@ public sealed partial class PostgreSqlConsentStore
             }
 
             var open = new List<ConsentRecord>();
-            var known = false;
-            await using (var read = new NpgsqlCommand($"SELECT EXISTS (SELECT 1 FROM {_schema}.consent_subjects WHERE subject_id = $1);", connection, transaction))
+            byte[]? key = null;
+            await using (var read = new NpgsqlCommand($"SELECT subject_key FROM {_schema}.consent_subjects WHERE subject_id = $1;", connection, transaction))
             {
                 read.Parameters.Add(new NpgsqlParameter<string> { TypedValue = subjectId });
-                known = (bool)(await read.ExecuteScalarAsync(ct))!;
+                key = await read.ExecuteScalarAsync(ct) as byte[];
             }
 
-            if (!known)
+            if (key is null)
             {
                 return null;
             }
@@ -137,9 +185,10 @@ public sealed partial class PostgreSqlConsentStore
             {
                 read.Parameters.Add(new NpgsqlParameter<string> { TypedValue = subjectId });
                 await using var reader = await read.ExecuteReaderAsync(ct);
+                var readRecord = RecordReader();
                 while (await reader.ReadAsync(ct))
                 {
-                    open.Add(ReadRecord(reader));
+                    open.Add(readRecord(reader));
                 }
             }
 
@@ -153,6 +202,10 @@ public sealed partial class PostgreSqlConsentStore
                 delete.Parameters.Add(new NpgsqlParameter<string> { TypedValue = subjectId });
                 await delete.ExecuteNonQueryAsync(ct);
             }
+
+            // The log tells this deletion from a row deleted outside ConsentKit.
+            await PostgreSqlProofLog.AppendAsync(
+                connection, transaction, _schema, [new(ConsentProofEntryKind.SubjectErased, ConsentProofLog.SubjectErased(key, erasedAt), key)], ct);
 
             await NotifyAndCommitAsync(connection, transaction, ct);
             return (IReadOnlyList<ConsentRecord>?)[.. closing.Select(r => ConsentErasure.ErasedRecord(

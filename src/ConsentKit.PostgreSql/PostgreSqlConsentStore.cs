@@ -26,15 +26,20 @@ public sealed partial class PostgreSqlConsentStore : IConsentStore, IAsyncDispos
 {
     // Records read with the subject registry joined: the id and the secret that opens the metadata.
     // A record whose subject was erased has no registry row (r.subject_id is NULL).
-    private const string Columns = "e.sequence, r.subject_id, e.purpose_id, e.status, e.notice_version, e.recorded_at, e.expires_at, e.method, e.source, e.metadata, r.secret, e.subject_key, octet_length(e.metadata), e.notice_digest";
+    // Every read also takes what checks the row (StoredRows.ReadRecord): the record's previous hash and
+    // hash, and the proof log's registration of the registry row that named its subject.
+    private const string Columns = "e.sequence, r.subject_id, e.purpose_id, e.status, e.notice_version, e.recorded_at, e.expires_at, e.method, e.source, e.metadata, r.secret, e.subject_key, octet_length(e.metadata), e.notice_digest, " + StoredRows.CheckColumns;
+
+    private const string RegistrationJoin = " LEFT JOIN {0}.consent_proof_log l ON l.subject_key = r.subject_key AND l.kind = 1";
 
     // The gate's current state comes from the hash-chained event log itself — each pair's latest record,
     // found in the covering index — never from consent_current, which nothing but the log backs: an
     // UPDATE there cannot revive a grant (docs/history-proof.md).
     private const string CurrentSelect =
-        "SELECT e.sequence, g.subject_id, e.purpose_id, e.status, e.notice_version, e.recorded_at, e.expires_at, e.method, e.source, e.metadata, g.secret, e.subject_key, octet_length(e.metadata), e.notice_digest " +
+        "SELECT e.sequence, g.subject_id, e.purpose_id, e.status, e.notice_version, e.recorded_at, e.expires_at, e.method, e.source, e.metadata, g.secret, e.subject_key, octet_length(e.metadata), e.notice_digest, " + StoredRows.CheckColumns + " " +
         "FROM (SELECT r.subject_id, r.secret, MAX(x.sequence) AS latest FROM {0}.consent_subjects r JOIN {0}.consent_events x ON x.subject_key = r.subject_key " +
-        "WHERE r.subject_id {1} GROUP BY r.subject_id, x.purpose_id) g JOIN {0}.consent_events e ON e.sequence = g.latest";
+        "WHERE r.subject_id {1} GROUP BY r.subject_id, x.purpose_id) g JOIN {0}.consent_events e ON e.sequence = g.latest " +
+        "LEFT JOIN {0}.consent_proof_log l ON l.subject_key = e.subject_key AND l.kind = 1";
 
     private readonly NpgsqlDataSource _dataSource;
     private readonly bool _ownsDataSource;
@@ -169,7 +174,7 @@ public sealed partial class PostgreSqlConsentStore : IConsentStore, IAsyncDispos
         return QueryAsync(
             _currentOne + ";",
             c => c.Parameters.Add(new NpgsqlParameter<string> { TypedValue = subjectId }),
-            ReadRecord,
+            RecordReader(),
             cancellationToken);
     }
 
@@ -191,7 +196,7 @@ public sealed partial class PostgreSqlConsentStore : IConsentStore, IAsyncDispos
             result.AddRange(await QueryAsync(
                 _currentMany + ";",
                 c => c.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = chunk }),
-                ReadRecord,
+                RecordReader(),
                 cancellationToken));
         }
 
@@ -214,20 +219,24 @@ public sealed partial class PostgreSqlConsentStore : IConsentStore, IAsyncDispos
             await using var last = new NpgsqlCommand($"SELECT COALESCE(MAX(sequence), 0) FROM {_schema}.consent_events;", connection, transaction);
             var watermark = (long)(await last.ExecuteScalarAsync(ct))!;
 
-            // Each pair's latest record from the log's covering index; no metadata (a scan decides, it does not display).
+            // Each pair's latest record from the log's covering index, checked like every read (its hash, its
+            // subject's registration); the metadata is read for the hash but not opened (length 0: a scan
+            // decides, it does not display).
             await using var command = new NpgsqlCommand(
-                "SELECT e.sequence, r.subject_id, e.purpose_id, e.status, e.notice_version, e.recorded_at, e.expires_at, e.method, e.source, NULL::bytea, NULL::bytea, e.subject_key, 0::bigint, e.notice_digest " +
+                "SELECT e.sequence, r.subject_id, e.purpose_id, e.status, e.notice_version, e.recorded_at, e.expires_at, e.method, e.source, e.metadata, r.secret, e.subject_key, 0::bigint, e.notice_digest, " + StoredRows.CheckColumns + " " +
                 $"FROM (SELECT subject_key, MAX(sequence) AS latest FROM {_schema}.consent_events WHERE purpose_id = ANY($1) GROUP BY subject_key, purpose_id) g " +
-                $"JOIN {_schema}.consent_events e ON e.sequence = g.latest JOIN {_schema}.consent_subjects r ON r.subject_key = g.subject_key;",
+                $"JOIN {_schema}.consent_events e ON e.sequence = g.latest JOIN {_schema}.consent_subjects r ON r.subject_key = g.subject_key" +
+                string.Format(System.Globalization.CultureInfo.InvariantCulture, RegistrationJoin, _schema) + ";",
                 connection,
                 transaction);
             command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = purposes });
             var records = new List<ConsentRecord>();
+            var readRecord = RecordReader();
             await using (var reader = await command.ExecuteReaderAsync(ct))
             {
                 while (await reader.ReadAsync(ct))
                 {
-                    records.Add(ReadRecord(reader));
+                    records.Add(readRecord(reader));
                 }
             }
 
@@ -241,7 +250,8 @@ public sealed partial class PostgreSqlConsentStore : IConsentStore, IAsyncDispos
     {
         ArgumentNullException.ThrowIfNull(subjectId);
         return QueryAsync(
-            $"SELECT {Columns} FROM {_schema}.consent_subjects r JOIN {_schema}.consent_events e ON e.subject_key = r.subject_key WHERE r.subject_id = $1 ORDER BY e.sequence;",
+            $"SELECT {Columns} FROM {_schema}.consent_subjects r JOIN {_schema}.consent_events e ON e.subject_key = r.subject_key" +
+            string.Format(System.Globalization.CultureInfo.InvariantCulture, RegistrationJoin, _schema) + " WHERE r.subject_id = $1 ORDER BY e.sequence;",
             c => c.Parameters.Add(new NpgsqlParameter<string> { TypedValue = subjectId }),
             cancellationToken);
     }
@@ -252,7 +262,8 @@ public sealed partial class PostgreSqlConsentStore : IConsentStore, IAsyncDispos
         ArgumentOutOfRangeException.ThrowIfNegative(afterSequence);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxCount);
         return QueryAsync(
-            $"SELECT {Columns} FROM {_schema}.consent_events e LEFT JOIN {_schema}.consent_subjects r ON r.subject_key = e.subject_key WHERE e.sequence > $1 ORDER BY e.sequence LIMIT $2;",
+            $"SELECT {Columns} FROM {_schema}.consent_events e LEFT JOIN {_schema}.consent_subjects r ON r.subject_key = e.subject_key" +
+            string.Format(System.Globalization.CultureInfo.InvariantCulture, RegistrationJoin, _schema) + " WHERE e.sequence > $1 ORDER BY e.sequence LIMIT $2;",
             c =>
             {
                 c.Parameters.Add(new NpgsqlParameter<long> { TypedValue = afterSequence });
@@ -353,7 +364,7 @@ public sealed partial class PostgreSqlConsentStore : IConsentStore, IAsyncDispos
     }
 
     private ValueTask<IReadOnlyList<ConsentRecord>> QueryAsync(string sql, Action<NpgsqlCommand> bind, CancellationToken cancellationToken) =>
-        QueryAsync(sql, bind, ReadRecord, cancellationToken);
+        QueryAsync(sql, bind, RecordReader(), cancellationToken);
 
     /// <summary>Runs one read on a pooled connection, after the schema is in place, mapping each row with <paramref name="read"/>.</summary>
     private async ValueTask<IReadOnlyList<T>> QueryAsync<T>(string sql, Action<NpgsqlCommand> bind, Func<NpgsqlDataReader, T> read, CancellationToken cancellationToken)
@@ -375,7 +386,12 @@ public sealed partial class PostgreSqlConsentStore : IConsentStore, IAsyncDispos
         }, cancellationToken);
     }
 
-    private static ConsentRecord ReadRecord(NpgsqlDataReader reader) => StoredRows.ReadRecord(reader);
+    /// <summary>Maps the rows of one read to records, checking each (a subject's registration once per read).</summary>
+    private static Func<NpgsqlDataReader, ConsentRecord> RecordReader()
+    {
+        var checkedSubjects = new HashSet<string>(StringComparer.Ordinal);
+        return reader => StoredRows.ReadRecord(reader, checkedSubjects);
+    }
 
     private async ValueTask<T> GuardAsync<T>(string action, Func<CancellationToken, Task<T>> body, CancellationToken cancellationToken)
     {

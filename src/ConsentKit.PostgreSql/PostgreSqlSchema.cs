@@ -10,7 +10,7 @@ namespace ConsentKit.PostgreSql;
 internal static class PostgreSqlSchema
 {
     /// <summary>The schema version this code writes and reads.</summary>
-    public const int LatestVersion = 2;
+    public const int LatestVersion = 3;
 
     // Each entry moves the schema from version (index) to version (index + 1). Never edit a shipped
     // entry: add a new one. Version 2 and later are code (PostgreSqlChainMigration), not only SQL.
@@ -162,10 +162,15 @@ internal static class PostgreSqlSchema
             {
                 await ExecuteAsync(connection, transaction, Migrations[step].Replace("{s}", schema, StringComparison.Ordinal), cancellationToken);
             }
-            else
+            else if (step == 1)
             {
                 // 2: the tamper-evident chain, the subject registry and the kept notices (C#: hashes).
                 await PostgreSqlChainMigration.RunAsync(connection, transaction, schema, cancellationToken);
+            }
+            else
+            {
+                // 3: the proof log (registry, erasures, ledger), each record's previous hash, the sequence counter.
+                await PostgreSqlProofMigration.RunAsync(connection, transaction, schema, cancellationToken);
             }
         }
 
@@ -196,4 +201,7 @@ internal static class LockKeys
 
     /// <summary>Held by every append until it commits, so sequences commit in order and the feed never skips one.</summary>
     public const int Append = 0x434B_0002;
+
+    /// <summary>Held by every append to the proof log until it commits; taken after <see cref="Append"/> when both are.</summary>
+    public const int ProofLog = 0x434B_0003;
 }

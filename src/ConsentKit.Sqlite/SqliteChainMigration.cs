@@ -119,8 +119,9 @@ internal static class SqliteChainMigration
         SqliteSchema.Execute(connection, Tables, transaction);
 
         using var statements = new SqliteStatementCache(connection);
-        var registry = new SqliteSubjectRegistry(statements, transaction);
-        var chain = new SqliteChainWriter(statements, transaction);
+        // Schema 5 has no proof log and no previous_hash column yet: schema 6 adds both and fills them.
+        var registry = new SqliteSubjectRegistry(statements, transaction, log: null);
+        var chain = new SqliteChainWriter(statements, transaction, storesPreviousHash: false);
         using (var read = connection.CreateCommand())
         {
             read.Transaction = transaction;

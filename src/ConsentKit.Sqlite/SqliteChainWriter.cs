@@ -7,9 +7,12 @@ internal sealed record SubjectEntry(byte[] Key, byte[] Secret);
 
 /// <summary>
 /// The subject registry inside one write transaction: finds a subject's key and secret, or creates
-/// them (random) on the subject's first record.
+/// them (random) on the subject's first record and registers them in the proof log.
 /// </summary>
-internal sealed class SqliteSubjectRegistry(SqliteStatementCache statements, SqliteTransaction transaction)
+/// <param name="statements">The writer's statements.</param>
+/// <param name="transaction">The write transaction.</param>
+/// <param name="log">The proof log; <see langword="null"/> only while migrating to schema 5, before the log exists.</param>
+internal sealed class SqliteSubjectRegistry(SqliteStatementCache statements, SqliteTransaction transaction, SqliteProofLogWriter? log)
 {
     private readonly Dictionary<string, SubjectEntry> _seen = new(StringComparer.Ordinal);
 
@@ -46,6 +49,7 @@ internal sealed class SqliteSubjectRegistry(SqliteStatementCache statements, Sql
         command.Parameters.AddWithValue("$key", entry.Key);
         command.Parameters.AddWithValue("$secret", entry.Secret);
         command.ExecuteNonQuery();
+        log?.Append(ConsentProofEntryKind.SubjectRegistered, ConsentProofLog.SubjectRegistered(subjectId, entry.Key, entry.Secret), entry.Key);
         _seen[subjectId] = entry;
         return entry;
     }
@@ -57,13 +61,18 @@ internal sealed class SqliteSubjectRegistry(SqliteStatementCache statements, Sql
 /// </summary>
 internal sealed class SqliteChainWriter
 {
+    private readonly bool _storesPreviousHash;
     private readonly SqliteCommand _insert;
     private readonly SqliteParameter[] _values;
     private long _previousSequence;
     private ReadOnlyMemory<byte> _previousHash;
 
-    public SqliteChainWriter(SqliteStatementCache statements, SqliteTransaction transaction)
+    /// <param name="statements">The writer's statements.</param>
+    /// <param name="transaction">The write transaction.</param>
+    /// <param name="storesPreviousHash">Whether rows have the previous_hash column (schema 6 on; not while migrating to 5).</param>
+    public SqliteChainWriter(SqliteStatementCache statements, SqliteTransaction transaction, bool storesPreviousHash = true)
     {
+        _storesPreviousHash = storesPreviousHash;
         var head = statements.Get("SELECT sequence, hash FROM consent_events ORDER BY sequence DESC LIMIT 1;", transaction);
         using (var reader = head.ExecuteReader())
         {
@@ -71,10 +80,10 @@ internal sealed class SqliteChainWriter
         }
 
         _insert = statements.Get(
-            "INSERT INTO consent_events (sequence, previous_sequence, subject_key, purpose_id, status, notice_version, notice_digest, recorded_at, expires_at, method, source, metadata, hash) " +
-            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13);",
+            "INSERT INTO consent_events (sequence, previous_sequence, subject_key, purpose_id, status, notice_version, notice_digest, recorded_at, expires_at, method, source, metadata, hash" +
+            (storesPreviousHash ? ", previous_hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14);" : ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13);"),
             transaction);
-        _values = new SqliteParameter[13];
+        _values = new SqliteParameter[storesPreviousHash ? 14 : 13];
         for (var i = 0; i < _values.Length; i++)
         {
             // No declared type: each value binds as what it is (text, integer, blob, null).
@@ -101,6 +110,11 @@ internal sealed class SqliteChainWriter
         _values[10].Value = (object?)entry.Source ?? DBNull.Value;
         _values[11].Value = entry.SealedMetadata.ToArray();
         _values[12].Value = entry.Hash.ToArray();
+        if (_storesPreviousHash)
+        {
+            _values[13].Value = _previousHash.ToArray();
+        }
+
         _insert.ExecuteNonQuery();
 
         _previousSequence = entry.Sequence;

@@ -29,6 +29,9 @@ public sealed partial class SqliteConsentStore : IDataUseLedger
                 throw new ArgumentException($"A data use with id '{dataUse.Id}' already exists.", "dataUse.Id");
             }
 
+            new SqliteProofLogWriter(Statements(writer), transaction)
+                .Append(ConsentProofEntryKind.DataUseStarted, ConsentProofLog.DataUseStarted(dataUse), dataUseId: dataUse.Id);
+
             transaction.Commit();
             return 0;
         }, cancellationToken);
@@ -53,7 +56,8 @@ public sealed partial class SqliteConsentStore : IDataUseLedger
             // from .NET it measured ≈ 30 µs a subject). Subjects the registry does not know yet — rare, as a
             // run's subjects have records — are registered first, one by one.
             var rows = JsonSerializer.Serialize(subjects.Select(s => new LedgerRow(s.SubjectId, s.ConsentSequence)).ToArray(), SqliteJson.Default.LedgerRowArray);
-            var registry = new SqliteSubjectRegistry(Statements(writer), transaction);
+            var log = new SqliteProofLogWriter(Statements(writer), transaction);
+            var registry = new SqliteSubjectRegistry(Statements(writer), transaction, log);
             using (var missing = writer.CreateCommand())
             {
                 missing.Transaction = transaction;
@@ -79,13 +83,29 @@ public sealed partial class SqliteConsentStore : IDataUseLedger
 
             using var insert = writer.CreateCommand();
             insert.Transaction = transaction;
+            // RETURNING gives the rows actually inserted (a subject already in the use is ignored): those go
+            // into the proof log, so a member added or removed later is found.
             insert.CommandText =
                 "INSERT OR IGNORE INTO data_use_subjects (data_use_id, subject_key, consent_sequence) " +
                 "SELECT $id, r.subject_key, json_extract(j.value, '$.q') FROM json_each($rows) j " +
-                "JOIN consent_subjects r ON r.subject_id = json_extract(j.value, '$.s') ORDER BY j.key;";
+                "JOIN consent_subjects r ON r.subject_id = json_extract(j.value, '$.s') WHERE true ORDER BY j.key " +
+                "RETURNING subject_key, consent_sequence;";
             insert.Parameters.AddWithValue("$id", dataUseId);
             insert.Parameters.AddWithValue("$rows", rows);
-            var added = insert.ExecuteNonQuery();
+            var inserted = new List<(byte[], long)>();
+            using (var reader = insert.ExecuteReader())
+            {
+                while (reader.Read())
+                {
+                    inserted.Add(((byte[])reader[0], reader.GetInt64(1)));
+                }
+            }
+
+            var added = inserted.Count;
+            if (added > 0)
+            {
+                log.Append(ConsentProofEntryKind.DataUseSubjectsAdded, ConsentProofLog.DataUseSubjectsAdded(dataUseId, inserted), dataUseId: dataUseId);
+            }
 
             using var count = writer.CreateCommand();
             count.Transaction = transaction;
@@ -198,6 +218,8 @@ public sealed partial class SqliteConsentStore : IDataUseLedger
             command.Parameters.AddWithValue("$reason", (object?)reason ?? DBNull.Value);
             command.Parameters.AddWithValue("$id", dataUseId);
             command.ExecuteNonQuery();
+            new SqliteProofLogWriter(Statements(writer), transaction)
+                .Append(ConsentProofEntryKind.DataUseEnded, ConsentProofLog.DataUseEnded(dataUseId, status, endedAt, itemsSeen, itemsKept, reason), dataUseId: dataUseId);
             transaction.Commit();
             return 0;
         }, cancellationToken);

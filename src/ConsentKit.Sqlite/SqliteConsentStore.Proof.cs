@@ -37,6 +37,71 @@ public sealed partial class SqliteConsentStore
     }
 
     /// <inheritdoc />
+    public async ValueTask<IReadOnlyList<ConsentProofEntry>> GetProofLogAsync(long afterSequence, int maxCount, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(afterSequence);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxCount);
+        cancellationToken.ThrowIfCancellationRequested();
+        await InitializeAsync(cancellationToken);
+        return Guard("read", () =>
+        {
+            using var connection = OpenReader();
+            using var command = connection.CreateCommand();
+            command.CommandText = "SELECT sequence, kind, payload, previous_hash, hash FROM consent_proof_log WHERE sequence > $after ORDER BY sequence LIMIT $limit;";
+            command.Parameters.AddWithValue("$after", afterSequence);
+            command.Parameters.AddWithValue("$limit", maxCount);
+            using var reader = command.ExecuteReader();
+            var result = new List<ConsentProofEntry>();
+            while (reader.Read())
+            {
+                result.Add(StoredRows.ReadProofEntry(reader));
+            }
+
+            return (IReadOnlyList<ConsentProofEntry>)result;
+        });
+    }
+
+    /// <inheritdoc />
+    public async IAsyncEnumerable<ConsentSubjectRegistration> GetSubjectRegistryAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        await InitializeAsync(cancellationToken);
+        var rows = Guard("read", () =>
+        {
+            using var connection = OpenReader();
+            using var command = connection.CreateCommand();
+            command.CommandText = "SELECT subject_id, subject_key, secret FROM consent_subjects;";
+            using var reader = command.ExecuteReader();
+            var result = new List<ConsentSubjectRegistration>();
+            while (reader.Read())
+            {
+                result.Add(new ConsentSubjectRegistration { SubjectId = reader.GetString(0), SubjectKey = (byte[])reader[1], Secret = (byte[])reader[2] });
+            }
+
+            return result;
+        });
+        foreach (var row in rows)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            yield return row;
+        }
+    }
+
+    /// <inheritdoc />
+    /// <remarks>SQLite's own AUTOINCREMENT counter for <c>consent_events</c> (<c>sqlite_sequence</c>), which a DELETE does not set back.</remarks>
+    public async ValueTask<long> GetSequenceCounterAsync(CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        await InitializeAsync(cancellationToken);
+        return Guard("read", () =>
+        {
+            using var connection = OpenReader();
+            using var command = connection.CreateCommand();
+            command.CommandText = "SELECT COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'consent_events'), 0);";
+            return (long)command.ExecuteScalar()!;
+        });
+    }
+
+    /// <inheritdoc />
     public async IAsyncEnumerable<ConsentCurrentPointer> GetCurrentStateAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         await InitializeAsync(cancellationToken);
@@ -154,7 +219,7 @@ public sealed partial class SqliteConsentStore
         var erased = await WriteAsync(writer =>
         {
             using var transaction = writer.BeginTransaction(deferred: false);
-            var subject = new SqliteSubjectRegistry(Statements(writer), transaction).Find(subjectId);
+            var subject = new SqliteSubjectRegistry(Statements(writer), transaction, log: null).Find(subjectId);
             if (subject is null)
             {
                 return null;
@@ -183,6 +248,10 @@ public sealed partial class SqliteConsentStore
                 delete.Parameters.AddWithValue("$subject", subjectId);
                 delete.ExecuteNonQuery();
             }
+
+            // The log tells this deletion from a row deleted outside ConsentKit.
+            new SqliteProofLogWriter(Statements(writer), transaction)
+                .Append(ConsentProofEntryKind.SubjectErased, ConsentProofLog.SubjectErased(subject.Key, erasedAt), subject.Key);
 
             transaction.Commit();
             return (IReadOnlyList<ConsentRecord>)[.. closing.Select(r => ConsentErasure.ErasedRecord(

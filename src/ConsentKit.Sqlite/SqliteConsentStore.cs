@@ -27,16 +27,21 @@ public sealed partial class SqliteConsentStore : IConsentStore, IDisposable
 {
     // Records read with the subject registry joined: the id and the secret that opens the metadata.
     // A record whose subject was erased has no registry row (s.subject_id is NULL).
-    private const string Columns = "e.sequence, s.subject_id, e.purpose_id, e.status, e.notice_version, e.recorded_at, e.expires_at, e.method, e.source, e.metadata, s.secret, e.subject_key, length(e.metadata), e.notice_digest";
+    // Every read also takes what checks the row (StoredRows.ReadRecord): the record's previous hash and
+    // hash, and the proof log's registration of the registry row that named its subject.
+    private const string Columns = "e.sequence, s.subject_id, e.purpose_id, e.status, e.notice_version, e.recorded_at, e.expires_at, e.method, e.source, e.metadata, s.secret, e.subject_key, length(e.metadata), e.notice_digest, " + StoredRows.CheckColumns;
+
+    private const string RegistrationJoin = " LEFT JOIN consent_proof_log l ON l.subject_key = s.subject_key AND l.kind = 1";
 
     // The gate's current state comes from the hash-chained event log itself — each pair's latest record,
     // found in the covering index — never from consent_current, which nothing but the log backs: an
     // UPDATE there cannot revive a grant. Measured: as fast as following consent_current's pointer,
     // and twice as fast as following it and checking it against the log (docs/history-proof.md).
     private const string CurrentSelect =
-        "SELECT e.sequence, g.subject_id, e.purpose_id, e.status, e.notice_version, e.recorded_at, e.expires_at, e.method, e.source, e.metadata, g.secret, e.subject_key, length(e.metadata), e.notice_digest " +
+        "SELECT e.sequence, g.subject_id, e.purpose_id, e.status, e.notice_version, e.recorded_at, e.expires_at, e.method, e.source, e.metadata, g.secret, e.subject_key, length(e.metadata), e.notice_digest, " + StoredRows.CheckColumns + " " +
         "FROM (SELECT s.subject_id, s.secret, MAX(x.sequence) AS latest FROM consent_subjects s JOIN consent_events x ON x.subject_key = s.subject_key " +
-        "WHERE {0} GROUP BY x.subject_key, x.purpose_id) g JOIN consent_events e ON e.sequence = g.latest";
+        "WHERE {0} GROUP BY x.subject_key, x.purpose_id) g JOIN consent_events e ON e.sequence = g.latest " +
+        "LEFT JOIN consent_proof_log l ON l.subject_key = e.subject_key AND l.kind = 1";
 
     private readonly string _connectionString;
     private readonly string _location;
@@ -182,7 +187,7 @@ public sealed partial class SqliteConsentStore : IConsentStore, IDisposable
         // SQLite has one writer at a time and sequences are assigned under its lock, so commit order is
         // sequence order: reading by sequence can never skip a record that commits later.
         return Guard("read", () => Query(
-            $"SELECT {Columns} FROM consent_events e LEFT JOIN consent_subjects s ON s.subject_key = e.subject_key WHERE e.sequence > $after ORDER BY e.sequence LIMIT $limit;",
+            $"SELECT {Columns} FROM consent_events e LEFT JOIN consent_subjects s ON s.subject_key = e.subject_key{RegistrationJoin} WHERE e.sequence > $after ORDER BY e.sequence LIMIT $limit;",
             command =>
             {
                 command.Parameters.AddWithValue("$after", afterSequence);
@@ -256,7 +261,7 @@ public sealed partial class SqliteConsentStore : IConsentStore, IDisposable
         cancellationToken.ThrowIfCancellationRequested();
         await InitializeAsync(cancellationToken);
         return Guard("read", () => Query(
-            $"SELECT {Columns} FROM consent_subjects s JOIN consent_events e ON e.subject_key = s.subject_key WHERE s.subject_id = $subject ORDER BY e.sequence;",
+            $"SELECT {Columns} FROM consent_subjects s JOIN consent_events e ON e.subject_key = s.subject_key{RegistrationJoin} WHERE s.subject_id = $subject ORDER BY e.sequence;",
             command => command.Parameters.AddWithValue("$subject", subjectId)));
     }
 
@@ -290,7 +295,7 @@ public sealed partial class SqliteConsentStore : IConsentStore, IDisposable
         // BEGIN IMMEDIATE holds the database's write lock (for every process) until commit: the chain's
         // head, the next sequence and the pair's current record cannot move under this transaction.
         var statements = Statements(writer);
-        var registry = new SqliteSubjectRegistry(statements, transaction);
+        var registry = new SqliteSubjectRegistry(statements, transaction, new SqliteProofLogWriter(statements, transaction));
         if (expectedCurrentSequence is { } expected)
         {
             var current = 0L;
@@ -382,9 +387,10 @@ public sealed partial class SqliteConsentStore : IConsentStore, IDisposable
 
     private static void ReadAll(SqliteDataReader reader, List<ConsentRecord> into)
     {
+        var checkedSubjects = new HashSet<string>(StringComparer.Ordinal);
         while (reader.Read())
         {
-            into.Add(StoredRows.ReadRecord(reader));
+            into.Add(StoredRows.ReadRecord(reader, checkedSubjects));
         }
     }
 

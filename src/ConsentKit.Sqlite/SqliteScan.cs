@@ -16,11 +16,17 @@ namespace ConsentKit.Sqlite;
 /// </summary>
 internal static class SqliteScan
 {
-    /// <summary>The subject registry, key → id.</summary>
+    /// <summary>
+    /// The subject registry, key → id, each row checked against its registration in the proof log (a row
+    /// swapped, re-pointed or replaced throws <see cref="ConsentStoreIntegrityException"/>).
+    /// </summary>
     public static Dictionary<UInt128, string> ReadRegistry(SqliteConnection connection, CancellationToken cancellationToken)
     {
         var subjects = new Dictionary<UInt128, string>();
-        using var statement = Prepare(connection, "SELECT subject_key, subject_id FROM consent_subjects;");
+        using var statement = Prepare(
+            connection,
+            "SELECT s.subject_key, s.subject_id, s.secret, l.sequence, l.payload, l.previous_hash, l.hash FROM consent_subjects s " +
+            "LEFT JOIN consent_proof_log l ON l.subject_key = s.subject_key AND l.kind = 1;");
         int rc;
         while ((rc = raw.sqlite3_step(statement)) == raw.SQLITE_ROW)
         {
@@ -29,8 +35,20 @@ internal static class SqliteScan
                 cancellationToken.ThrowIfCancellationRequested();
             }
 
-            subjects[BinaryPrimitives.ReadUInt128BigEndian(raw.sqlite3_column_blob(statement, 0))] =
-                Encoding.UTF8.GetString(raw.sqlite3_column_blob(statement, 1));
+            var key = raw.sqlite3_column_blob(statement, 0);
+            var subjectId = Encoding.UTF8.GetString(raw.sqlite3_column_blob(statement, 1));
+            var registration = raw.sqlite3_column_type(statement, 3) == raw.SQLITE_NULL
+                ? null
+                : new ConsentProofEntry
+                {
+                    Sequence = raw.sqlite3_column_int64(statement, 3),
+                    Kind = ConsentProofEntryKind.SubjectRegistered,
+                    Payload = raw.sqlite3_column_blob(statement, 4).ToArray(),
+                    PreviousHash = raw.sqlite3_column_blob(statement, 5).ToArray(),
+                    Hash = raw.sqlite3_column_blob(statement, 6).ToArray(),
+                };
+            ConsentProofLog.CheckRegistration(subjectId, key, raw.sqlite3_column_blob(statement, 2), registration, 0);
+            subjects[BinaryPrimitives.ReadUInt128BigEndian(key)] = subjectId;
         }
 
         Done(connection, rc);
@@ -51,7 +69,8 @@ internal static class SqliteScan
         using var statement = Prepare(
             connection,
             $"SELECT sequence, subject_key, status | (method << 8) | ((CASE purpose_id{positions} END) << 16) | ((source IS NOT NULL) << 30), " +
-            $"notice_version, recorded_at, COALESCE(expires_at, -1), source FROM consent_events WHERE purpose_id IN ({placeholders}) ORDER BY sequence;");
+            $"notice_version, recorded_at, COALESCE(expires_at, -1), source, previous_sequence, notice_digest, metadata, previous_hash, hash " +
+            $"FROM consent_events WHERE purpose_id IN ({placeholders}) ORDER BY sequence;");
         for (var i = 0; i < purposes.Length; i++)
         {
             Check(connection, raw.sqlite3_bind_text(statement, i + 1, purposes[i]));
@@ -73,6 +92,7 @@ internal static class SqliteScan
                 cancellationToken.ThrowIfCancellationRequested();
             }
 
+            Check(statement, purposes);
             var subjectKey = BinaryPrimitives.ReadUInt128BigEndian(raw.sqlite3_column_blob(statement, 1));
             ref var group = ref CollectionsMarshal.GetValueRefOrAddDefault(groups, subjectKey, out var known);
             if (!known)
@@ -120,6 +140,32 @@ internal static class SqliteScan
         }
 
         return records;
+    }
+
+    /// <summary>Recomputes the row's hash from its fields and the previous hash stored with it (every row read is checked).</summary>
+    private static void Check(sqlite3_stmt statement, string[] purposes)
+    {
+        var packed = raw.sqlite3_column_int(statement, 2);
+        var expiresAt = raw.sqlite3_column_int64(statement, 5);
+        var previousHash = raw.sqlite3_column_blob(statement, 10);
+        ConsentChain.CheckStoredEntry(
+            new ConsentChainEntry
+            {
+                Sequence = raw.sqlite3_column_int64(statement, 0),
+                PreviousSequence = raw.sqlite3_column_int64(statement, 7),
+                SubjectKey = raw.sqlite3_column_blob(statement, 1).ToArray(),
+                PurposeId = purposes[(packed >> 16) & 0x3FFF],
+                Status = (ConsentStatus)(packed & 0xFF),
+                NoticeVersion = Encoding.UTF8.GetString(raw.sqlite3_column_blob(statement, 3)),
+                NoticeDigest = raw.sqlite3_column_blob(statement, 8).ToArray(),
+                RecordedAtUtcTicks = raw.sqlite3_column_int64(statement, 4),
+                ExpiresAtUtcTicks = expiresAt < 0 ? null : expiresAt,
+                Method = (ConsentMethod)((packed >> 8) & 0xFF),
+                Source = (packed & (1 << 30)) == 0 ? null : Encoding.UTF8.GetString(raw.sqlite3_column_blob(statement, 6)),
+                SealedMetadata = raw.sqlite3_column_blob(statement, 9).ToArray(),
+                Hash = raw.sqlite3_column_blob(statement, 11).ToArray(),
+            },
+            previousHash);
     }
 
     private static sqlite3_stmt Prepare(SqliteConnection connection, string sql)

@@ -8,12 +8,22 @@ namespace ConsentKit.Storage;
 /// </summary>
 internal static class StoredRows
 {
+    /// <summary>The columns after <see cref="ReadRecord"/>'s first 14 that let it check the row: the record's chain fields and its subject's registration.</summary>
+    public const string CheckColumns =
+        "e.previous_sequence, e.previous_hash, e.hash, l.sequence, l.payload, l.previous_hash, l.hash";
+
     /// <summary>
     /// A record, from the columns (in this order): sequence, subject id (NULL once erased), purpose, status,
     /// notice version, recorded at, expires at, method, source, sealed metadata, the subject's secret,
-    /// subject key, length of the sealed metadata, notice digest.
+    /// subject key, length of the sealed metadata, notice digest, then <see cref="CheckColumns"/>.
     /// </summary>
-    public static ConsentRecord ReadRecord(DbDataReader reader)
+    /// <remarks>
+    /// Every record read is checked before anything is decided from it: its hash is recomputed from its
+    /// fields and the previous hash stored with it, and the registry row that named its subject must be
+    /// the one the proof log registered (checked once per subject per read, in <paramref name="checkedSubjects"/>).
+    /// A row that fails throws <see cref="ConsentStoreIntegrityException"/>: the read fails, the gate denies.
+    /// </remarks>
+    public static ConsentRecord ReadRecord(DbDataReader reader, HashSet<string> checkedSubjects)
     {
         var sequence = reader.GetInt64(0);
         var key = reader.GetFieldValue<byte[]>(11);
@@ -22,18 +32,68 @@ internal static class StoredRows
         var source = reader.IsDBNull(8) ? null : reader.GetString(8);
         var status = (ConsentStatus)reader.GetInt32(3);
         var method = (ConsentMethod)reader.GetInt32(7);
+        var sealedMetadata = reader.GetFieldValue<byte[]>(9);
+        var digest = reader.GetFieldValue<byte[]>(13);
+        ConsentChain.CheckStoredEntry(
+            new ConsentChainEntry
+            {
+                Sequence = sequence,
+                PreviousSequence = reader.GetInt64(14),
+                SubjectKey = key,
+                PurposeId = reader.GetString(2),
+                Status = status,
+                NoticeVersion = reader.GetString(4),
+                NoticeDigest = digest,
+                RecordedAtUtcTicks = recordedAt.UtcTicks,
+                ExpiresAtUtcTicks = expiresAt?.UtcTicks,
+                Method = method,
+                Source = source,
+                SealedMetadata = sealedMetadata,
+                Hash = reader.GetFieldValue<byte[]>(16),
+            },
+            reader.IsDBNull(15) ? [] : reader.GetFieldValue<byte[]>(15));
         if (reader.IsDBNull(1))
         {
             return ConsentErasure.ErasedRecord(sequence, key, reader.GetString(2), status, reader.GetString(4), recordedAt, expiresAt, method, source);
         }
 
-        // Most records carry no metadata: the subject's secret is only read when there is something to open.
-        var metadata = reader.GetInt64(12) == 0
-            ? null
-            : ConsentSubjectSecrets.Open(reader.GetFieldValue<byte[]>(9), reader.GetFieldValue<byte[]>(10));
-        var record = new NewConsentRecord(reader.GetString(1), reader.GetString(2), status, reader.GetString(4), recordedAt, expiresAt, method, source, metadata);
-        return new ConsentRecord(sequence, record, key) { NoticeDigest = reader.GetFieldValue<byte[]>(13) };
+        var subjectId = reader.GetString(1);
+        var secret = reader.GetFieldValue<byte[]>(10);
+        if (!checkedSubjects.Contains(subjectId))
+        {
+            ConsentProofLog.CheckRegistration(subjectId, key, secret, ReadRegistration(reader, 17), sequence);
+            checkedSubjects.Add(subjectId);
+        }
+
+        // Most records carry no metadata: the secret only opens something when there is something (a scan
+        // passes length 0: it decides, it does not display).
+        var metadata = reader.GetInt64(12) == 0 ? null : ConsentSubjectSecrets.Open(sealedMetadata, secret);
+        var record = new NewConsentRecord(subjectId, reader.GetString(2), status, reader.GetString(4), recordedAt, expiresAt, method, source, metadata);
+        return new ConsentRecord(sequence, record, key) { NoticeDigest = digest };
     }
+
+    /// <summary>A subject's registration entry from four columns (sequence, payload, previous hash, hash), or <see langword="null"/> when they are NULL.</summary>
+    public static ConsentProofEntry? ReadRegistration(DbDataReader reader, int first) =>
+        reader.IsDBNull(first)
+            ? null
+            : new ConsentProofEntry
+            {
+                Sequence = reader.GetInt64(first),
+                Kind = ConsentProofEntryKind.SubjectRegistered,
+                Payload = reader.GetFieldValue<byte[]>(first + 1),
+                PreviousHash = reader.GetFieldValue<byte[]>(first + 2),
+                Hash = reader.GetFieldValue<byte[]>(first + 3),
+            };
+
+    /// <summary>A proof-log entry from the columns (in this order): sequence, kind, payload, previous hash, hash.</summary>
+    public static ConsentProofEntry ReadProofEntry(DbDataReader reader) => new()
+    {
+        Sequence = reader.GetInt64(0),
+        Kind = (ConsentProofEntryKind)reader.GetInt32(1),
+        Payload = reader.GetFieldValue<byte[]>(2),
+        PreviousHash = reader.GetFieldValue<byte[]>(3),
+        Hash = reader.GetFieldValue<byte[]>(4),
+    };
 
     /// <summary>
     /// A chain entry, from the columns (in this order): sequence, previous sequence, subject key, purpose,

@@ -228,6 +228,12 @@ public sealed class WebAppTests : IDisposable
 
         public IAsyncEnumerable<ConsentCurrentPointer> GetCurrentStateAsync(CancellationToken cancellationToken = default) => throw Down();
 
+        public ValueTask<IReadOnlyList<ConsentProofEntry>> GetProofLogAsync(long afterSequence, int maxCount, CancellationToken cancellationToken = default) => throw Down();
+
+        public IAsyncEnumerable<ConsentSubjectRegistration> GetSubjectRegistryAsync(CancellationToken cancellationToken = default) => throw Down();
+
+        public ValueTask<long> GetSequenceCounterAsync(CancellationToken cancellationToken = default) => throw Down();
+
         public ValueTask SaveNoticesAsync(IReadOnlyList<ConsentNotice> notices, DateTimeOffset seenAt, CancellationToken cancellationToken = default) => throw Down();
 
         public ValueTask<IReadOnlyList<ConsentNotice>> GetNoticesAsync(CancellationToken cancellationToken = default) => throw Down();
