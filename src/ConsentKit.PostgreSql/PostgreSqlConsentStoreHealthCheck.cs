@@ -6,8 +6,15 @@ namespace ConsentKit.PostgreSql;
 /// Healthy when the server answers and the schema is the version this code expects. Register with
 /// <c>services.AddHealthChecks().AddCheck&lt;PostgreSqlConsentStoreHealthCheck&gt;("consent-store")</c>.
 /// </summary>
+/// <remarks>
+/// Unhealthy as well once a read in this process found the store changed outside ConsentKit (a record not
+/// matching its hash, a registry row the proof log did not register), or the last verification of the
+/// whole history (<c>AddHistoryVerification</c>) failed; it reports the last verified sequence and its age.
+/// </remarks>
 /// <param name="store">The store.</param>
-public sealed class PostgreSqlConsentStoreHealthCheck(PostgreSqlConsentStore store) : IHealthCheck
+/// <param name="integrity">What this process has seen of the store's integrity (registered by <c>AddConsentKit</c>).</param>
+/// <param name="timeProvider">The clock for the age of the last verification.</param>
+public sealed class PostgreSqlConsentStoreHealthCheck(PostgreSqlConsentStore store, ConsentIntegrityMonitor? integrity = null, TimeProvider? timeProvider = null) : IHealthCheck
 {
     /// <inheritdoc />
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
@@ -17,6 +24,11 @@ public sealed class PostgreSqlConsentStoreHealthCheck(PostgreSqlConsentStore sto
         {
             var version = await store.GetSchemaVersionAsync(cancellationToken);
             var data = new Dictionary<string, object> { ["schema"] = store.SchemaName, ["schemaVersion"] = version };
+            if (ConsentKit.Storage.IntegrityHealth.Problem(integrity, data, (timeProvider ?? TimeProvider.System).GetUtcNow()) is { } problem)
+            {
+                return new HealthCheckResult(HealthStatus.Unhealthy, problem, data: data);
+            }
+
             return version == PostgreSqlSchema.LatestVersion
                 ? HealthCheckResult.Healthy($"Consent store schema '{store.SchemaName}' is at version {version}.", data)
                 : new HealthCheckResult(context.Registration.FailureStatus, $"Consent store schema '{store.SchemaName}' is at version {version}, expected {PostgreSqlSchema.LatestVersion}.", data: data);

@@ -6,8 +6,15 @@ namespace ConsentKit.Sqlite;
 /// Healthy when the database file opens and its schema is the version this code expects. Register with
 /// <c>services.AddHealthChecks().AddCheck&lt;SqliteConsentStoreHealthCheck&gt;("consent-store")</c>.
 /// </summary>
+/// <remarks>
+/// Unhealthy as well once a read in this process found the store changed outside ConsentKit (a record not
+/// matching its hash, a registry row the proof log did not register), or the last verification of the
+/// whole history (<c>AddHistoryVerification</c>) failed; it reports the last verified sequence and its age.
+/// </remarks>
 /// <param name="store">The store.</param>
-public sealed class SqliteConsentStoreHealthCheck(SqliteConsentStore store) : IHealthCheck
+/// <param name="integrity">What this process has seen of the store's integrity (registered by <c>AddConsentKit</c>).</param>
+/// <param name="timeProvider">The clock for the age of the last verification.</param>
+public sealed class SqliteConsentStoreHealthCheck(SqliteConsentStore store, ConsentIntegrityMonitor? integrity = null, TimeProvider? timeProvider = null) : IHealthCheck
 {
     /// <inheritdoc />
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
@@ -17,6 +24,11 @@ public sealed class SqliteConsentStoreHealthCheck(SqliteConsentStore store) : IH
         {
             var version = await store.GetSchemaVersionAsync(cancellationToken);
             var data = new Dictionary<string, object> { ["file"] = store.Location, ["schemaVersion"] = version };
+            if (ConsentKit.Storage.IntegrityHealth.Problem(integrity, data, (timeProvider ?? TimeProvider.System).GetUtcNow()) is { } problem)
+            {
+                return new HealthCheckResult(HealthStatus.Unhealthy, problem, data: data);
+            }
+
             return version == SqliteSchema.LatestVersion
                 ? HealthCheckResult.Healthy($"Consent database '{store.Location}' is at schema version {version}.", data)
                 : new HealthCheckResult(context.Registration.FailureStatus, $"Consent database '{store.Location}' is at schema version {version}, expected {SqliteSchema.LatestVersion}.", data: data);

@@ -88,7 +88,12 @@ public sealed class ProofTests
         (head with { Sequence = head.Sequence + 1 }).HasValidSignature(signature, key).Should().BeFalse();
         head.HasValidSignature(signature, other).Should().BeFalse();
         head.HasValidSignature("not base64url!", key).Should().BeFalse();
-        line.Should().MatchRegex("^consentkit-chain-head:v1:1:[0-9a-f]{64}$");
+        line.Should().MatchRegex("^consentkit-chain-head:v2:1:[0-9a-f]{64}:1:[0-9a-f]{64}$", "one record, and its subject's registration in the proof log");
+        (head with { LogHash = new string('0', 64) }).HasValidSignature(signature, key).Should().BeFalse("the signature covers the proof log's head too");
+        ConsentChainHead.Parse(line).Should().Be(head);
+        var version1 = ConsentChainHead.Parse($"consentkit-chain-head:v1:1:{head.Hash}");
+        version1.LogHash.Should().BeNull("a version 1 head anchors only the records");
+        version1.ToString().Should().Be($"consentkit-chain-head:v1:1:{head.Hash}");
         var parse = () => ConsentChainHead.Parse("consentkit-chain-head:v1:1:XYZ");
         parse.Should().Throw<FormatException>().WithMessage("*64 lower-case hex digits*");
     }

@@ -29,6 +29,7 @@ public static class ConsentKitServiceCollectionExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton(sp => new ConsentKitInstrumentation(sp.GetService<System.Diagnostics.Metrics.IMeterFactory>()));
         services.TryAddSingleton(sp => new ConsentPurposeCatalog(sp.GetRequiredService<IOptions<ConsentKitOptions>>()));
+        services.TryAddSingleton(sp => new ConsentIntegrityMonitor(sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ConsentKitInstrumentation>()));
         services.TryAddSingleton(sp => new ConsentDecisionService(sp.GetRequiredService<ConsentPurposeCatalog>()));
         services.TryAddSingleton(sp => new ConsentChangeFeedState(
             sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ConsentKitInstrumentation>(), sp.GetService<ILogger<ConsentChangeFeedState>>()));
@@ -40,7 +41,8 @@ public static class ConsentKitServiceCollectionExtensions
             sp.GetRequiredService<ConsentKitInstrumentation>(),
             sp.GetService<ILogger<ConsentGate>>(),
             sp.GetRequiredService<ConsentChangeFeedState>(),
-            sp.GetRequiredService<ConsentDecisionService>()));
+            sp.GetRequiredService<ConsentDecisionService>(),
+            sp.GetRequiredService<ConsentIntegrityMonitor>()));
         services.TryAddSingleton<IConsentGate>(sp => sp.GetRequiredService<ConsentGate>());
         services.TryAddSingleton<IConsentCacheInvalidator>(sp => sp.GetRequiredService<ConsentGate>());
         services.TryAddSingleton<IConsentSubjectState>(sp => sp.GetRequiredService<ConsentGate>());
@@ -50,7 +52,8 @@ public static class ConsentKitServiceCollectionExtensions
             sp.GetRequiredService<ConsentDecisionService>(),
             sp.GetRequiredService<IOptions<ConsentKitOptions>>(),
             sp.GetRequiredService<TimeProvider>(),
-            sp.GetService<ILogger<ConsentPurposeReader>>()));
+            sp.GetService<ILogger<ConsentPurposeReader>>(),
+            sp.GetRequiredService<ConsentIntegrityMonitor>()));
         services.TryAddSingleton<IConsentPurposeReader>(sp => sp.GetRequiredService<ConsentPurposeReader>());
         services.TryAddSingleton<IConsentPastDecisions>(sp => new ConsentPastDecisions(sp.GetRequiredService<ConsentPurposeCatalog>()));
         services.TryAddSingleton<IConsentReader>(sp => new ConsentReader(

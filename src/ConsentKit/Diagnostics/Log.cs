@@ -50,15 +50,21 @@ internal static partial class Log
     [LoggerMessage(8, LogLevel.Warning, "A consent record was rejected: {Problem}", EventName = "RecordRejected")]
     public static partial void RecordRejected(ILogger logger, string problem);
 
-    [LoggerMessage(16, LogLevel.Error, "The consent store contradicts itself while checking purpose '{PurposeId}' (changed outside ConsentKit?); denied. Run ConsentHistoryVerifier to find the first bad record.", EventName = "StoreIntegrityViolation")]
-    public static partial void StoreIntegrityViolation(ILogger logger, string purposeId, Exception exception);
+    [LoggerMessage(16, LogLevel.Error, "The consent store contradicts itself at record {Sequence} while checking purpose '{PurposeId}' (changed outside ConsentKit?); denied, and every read of it is denied until it is repaired. Run consentkit verify to find every problem.", EventName = "StoreIntegrityViolation")]
+    public static partial void StoreIntegrityViolation(ILogger logger, long? sequence, string purposeId, Exception exception);
 
-    /// <summary>A read that failed: a store that contradicts itself is logged as such, anything else as unavailable.</summary>
-    public static void StoreFailed(ILogger logger, string purposeId, Exception exception)
+    /// <summary>
+    /// A read that failed: a store that contradicts itself is logged as such (once per record, counted and
+    /// kept by <paramref name="monitor"/> for the health check), anything else as unavailable.
+    /// </summary>
+    public static void StoreFailed(ILogger logger, string purposeId, Exception exception, ConsentIntegrityMonitor? monitor)
     {
-        if (exception is ConsentStoreIntegrityException)
+        if (exception is ConsentStoreIntegrityException integrity)
         {
-            StoreIntegrityViolation(logger, purposeId, exception);
+            if (monitor?.ReportViolation(integrity) ?? true)
+            {
+                StoreIntegrityViolation(logger, integrity.Sequence, purposeId, exception);
+            }
         }
         else
         {

@@ -36,6 +36,7 @@ internal sealed class ConsentGate : IConsentGate, IConsentCacheInvalidator, ICon
     private readonly long _maxStalenessTicksWithFeed;
     private readonly TimeSpan _storeTimeout;
     private readonly int _sizeLimit;
+    private readonly ConsentIntegrityMonitor? _integrity;
 
     /// <summary>Creates the gate, told by <paramref name="feed"/> whether the change-feed follower is current.</summary>
     public ConsentGate(
@@ -46,8 +47,10 @@ internal sealed class ConsentGate : IConsentGate, IConsentCacheInvalidator, ICon
         ConsentKitInstrumentation? instrumentation,
         ILogger<ConsentGate>? logger,
         ConsentChangeFeedState? feed = null,
-        ConsentDecisionService? decisions = null)
+        ConsentDecisionService? decisions = null,
+        ConsentIntegrityMonitor? integrity = null)
     {
+        _integrity = integrity;
         ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(catalog);
         ArgumentNullException.ThrowIfNull(options);
@@ -146,7 +149,7 @@ internal sealed class ConsentGate : IConsentGate, IConsentCacheInvalidator, ICon
         }
         catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
         {
-            Log.StoreFailed(_logger, purposeId, ex);
+            Log.StoreFailed(_logger, purposeId, ex, _integrity);
             var unavailable = ConsentDecision.Deny(purposeId, ConsentDecisionReason.StoreUnavailable);
             foreach (var subjectId in valid)
             {
@@ -220,7 +223,7 @@ internal sealed class ConsentGate : IConsentGate, IConsentCacheInvalidator, ICon
         }
         catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
         {
-            Log.StoreFailed(_logger, purposeId, ex);
+            Log.StoreFailed(_logger, purposeId, ex, _integrity);
             decision = ConsentDecision.Deny(purposeId, ConsentDecisionReason.StoreUnavailable);
             _instrumentation.RecordDecision(purposeId, decision);
             return decision;

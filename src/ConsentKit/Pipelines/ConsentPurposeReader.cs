@@ -23,10 +23,17 @@ internal sealed class ConsentPurposeReader : IConsentPurposeReader
     private readonly TimeProvider _timeProvider;
     private readonly TimeSpan _storeTimeout;
     private readonly ILogger _logger;
+    private readonly ConsentIntegrityMonitor? _integrity;
 
     public ConsentPurposeReader(
-        IConsentStore store, ConsentDecisionService decisions, IOptions<ConsentKitOptions> options, TimeProvider? timeProvider = null, ILogger<ConsentPurposeReader>? logger = null)
+        IConsentStore store,
+        ConsentDecisionService decisions,
+        IOptions<ConsentKitOptions> options,
+        TimeProvider? timeProvider = null,
+        ILogger<ConsentPurposeReader>? logger = null,
+        ConsentIntegrityMonitor? integrity = null)
     {
+        _integrity = integrity;
         ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(decisions);
         ArgumentNullException.ThrowIfNull(options);
@@ -98,7 +105,7 @@ internal sealed class ConsentPurposeReader : IConsentPurposeReader
         }
         catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
         {
-            Log.StoreFailed(_logger, purposeId, ex);
+            Log.StoreFailed(_logger, purposeId, ex, _integrity);
             return new ConsentPurposeDecisions(purposeId, 0, _timeProvider.GetUtcNow(), ConsentDecisionReason.StoreUnavailable);
         }
 
@@ -174,7 +181,7 @@ internal sealed class ConsentPurposeReader : IConsentPurposeReader
         }
         catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
         {
-            Log.StoreFailed(_logger, kept.PurposeId, ex);
+            Log.StoreFailed(_logger, kept.PurposeId, ex, _integrity);
             return ConsentCatchUp.StoreUnavailable;
         }
 
