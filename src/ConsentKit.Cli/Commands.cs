@@ -11,16 +11,27 @@ internal static class Commands
 {
     private static readonly JsonSerializerOptions Indented = new(ConsentReceiptJson.Options) { WriteIndented = true };
 
-    public static Task<int> VerifyAsync(StoreSettings store, string? anchor, TextWriter output, TextWriter error, CancellationToken ct) =>
+    public static Task<int> VerifyAsync(StoreSettings store, AnchorSettings anchor, TextWriter output, TextWriter error, CancellationToken ct) =>
         RunAsync(store, null, error, async services =>
         {
-            var head = anchor is null ? null : ConsentChainHead.Parse(anchor);
+            var (head, problem, note) = await anchor.ResolveAsync(ct);
+            if (problem is not null)
+            {
+                await error.WriteLineAsync(problem);
+                return ExitCodes.Failed;
+            }
+
             var result = await services.GetRequiredService<ConsentHistoryVerifier>().VerifyAsync(head, ct);
             await (result.IsValid ? output : error).WriteLineAsync(result.ToString());
+            if (note is not null)
+            {
+                await output.WriteLineAsync(note);
+            }
+
             return result.IsValid ? ExitCodes.Ok : ExitCodes.Failed;
         });
 
-    public static Task<int> HeadAsync(StoreSettings store, FileInfo? key, TextWriter output, TextWriter error, CancellationToken ct) =>
+    public static Task<int> HeadAsync(StoreSettings store, FileInfo? key, string? to, TextWriter output, TextWriter error, CancellationToken ct) =>
         RunAsync(store, null, error, async services =>
         {
             // The head is only worth keeping if the history up to it verifies.
@@ -32,15 +43,52 @@ internal static class Commands
             }
 
             await output.WriteLineAsync(result.Head.ToString());
+            string? signature = null;
             if (key is not null)
             {
                 using var ecdsa = ECDsa.Create();
                 ecdsa.ImportFromPem(await File.ReadAllTextAsync(key.FullName, ct));
-                await output.WriteLineAsync(result.Head.Sign(ecdsa));
+                signature = result.Head.Sign(ecdsa);
+                await output.WriteLineAsync(signature);
+            }
+
+            if (to is not null)
+            {
+                var anchor = new DirectoryConsentHeadAnchor(to);
+                await anchor.AddAsync(new ConsentAnchoredHead { Head = result.Head, Signature = signature, AnchoredAt = DateTimeOffset.UtcNow }, ct);
+                await output.WriteLineAsync($"Anchored in {anchor.Directory}.");
             }
 
             return ExitCodes.Ok;
         });
+
+    public static async Task<int> CheckHeadAsync(AnchorSettings anchor, TextWriter output, TextWriter error, CancellationToken ct)
+    {
+        try
+        {
+            if (anchor.AnchorKey is null)
+            {
+                await error.WriteLineAsync("check-head needs --anchor-key: the public key the head was signed with.");
+                return ExitCodes.BadInput;
+            }
+
+            var (head, problem, note) = await anchor.ResolveAsync(ct);
+            if (problem is not null)
+            {
+                await error.WriteLineAsync(problem);
+                return ExitCodes.Failed;
+            }
+
+            await output.WriteLineAsync(head!.ToString());
+            await output.WriteLineAsync(note);
+            return ExitCodes.Ok;
+        }
+        catch (Exception ex) when (ex is ArgumentException or FormatException or CryptographicException or IOException)
+        {
+            await error.WriteLineAsync(ex.Message);
+            return ExitCodes.BadInput;
+        }
+    }
 
     public static Task<int> ExportSubjectAsync(StoreSettings store, ReceiptSettings receipts, string subject, TextWriter output, TextWriter error, CancellationToken ct) =>
         RunAsync(store, receipts, error, async services =>
@@ -58,7 +106,9 @@ internal static class Commands
             return Task.FromResult(ExitCodes.BadInput);
         }
 
-        return RunAsync(store, null, error, async services =>
+        // No purposes registered: erasure closes whatever the subject has granted, for any purpose, and writes
+        // no notice (an app's own texts for a standard id stay as they are).
+        return RunAsync(store, null, error, purposes: false, command: async services =>
         {
             var result = await services.GetRequiredService<IConsentRecorder>().EraseSubjectAsync(subject, new ConsentEvidence { Method = ConsentMethod.Operator, Source = "consentkit-cli" }, ct);
             await output.WriteLineAsync(result.Erased
@@ -82,10 +132,23 @@ internal static class Commands
             return ExitCodes.Ok;
         });
 
-    public static Task<int> AuditDataUseAsync(StoreSettings store, ReceiptSettings receipts, string dataUseId, TextWriter output, TextWriter error, CancellationToken ct) =>
+    public static Task<int> AuditDataUseAsync(StoreSettings store, ReceiptSettings receipts, AnchorSettings anchor, string dataUseId, TextWriter output, TextWriter error, CancellationToken ct) =>
         RunAsync(store, receipts, error, async services =>
         {
-            var signed = await services.GetRequiredService<IDataUseAuditor>().AuditAsync(dataUseId, ct);
+            var (head, problem, note) = await anchor.ResolveAsync(ct);
+            if (problem is not null)
+            {
+                await error.WriteLineAsync(problem);
+                return ExitCodes.Failed;
+            }
+
+            if (note is not null)
+            {
+                await output.WriteLineAsync(note);
+            }
+
+            var auditor = services.GetRequiredService<IDataUseAuditor>();
+            var signed = head is null ? await auditor.AuditAsync(dataUseId, ct) : await auditor.AuditAnchoredAsync(dataUseId, head, ct);
             if (signed is null)
             {
                 await error.WriteLineAsync($"There is no data use '{dataUseId}'.");
@@ -97,7 +160,7 @@ internal static class Commands
             return signed.Audit.Passed ? ExitCodes.Ok : ExitCodes.Failed;
         });
 
-    private static async Task<int> RunAsync(StoreSettings store, ReceiptSettings? receipts, TextWriter error, Func<IServiceProvider, Task<int>> command)
+    private static async Task<int> RunAsync(StoreSettings store, ReceiptSettings? receipts, TextWriter error, Func<IServiceProvider, Task<int>> command, bool purposes = true)
     {
         try
         {
@@ -107,7 +170,7 @@ internal static class Commands
                 return ExitCodes.BadInput;
             }
 
-            await using var services = Services.Build(store, receipts);
+            await using var services = Services.Build(store, receipts, purposes);
             if (receipts is not null)
             {
                 _ = services.GetRequiredService<IOptions<ConsentReceiptOptions>>().Value;

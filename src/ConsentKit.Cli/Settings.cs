@@ -56,13 +56,80 @@ internal sealed record ReceiptSettings(FileInfo? Key, string? KeyId, string? Con
     }
 }
 
+/// <summary>
+/// A head kept outside the database, from the command line: a head's line, a file written by an anchor
+/// (the line, then its signature), or an anchor directory (its latest head); and the public key that
+/// checks its signature.
+/// </summary>
+internal sealed record AnchorSettings(string? Anchor, FileInfo? AnchorKey)
+{
+    /// <summary>The head, its signature checked when a key was given; a problem (exit 1) when the signature does not check out.</summary>
+    public async Task<(ConsentChainHead? Head, string? Problem, string? Note)> ResolveAsync(CancellationToken cancellationToken)
+    {
+        if (Anchor is null)
+        {
+            return AnchorKey is null ? (null, null, null) : (null, "--anchor-key needs --anchor: the head whose signature it checks.", null);
+        }
+
+        ConsentAnchoredHead? anchored;
+        if (Anchor.TrimStart().StartsWith("consentkit-chain-head:", StringComparison.Ordinal))
+        {
+            anchored = new ConsentAnchoredHead { Head = ConsentChainHead.Parse(Anchor), AnchoredAt = default };
+        }
+        else if (Directory.Exists(Anchor))
+        {
+            anchored = await new DirectoryConsentHeadAnchor(Anchor).GetLatestAsync(cancellationToken)
+                ?? throw new ArgumentException($"The anchor directory '{Path.GetFullPath(Anchor)}' holds no head.", "--anchor");
+        }
+        else if (File.Exists(Anchor))
+        {
+            var lines = await File.ReadAllLinesAsync(Anchor, cancellationToken);
+            anchored = new ConsentAnchoredHead
+            {
+                Head = ConsentChainHead.Parse(lines.FirstOrDefault() ?? string.Empty),
+                Signature = lines.Length > 1 && lines[1].Trim().Length > 0 ? lines[1].Trim() : null,
+                AnchoredAt = default,
+            };
+        }
+        else
+        {
+            throw new ArgumentException($"--anchor is neither a chain head line, a file nor a directory: '{Anchor}'.", "--anchor");
+        }
+
+        if (AnchorKey is null)
+        {
+            return (anchored.Head, null, anchored.Signature is null ? null : "The anchored head's signature was not checked: give --anchor-key.");
+        }
+
+        using var key = ECDsa.Create();
+        key.ImportFromPem(await File.ReadAllTextAsync(AnchorKey.FullName, cancellationToken));
+        return anchored.Signature is { } signature && anchored.Head.HasValidSignature(signature, key)
+            ? (anchored.Head, null, $"The anchored head's signature checks out with {AnchorKey.Name}.")
+            : (null, anchored.Signature is null
+                ? "The anchored head carries no signature to check with --anchor-key."
+                : $"The anchored head's signature does not check out with {AnchorKey.Name}: the head was changed or signed with another key.", null);
+    }
+}
+
 /// <summary>ConsentKit over the store named on the command line, as an app would have it.</summary>
 internal static class Services
 {
-    public static ServiceProvider Build(StoreSettings store, ReceiptSettings? receipts = null)
+    /// <param name="store">The store.</param>
+    /// <param name="receipts">Receipt settings, for the commands that sign.</param>
+    /// <param name="purposes">
+    /// Whether to register the standard purposes (for names and decisions). Commands that write never do:
+    /// registering purposes makes the recorder keep their notice texts, which the tool was not asked to write
+    /// (and which conflict with an app's own texts for a standard id).
+    /// </param>
+    public static ServiceProvider Build(StoreSettings store, ReceiptSettings? receipts = null, bool purposes = true)
     {
         var services = new ServiceCollection();
-        var kit = services.AddConsentKit().AddStandardPurposes();
+        var kit = services.AddConsentKit();
+        if (purposes)
+        {
+            kit.AddStandardPurposes();
+        }
+
         if (store.IsPostgreSql)
         {
             kit.UsePostgreSqlStore(o =>

@@ -25,6 +25,13 @@ public sealed class DataUseAudit
     /// <summary>The verifier's result in words, e.g. <c>valid: 1234 records, head …</c>.</summary>
     public required string HistoryVerification { get; init; }
 
+    /// <summary>
+    /// The anchored head the history was verified against (<see cref="ConsentChainHead.ToString"/>), or
+    /// <see langword="null"/> when none was given: then records cut off the end, or a tail rewritten with
+    /// recomputed hashes, could not be detected, and the summary says so.
+    /// </summary>
+    public string? HistoryAnchor { get; init; }
+
     /// <summary>One line per included subject, in grant order.</summary>
     public required IReadOnlyList<DataUseAuditSubject> Subjects { get; init; }
 
@@ -45,7 +52,8 @@ public sealed class DataUseAudit
         $"Data use {DataUse.Id} ({DataUse.Description}), purpose {DataUse.PurposeId}, started {DataUse.StartedAt:u}: " +
         $"{Included} subjects included; {ValidAtStart} with a valid explicit grant at the start" +
         (Included - ValidAtStart > 0 ? $", {Included - ValidAtStart} NOT ({string.Join(", ", Subjects.Where(s => s.Finding != DataUseAuditFinding.ValidAtStart).GroupBy(s => s.Finding).Select(g => $"{g.Count()} {g.Key}"))})" : string.Empty) +
-        $". History {(HistoryVerified ? "verified" : "NOT verified: " + HistoryVerification)}. " +
+        $". History {(HistoryVerified ? "verified" : "NOT verified: " + HistoryVerification)}" +
+        (HistoryVerified ? HistoryAnchor is null ? " without an anchor (" + ConsentVerificationResult.NoAnchorCaveat + ")" : " against anchored head " + HistoryAnchor : string.Empty) + ". " +
         $"{WithdrawnSince} withdrawn since{(WithdrawnSince > 0 ? ": " + string.Join(", ", Subjects.Where(s => s.WithdrawnSince is not null).Select(s => $"{s.SubjectId} (#{s.WithdrawnSince!.Sequence}, {s.WithdrawnSince.RecordedAt:u})")) : string.Empty)}." +
         (Passed ? " PASSED." : " FAILED.");
 }
@@ -132,4 +140,15 @@ public interface IDataUseAuditor
     /// <exception cref="InvalidOperationException">No data-use ledger is registered.</exception>
     /// <exception cref="ConsentStoreException">The store failed.</exception>
     ValueTask<SignedDataUseAudit?> AuditAsync(string dataUseId, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Audits one data use, verifying the history against a head anchored earlier (so records cut off the end
+    /// or a rewritten tail fail the audit); <see langword="null"/> when the ledger has no such use.
+    /// </summary>
+    /// <param name="dataUseId">The data use, e.g. a training-set build's id.</param>
+    /// <param name="anchor">A head exported and kept outside the database earlier (<see cref="IConsentHeadAnchor"/>).</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <exception cref="InvalidOperationException">No data-use ledger is registered.</exception>
+    /// <exception cref="ConsentStoreException">The store failed.</exception>
+    ValueTask<SignedDataUseAudit?> AuditAnchoredAsync(string dataUseId, ConsentChainHead anchor, CancellationToken cancellationToken = default);
 }

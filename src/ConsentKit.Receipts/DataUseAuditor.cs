@@ -23,7 +23,13 @@ internal sealed class DataUseAuditor(
 {
     private const int PageSize = 2_000;
 
-    public async ValueTask<SignedDataUseAudit?> AuditAsync(string dataUseId, CancellationToken cancellationToken = default)
+    public ValueTask<SignedDataUseAudit?> AuditAsync(string dataUseId, CancellationToken cancellationToken = default) =>
+        AuditCoreAsync(dataUseId, null, cancellationToken);
+
+    public ValueTask<SignedDataUseAudit?> AuditAnchoredAsync(string dataUseId, ConsentChainHead anchor, CancellationToken cancellationToken = default) =>
+        AuditCoreAsync(dataUseId, anchor ?? throw new ArgumentNullException(nameof(anchor)), cancellationToken);
+
+    private async ValueTask<SignedDataUseAudit?> AuditCoreAsync(string dataUseId, ConsentChainHead? anchor, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(dataUseId);
         var uses = ledger ?? throw new InvalidOperationException("No data-use ledger is registered: the store does not keep one.");
@@ -33,7 +39,7 @@ internal sealed class DataUseAuditor(
         }
 
         var included = await uses.GetSubjectsAsync(dataUseId, cancellationToken);
-        var verification = await verifier.VerifyAsync(cancellationToken: cancellationToken);
+        var verification = await verifier.VerifyAsync(anchor, cancellationToken);
         var grantsBySequence = included.ToDictionary(s => s.ConsentSequence, _ => (ConsentChainEntry?)null);
         var validGrant = new Dictionary<long, bool>();
         var newestNoticeBefore = new Dictionary<string, (long Ticks, string Version)>(StringComparer.Ordinal);
@@ -106,6 +112,7 @@ internal sealed class DataUseAuditor(
             AuditedAt = timeProvider.GetUtcNow(),
             HistoryVerified = verification.IsValid,
             HistoryVerification = verification.ToString(),
+            HistoryAnchor = anchor?.ToString(),
             Subjects = subjects,
         };
         return new SignedDataUseAudit { Token = signer.Sign(JsonSerializer.Serialize(audit, ConsentReceiptService.Json), "consent-audit+jwt"), Audit = audit };

@@ -28,7 +28,8 @@ public sealed class CliTests : IDisposable
         var (code, output, _) = await RunAsync("verify", "-c", _database.ConnectionString);
 
         code.Should().Be(0);
-        output.Should().MatchRegex(@"^valid: 3 records, head consentkit-chain-head:v1:3:[0-9a-f]{64}");
+        output.Should().MatchRegex(@"^valid: 3 records, 6 proof-log entries, head consentkit-chain-head:v2:3:[0-9a-f]{64}:6:[0-9a-f]{64}");
+        output.Should().Contain(ConsentVerificationResult.NoAnchorCaveat, "without an anchor the output says what it cannot see");
     }
 
     [Fact]
@@ -123,6 +124,91 @@ public sealed class CliTests : IDisposable
         erased.Should().Be(0);
         output.Should().Contain("Erased ada");
         again.Should().Be(1, "there is nothing left to erase");
+    }
+
+    [Fact]
+    public async Task EraseSubject_OnAStoreWithTheAppsOwnTextForAStandardId_Erases_AndWritesNoNotice()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var services = new ServiceCollection();
+        services.AddConsentKit()
+            .AddPurpose(new ConsentPurpose(ConsentPurposes.Analytics, "Product analytics", "We count which pages you open to make them better.", "1"))
+            .UseSqliteStore(_database.ConnectionString);
+        IReadOnlyList<ConsentNotice> before;
+        await using (var provider = services.BuildServiceProvider())
+        {
+            await provider.GetRequiredService<IConsentRecorder>().GrantAsync("ada", ConsentPurposes.Analytics, ConsentEvidence.FromUserInterface("1", "settings-page"), ct);
+            before = await provider.GetRequiredService<IConsentStore>().GetNoticesAsync(ct);
+        }
+
+        var (code, output, error) = await RunAsync("erase-subject", "-c", _database.ConnectionString, "--subject", "ada", "--yes");
+
+        code.Should().Be(0, output + error);
+        output.Should().Contain("Erased ada");
+        await using var after = services.BuildServiceProvider();
+        (await after.GetRequiredService<IConsentStore>().GetNoticesAsync(ct)).Select(n => (n.PurposeId, n.NoticeVersion, n.DisplayName, n.Text))
+            .Should().Equal(before.Select(n => (n.PurposeId, n.NoticeVersion, n.DisplayName, n.Text)), "the tool writes no notice it was not asked to");
+        before.Should().ContainSingle().Which.DisplayName.Should().Be("Product analytics");
+        (await after.GetRequiredService<IConsentGate>().CheckAsync("ada", ConsentPurposes.Analytics, ct)).IsAllowed.Should().BeFalse();
+        (await after.GetRequiredService<ConsentHistoryVerifier>().VerifyAsync(cancellationToken: ct)).IsValid.Should().BeTrue();
+    }
+
+    [Fact]
+    public async Task AHeadKeptInAnAnchorDirectory_IsChecked_AndFindsRecordsCutOffTheEnd()
+    {
+        await SeedAsync();
+        var anchors = Path.Combine(_database.Directory, "anchors");
+        var publicKey = Path.Combine(_database.Directory, "public.pem");
+        var otherKey = Path.Combine(_database.Directory, "other.pem");
+        using (var key = ECDsa.Create())
+        {
+            key.ImportFromPem(await File.ReadAllTextAsync(_key, TestContext.Current.CancellationToken));
+            await File.WriteAllTextAsync(publicKey, key.ExportSubjectPublicKeyInfoPem(), TestContext.Current.CancellationToken);
+        }
+
+        using (var other = ECDsa.Create(ECCurve.NamedCurves.nistP256))
+        {
+            await File.WriteAllTextAsync(otherKey, other.ExportSubjectPublicKeyInfoPem(), TestContext.Current.CancellationToken);
+        }
+
+        var (anchored, headOutput, _) = await RunAsync("head", "-c", _database.ConnectionString, "--key", _key, "--to", anchors);
+        var (checkedHead, checkOutput, _) = await RunAsync("check-head", "--anchor", anchors, "--anchor-key", publicKey);
+        var (wrongKey, _, wrongKeyError) = await RunAsync("check-head", "--anchor", anchors, "--anchor-key", otherKey);
+        var (intact, intactOutput, _) = await RunAsync("verify", "-c", _database.ConnectionString, "--anchor", anchors, "--anchor-key", publicKey);
+
+        // Cut the last record off and set SQLite's counter back: nothing in the file tells.
+        Tamper("DROP TRIGGER consent_events_no_delete; DROP TRIGGER consent_current_no_delete; " +
+            "DELETE FROM consent_events WHERE sequence = 3; DELETE FROM consent_current WHERE sequence = 3; UPDATE sqlite_sequence SET seq = 2 WHERE name = 'consent_events';");
+        var (alone, aloneOutput, _) = await RunAsync("verify", "-c", _database.ConnectionString);
+        var (cut, _, cutError) = await RunAsync("verify", "-c", _database.ConnectionString, "--anchor", anchors, "--anchor-key", publicKey);
+        var (audit, auditOutput, _) = await RunAsync(["audit-data-use", "-c", _database.ConnectionString, "--data-use", "set-1", "--anchor", anchors, "--anchor-key", publicKey, .. Receipts]);
+
+        anchored.Should().Be(0);
+        headOutput.Should().Contain("Anchored in");
+        Directory.GetFiles(anchors).Should().ContainSingle();
+        checkedHead.Should().Be(0);
+        checkOutput.Should().Contain("signature checks out");
+        wrongKey.Should().Be(1);
+        wrongKeyError.Should().Contain("does not check out");
+        intact.Should().Be(0, intactOutput);
+        intactOutput.Should().Contain("anchored").And.NotContain(ConsentVerificationResult.NoAnchorCaveat);
+        alone.Should().Be(0, "without an anchor a cut-off end with the counter set back cannot be seen");
+        aloneOutput.Should().Contain(ConsentVerificationResult.NoAnchorCaveat);
+        cut.Should().Be(1);
+        cutError.Should().Contain("AnchorMismatch at sequence 3");
+        audit.Should().Be(1, auditOutput);
+        auditOutput.Should().Contain("NOT verified").And.Contain("FAILED");
+    }
+
+    [Fact]
+    public async Task AuditDataUse_SaysWhenNoAnchorWasGiven()
+    {
+        await SeedAsync();
+
+        var (code, summary, _) = await RunAsync(["audit-data-use", "-c", _database.ConnectionString, "--data-use", "set-1", .. Receipts]);
+
+        code.Should().Be(0);
+        summary.Should().Contain("verified without an anchor").And.Contain(ConsentVerificationResult.NoAnchorCaveat);
     }
 
     [Fact]
