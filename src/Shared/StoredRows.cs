@@ -34,11 +34,14 @@ internal static class StoredRows
         var method = (ConsentMethod)reader.GetInt32(7);
         var sealedMetadata = reader.GetFieldValue<byte[]>(9);
         var digest = reader.GetFieldValue<byte[]>(13);
+        var previousSequence = reader.GetInt64(14);
+        var previousHash = reader.IsDBNull(15) ? [] : reader.GetFieldValue<byte[]>(15);
+        var hash = reader.GetFieldValue<byte[]>(16);
         ConsentChain.CheckStoredEntry(
             new ConsentChainEntry
             {
                 Sequence = sequence,
-                PreviousSequence = reader.GetInt64(14),
+                PreviousSequence = previousSequence,
                 SubjectKey = key,
                 PurposeId = reader.GetString(2),
                 Status = status,
@@ -49,12 +52,16 @@ internal static class StoredRows
                 Method = method,
                 Source = source,
                 SealedMetadata = sealedMetadata,
-                Hash = reader.GetFieldValue<byte[]>(16),
+                Hash = hash,
             },
-            reader.IsDBNull(15) ? [] : reader.GetFieldValue<byte[]>(15));
+            previousHash);
         if (reader.IsDBNull(1))
         {
-            return ConsentErasure.ErasedRecord(sequence, key, reader.GetString(2), status, reader.GetString(4), recordedAt, expiresAt, method, source);
+            var erased = new NewConsentRecord(ConsentRecord.ErasedSubjectId(key), reader.GetString(2), status, reader.GetString(4), recordedAt, expiresAt, method, source);
+            return new ConsentRecord(sequence, erased, key, isSubjectErased: true)
+            {
+                NoticeDigest = digest, Hash = hash, PreviousHash = previousHash, PreviousSequence = previousSequence,
+            };
         }
 
         var subjectId = reader.GetString(1);
@@ -69,7 +76,7 @@ internal static class StoredRows
         // passes length 0: it decides, it does not display).
         var metadata = reader.GetInt64(12) == 0 ? null : ConsentSubjectSecrets.Open(sealedMetadata, secret);
         var record = new NewConsentRecord(subjectId, reader.GetString(2), status, reader.GetString(4), recordedAt, expiresAt, method, source, metadata);
-        return new ConsentRecord(sequence, record, key) { NoticeDigest = digest };
+        return new ConsentRecord(sequence, record, key) { NoticeDigest = digest, Hash = hash, PreviousHash = previousHash, PreviousSequence = previousSequence };
     }
 
     /// <summary>A subject's registration entry from four columns (sequence, payload, previous hash, hash), or <see langword="null"/> when they are NULL.</summary>

@@ -263,6 +263,30 @@ public sealed class ChangeFeedTests
     }
 
     /// <summary>One app instance: its own provider, gate, cache and follower over a shared store.</summary>
+    [Fact]
+    public async Task AFeedRecordThatDoesNotLinkToTheLastOneSeen_IsReportedAsAnIntegrityViolation()
+    {
+        var store = new LinkBreakingStore();
+        using var a = new Instance(store);
+        using var b = new Instance(store);
+        await b.StartFollowingAsync();
+        await a.Kit.GrantAsync("alice");
+        await a.Kit.GrantAsync("bob");
+        await b.Follower.CatchUpAsync(TestContext.Current.CancellationToken);
+        var monitor = b.Kit.Provider.GetRequiredService<ConsentIntegrityMonitor>();
+        monitor.LastViolation.Should().BeNull("records 1 and 2 link");
+
+        // Record 3 arrives naming another hash for record 2: the history was rewritten between two reads.
+        store.BreakLinkOf = 3;
+        await a.Kit.GrantAsync("carol");
+        await b.Follower.CatchUpAsync(TestContext.Current.CancellationToken);
+
+        monitor.LastViolation.Should().NotBeNull();
+        monitor.LastViolation!.Sequence.Should().Be(3);
+        monitor.LastViolation.Message.Should().Contain("with another hash");
+        b.Follower.Watermark.Should().Be(3, "the feed still moves on: the violation is reported, the caches are still invalidated");
+    }
+
     private sealed class Instance : IDisposable
     {
         public Instance(IConsentStore store, Action<ConsentChangeFeedOptions>? feed = null, Action<IServiceCollection>? services = null, bool realTime = false)
@@ -300,6 +324,21 @@ public sealed class ChangeFeedTests
         }
 
         public void Dispose() => Kit.Dispose();
+    }
+
+    /// <summary>An in-memory store whose change feed returns one record with a previous hash that is not its predecessor's.</summary>
+    private sealed class LinkBreakingStore() : DelegatingConsentStore(new InMemoryConsentStore())
+    {
+        public long BreakLinkOf { get; set; }
+
+        public override async ValueTask<IReadOnlyList<ConsentRecord>> GetChangesAsync(long afterSequence, int maxCount, CancellationToken cancellationToken = default)
+        {
+            var page = await base.GetChangesAsync(afterSequence, maxCount, cancellationToken);
+            return [.. page.Select(r => r.Sequence != BreakLinkOf ? r : new ConsentRecord(
+                r.Sequence,
+                new NewConsentRecord(r.SubjectId, r.PurposeId, r.Status, r.NoticeVersion, r.RecordedAt, r.ExpiresAt, r.Method, r.Source, r.Metadata),
+                r.SubjectKey) { Hash = r.Hash, PreviousHash = new byte[ConsentChain.HashLength], PreviousSequence = r.PreviousSequence })];
+        }
     }
 
     /// <summary>An in-memory store that sends change notifications when the test says so.</summary>

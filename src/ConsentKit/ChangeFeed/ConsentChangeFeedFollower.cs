@@ -22,6 +22,9 @@ internal sealed class ConsentChangeFeedFollower : BackgroundService
     private readonly ILogger _logger;
     private readonly ChangeSignal _signal = new();
     private long _watermark = NoWatermark;
+    private readonly ConsentIntegrityMonitor? _integrity;
+    private long _lastLinkSequence;
+    private ReadOnlyMemory<byte> _lastLinkHash;
 
     public ConsentChangeFeedFollower(
         IConsentStore store,
@@ -30,8 +33,10 @@ internal sealed class ConsentChangeFeedFollower : BackgroundService
         IOptions<ConsentChangeFeedOptions> options,
         IOptions<ConsentKitOptions> kitOptions,
         TimeProvider? timeProvider = null,
-        ILogger<ConsentChangeFeedFollower>? logger = null)
+        ILogger<ConsentChangeFeedFollower>? logger = null,
+        ConsentIntegrityMonitor? integrity = null)
     {
+        _integrity = integrity;
         _store = store;
         _cache = cache;
         _state = state;
@@ -124,6 +129,7 @@ internal sealed class ConsentChangeFeedFollower : BackgroundService
                 _cache.InvalidateAll();
                 Log.ChangeFeedSkipped(_logger, head - watermark);
                 Volatile.Write(ref _watermark, head);
+                _lastLinkHash = ReadOnlyMemory<byte>.Empty;
                 break;
             }
 
@@ -131,6 +137,7 @@ internal sealed class ConsentChangeFeedFollower : BackgroundService
             var page = await WithTimeout(ct => _store.GetChangesAsync(from, _options.PageSize, ct), cancellationToken);
             foreach (var record in page)
             {
+                CheckLink(record);
                 if (record.IsSubjectErased)
                 {
                     // The id is gone from the store, so the entry cannot be found by it: erasures are rare.
@@ -153,6 +160,27 @@ internal sealed class ConsentChangeFeedFollower : BackgroundService
         }
 
         _state.CaughtUp(startedAt);
+    }
+
+    /// <summary>
+    /// Each new record must name the last one this follower saw as the one before it, with its hash: a record
+    /// deleted, inserted or rewritten (hashes recomputed) between two reads breaks the link, and is reported
+    /// as an integrity violation (logged once, counted, health check Unhealthy).
+    /// </summary>
+    private void CheckLink(ConsentRecord record)
+    {
+        if (!_lastLinkHash.IsEmpty && !record.PreviousHash.IsEmpty
+            && (record.PreviousSequence != _lastLinkSequence || !record.PreviousHash.Span.SequenceEqual(_lastLinkHash.Span)))
+        {
+            var broken = new ConsentStoreIntegrityException(
+                $"Record {record.Sequence} names record {record.PreviousSequence} as the one before it, but the change feed's last record was {_lastLinkSequence}" +
+                (record.PreviousSequence == _lastLinkSequence ? " with another hash" : string.Empty) + ": the history was changed between two reads.",
+                record.Sequence);
+            Log.StoreFailed(_logger, "(change feed)", broken, _integrity);
+        }
+
+        _lastLinkSequence = record.Sequence;
+        _lastLinkHash = record.Hash;
     }
 
     private Task<T> WithTimeout<T>(Func<CancellationToken, ValueTask<T>> call, CancellationToken cancellationToken) =>

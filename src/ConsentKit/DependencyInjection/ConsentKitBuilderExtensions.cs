@@ -116,11 +116,70 @@ public static class ConsentKitBuilderExtensions
                 sp.GetRequiredService<IOptions<ConsentChangeFeedOptions>>(),
                 sp.GetRequiredService<IOptions<ConsentKitOptions>>(),
                 sp.GetRequiredService<TimeProvider>(),
-                sp.GetService<ILogger<ConsentChangeFeedFollower>>()));
+                sp.GetService<ILogger<ConsentChangeFeedFollower>>(),
+                sp.GetRequiredService<ConsentIntegrityMonitor>()));
             services.AddSingleton<IHostedService>(sp => sp.GetRequiredService<ConsentChangeFeedFollower>());
         }
 
         return builder;
+    }
+
+    /// <summary>
+    /// Verifies the whole history in the background every <see cref="ConsentHistoryVerificationOptions.Interval"/>
+    /// against the anchor's latest head (<see cref="UseHeadAnchor"/>), and anchors each new head. A failed
+    /// verification turns the stores' health checks Unhealthy and makes the gate deny every check until a
+    /// verification passes again (docs/history-proof.md).
+    /// </summary>
+    /// <param name="builder">The builder.</param>
+    /// <param name="configure">Configures the interval and the keys.</param>
+    public static IConsentKitBuilder AddHistoryVerification(this IConsentKitBuilder builder, Action<ConsentHistoryVerificationOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        var services = builder.Services;
+        services.AddOptions<ConsentHistoryVerificationOptions>().ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ConsentHistoryVerificationOptions>, ConsentHistoryVerificationOptionsValidator>());
+        if (configure is not null)
+        {
+            services.Configure(configure);
+        }
+
+        if (!services.Any(d => d.ServiceType == typeof(ConsentHistoryVerificationService)))
+        {
+            services.AddSingleton(sp => new ConsentHistoryVerificationService(
+                sp.GetRequiredService<ConsentHistoryVerifier>(),
+                sp.GetRequiredService<ConsentIntegrityMonitor>(),
+                sp.GetRequiredService<IOptions<ConsentHistoryVerificationOptions>>(),
+                sp.GetRequiredService<TimeProvider>(),
+                sp.GetService<IConsentHeadAnchor>(),
+                sp.GetService<ILogger<ConsentHistoryVerificationService>>()));
+            services.AddSingleton<IHostedService>(sp => sp.GetRequiredService<ConsentHistoryVerificationService>());
+        }
+
+        return builder;
+    }
+
+    /// <summary>Keeps verified heads in <paramref name="anchor"/>, outside the database, replacing any anchor registered before.</summary>
+    /// <param name="builder">The builder.</param>
+    /// <param name="anchor">The anchor.</param>
+    public static IConsentKitBuilder UseHeadAnchor(this IConsentKitBuilder builder, IConsentHeadAnchor anchor)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentNullException.ThrowIfNull(anchor);
+        builder.Services.Replace(ServiceDescriptor.Singleton(anchor));
+        return builder;
+    }
+
+    /// <summary>
+    /// Keeps verified heads as write-once files in <paramref name="directory"/> (<see cref="DirectoryConsentHeadAnchor"/>).
+    /// It anchors only if the database's users cannot write there: another machine, a read-only mount for them,
+    /// or a bucket with a retention lock (docs/scaling.md).
+    /// </summary>
+    /// <param name="builder">The builder.</param>
+    /// <param name="directory">The directory.</param>
+    public static IConsentKitBuilder UseHeadAnchorDirectory(this IConsentKitBuilder builder, string directory)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(directory);
+        return builder.UseHeadAnchor(new DirectoryConsentHeadAnchor(directory));
     }
 
     /// <summary>Uses the store <paramref name="factory"/> makes, replacing any store registered before.</summary>

@@ -77,4 +77,13 @@ internal static partial class Log
 
     [LoggerMessage(18, LogLevel.Warning, "The notices could not be kept at start-up (the store is unavailable); they are saved before the first record is written.", EventName = "NoticesNotSaved")]
     public static partial void NoticesNotSaved(ILogger logger, Exception exception);
+
+    [LoggerMessage(19, LogLevel.Critical, "The consent history failed verification: {Problem} at sequence {Sequence}. {Message} Every consent check is denied until a verification passes.", EventName = "HistoryVerificationFailed")]
+    public static partial void HistoryVerificationFailed(ILogger logger, ConsentVerificationProblem problem, long? sequence, string? message);
+
+    [LoggerMessage(20, LogLevel.Information, "The consent history verified: {Records} records, head {Head} (anchored before: {Anchor}).", EventName = "HistoryVerified")]
+    public static partial void HistoryVerified(ILogger logger, long records, string head, string? anchor);
+
+    [LoggerMessage(21, LogLevel.Error, "The consent history could not be verified (the store or the anchor could not be read); it is tried again after the interval.", EventName = "HistoryVerificationError")]
+    public static partial void HistoryVerificationError(ILogger logger, Exception exception);
 }

@@ -82,6 +82,11 @@ internal sealed class ConsentGate : IConsentGate, IConsentCacheInvalidator, ICon
             return new(DenyUnknownPurpose(purposeId));
         }
 
+        if (_integrity?.HistoryFailed == true)
+        {
+            return new(DenyUnverified(purposeIndex));
+        }
+
         // While the change-feed follower is behind, a cached entry may hide a write made elsewhere.
         if (_feed.CacheUsable && _cache.TryGet(subjectId, out var entry))
         {
@@ -123,6 +128,17 @@ internal sealed class ConsentGate : IConsentGate, IConsentCacheInvalidator, ICon
         }
 
         purposeId = _catalog[purposeIndex].Id;
+        if (_integrity?.HistoryFailed == true)
+        {
+            var unverified = DenyUnverified(purposeIndex);
+            foreach (var subjectId in subjectIds)
+            {
+                decisions.TryAdd(subjectId, unverified);
+            }
+
+            return decisions;
+        }
+
         var valid = new List<string>(subjectIds.Count);
         foreach (var subjectId in subjectIds)
         {
@@ -307,6 +323,14 @@ internal sealed class ConsentGate : IConsentGate, IConsentCacheInvalidator, ICon
         }
 
         return new SubjectCacheEntry(current, packed, staleAt);
+    }
+
+    /// <summary>The history failed its last verification: a failing store, so every check is denied until one passes.</summary>
+    private ConsentDecision DenyUnverified(int purposeIndex)
+    {
+        var decision = ConsentDecision.Deny(_catalog.IdAt(purposeIndex), ConsentDecisionReason.StoreUnavailable);
+        _instrumentation.RecordDecision(_catalog.IdAt(purposeIndex), decision);
+        return decision;
     }
 
     private ConsentDecision DenyUnknownPurpose(string purposeId)

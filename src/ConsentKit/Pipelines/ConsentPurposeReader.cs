@@ -95,6 +95,11 @@ internal sealed class ConsentPurposeReader : IConsentPurposeReader
         }
 
         purposeId = Catalog[purposeIndex].Id;
+        if (_integrity?.HistoryFailed == true)
+        {
+            return new ConsentPurposeDecisions(purposeId, 0, _timeProvider.GetUtcNow(), ConsentDecisionReason.StoreUnavailable);
+        }
+
         var purposes = ScopeOf(purposeIndex);
         Storage.ConsentPurposeScan scan;
         try
@@ -125,7 +130,7 @@ internal sealed class ConsentPurposeReader : IConsentPurposeReader
     {
         var purposeIndex = Catalog.IndexOf(kept.PurposeId);
         var now = _timeProvider.GetUtcNow();
-        if (purposeIndex < 0 || kept.StoreUnavailable || now >= kept.HoldsUntil)
+        if (purposeIndex < 0 || kept.StoreUnavailable || now >= kept.HoldsUntil || _integrity?.HistoryFailed == true)
         {
             return ConsentCatchUp.ReadAgain;
         }

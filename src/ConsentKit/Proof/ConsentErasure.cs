@@ -57,5 +57,11 @@ public static class ConsentErasure
             record.Sequence,
             new NewConsentRecord(erasedId, record.PurposeId, record.Status, record.NoticeVersion, record.RecordedAt, record.ExpiresAt, record.Method, record.Source),
             record.SubjectKey,
-            isSubjectErased: true);
+            isSubjectErased: true)
+        {
+            NoticeDigest = record.NoticeDigest,
+            Hash = record.Hash,
+            PreviousHash = record.PreviousHash,
+            PreviousSequence = record.PreviousSequence,
+        };
 }

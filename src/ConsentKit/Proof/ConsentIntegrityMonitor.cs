@@ -42,9 +42,21 @@ public sealed class ConsentIntegrityMonitor
         return _reported.TryAdd(exception.Sequence ?? 0, 0);
     }
 
+    /// <summary>
+    /// Whether the last verification of the whole history failed: the gate and purpose-wide reads then deny
+    /// every check (<see cref="ConsentDecisionReason.StoreUnavailable"/>) until one passes — a store that does
+    /// not verify is a failing store.
+    /// </summary>
+    internal bool HistoryFailed => Volatile.Read(ref _historyFailed);
+
+    private bool _historyFailed;
+
     /// <summary>Records the outcome of a verification of the whole history.</summary>
-    internal void ReportVerification(ConsentVerificationResult result) =>
+    internal void ReportVerification(ConsentVerificationResult result)
+    {
         Volatile.Write(ref _lastVerification, new ConsentVerificationReport(result, _timeProvider.GetUtcNow()));
+        Volatile.Write(ref _historyFailed, !result.IsValid);
+    }
 }
 
 /// <summary>A verification of the whole history and when it finished.</summary>

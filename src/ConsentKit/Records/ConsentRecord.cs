@@ -88,6 +88,15 @@ public sealed class ConsentRecord
     /// </summary>
     public ReadOnlyMemory<byte> NoticeDigest { get; init; }
 
+    /// <summary>The record's hash in the store's chain, when the store read it with its chain fields; empty otherwise.</summary>
+    public ReadOnlyMemory<byte> Hash { get; init; }
+
+    /// <summary>The hash of the record before it in the store's chain, as stored with this record; empty when not read.</summary>
+    public ReadOnlyMemory<byte> PreviousHash { get; init; }
+
+    /// <summary>The sequence of the record before it in the store's chain (<c>0</c> for the first, or when not read).</summary>
+    public long PreviousSequence { get; init; }
+
     /// <summary>The placeholder subject id of a record whose subject was erased: <c>erased:</c> and the key in hex.</summary>
     /// <param name="subjectKey">The pseudonymous key.</param>
     public static string ErasedSubjectId(ReadOnlySpan<byte> subjectKey) => "erased:" + Convert.ToHexStringLower(subjectKey);

@@ -266,7 +266,13 @@ public sealed partial class InMemoryConsentStore : IConsentStore
             registry.Secret,
             _notices.TryGetValue((record.PurposeId, record.NoticeVersion), out var notice) ? notice.Digest : ConsentChain.NoNoticeDigest);
 
-        var stored = new ConsentRecord(++_lastSequence, record, registry.Key) { NoticeDigest = entry.NoticeDigest };
+        var stored = new ConsentRecord(++_lastSequence, record, registry.Key)
+        {
+            NoticeDigest = entry.NoticeDigest,
+            Hash = entry.Hash,
+            PreviousHash = (previous?.Hash ?? ConsentChain.GenesisHash).ToArray(),
+            PreviousSequence = entry.PreviousSequence,
+        };
         if (!_subjects.TryGetValue(record.SubjectId, out var subject))
         {
             subject = new SubjectRecords();

@@ -1,0 +1,90 @@
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+
+namespace ConsentKit;
+
+/// <summary>
+/// Verifies the whole history every <see cref="ConsentHistoryVerificationOptions.Interval"/> against the
+/// anchor's latest head, then anchors the new head (signed when a key is set). A failed verification is
+/// reported to <see cref="ConsentIntegrityMonitor"/>: the health checks turn Unhealthy and the gate denies
+/// every check until a verification passes again.
+/// </summary>
+internal sealed class ConsentHistoryVerificationService(
+    ConsentHistoryVerifier verifier,
+    ConsentIntegrityMonitor monitor,
+    IOptions<ConsentHistoryVerificationOptions> options,
+    TimeProvider timeProvider,
+    IConsentHeadAnchor? anchor = null,
+    ILogger<ConsentHistoryVerificationService>? logger = null) : BackgroundService
+{
+    private readonly ILogger _logger = logger ?? NullLogger<ConsentHistoryVerificationService>.Instance;
+
+    /// <summary>One round: verify against the latest anchored head, report, anchor the new head.</summary>
+    internal async Task<ConsentVerificationResult> VerifyOnceAsync(CancellationToken cancellationToken)
+    {
+        var settings = options.Value;
+        var latest = anchor is null ? null : await anchor.GetLatestAsync(cancellationToken);
+        var checkKey = settings.VerificationKey ?? settings.SigningKey;
+        ConsentVerificationResult result;
+        if (latest is not null && checkKey is not null && (latest.Signature is null || !latest.Head.HasValidSignature(latest.Signature, checkKey)))
+        {
+            result = new ConsentVerificationResult
+            {
+                Problem = ConsentVerificationProblem.AnchorMismatch,
+                FirstBadSequence = latest.Head.Sequence,
+                Message = $"The anchored head {latest.Head} is {(latest.Signature is null ? "unsigned" : "not signed with the verification key")}: the anchor was written by someone else.",
+                RecordsChecked = 0,
+                Head = latest.Head,
+                Anchored = true,
+            };
+        }
+        else
+        {
+            result = await verifier.VerifyAsync(latest?.Head, cancellationToken);
+        }
+
+        monitor.ReportVerification(result);
+        if (!result.IsValid)
+        {
+            Log.HistoryVerificationFailed(_logger, result.Problem, result.FirstBadSequence, result.Message);
+            return result;
+        }
+
+        Log.HistoryVerified(_logger, result.RecordsChecked, result.Head.ToString(), latest?.Head.ToString());
+        if (anchor is not null && (latest is null || latest.Head.Sequence != result.Head.Sequence || latest.Head.LogSequence != result.Head.LogSequence))
+        {
+            await anchor.AddAsync(
+                new ConsentAnchoredHead { Head = result.Head, Signature = settings.SigningKey is { } key ? result.Head.Sign(key) : null, AnchoredAt = timeProvider.GetUtcNow() },
+                cancellationToken);
+        }
+
+        return result;
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                await VerifyOnceAsync(stoppingToken);
+            }
+            catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
+            {
+                // A store or anchor that cannot be read is not a verified history: reported as not verified.
+                Log.HistoryVerificationError(_logger, ex);
+            }
+
+            try
+            {
+                await Task.Delay(options.Value.Interval, timeProvider, stoppingToken);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+    }
+}
