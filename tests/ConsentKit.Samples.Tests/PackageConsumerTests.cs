@@ -53,7 +53,7 @@ public sealed partial class PackageConsumerTests(PackedFeed feed) : IClassFixtur
 
         var output = await PackedFeed.RunAsync("dotnet", ["run"], app);
 
-        output.Should().MatchRegex(@"before=NoRecord after=Granted valid: 1 records, head consentkit-chain-head:v1:1:[0-9a-f]{64}");
+        output.Should().MatchRegex(@"before=NoRecord after=Granted valid: 1 records, 1 proof-log entries, head consentkit-chain-head:v2:1:[0-9a-f]{64}:1:[0-9a-f]{64}");
     }
 
     [Fact]
@@ -132,7 +132,7 @@ public sealed partial class PackageConsumerTests(PackedFeed feed) : IClassFixtur
         await PackedFeed.RunAsync("dotnet", ["tool", "install", "ConsentKit.Cli", "--version", feed.Version, "--tool-path", tools], feed.Work);
         var output = await PackedFeed.RunAsync(Path.Combine(tools, "consentkit"), ["verify", "-c", $"Data Source={database}"], feed.Work);
 
-        output.Should().StartWith("valid: 1 records, head consentkit-chain-head:v1:1:");
+        output.Should().StartWith("valid: 1 records, 1 proof-log entries, head consentkit-chain-head:v2:1:");
     }
 
     [GeneratedRegex(@"```csharp\n(.*?)```", RegexOptions.Singleline)]
