@@ -99,6 +99,19 @@ public sealed class ProofTests
     }
 
     [Fact]
+    public void TheProofLogEncoding_IsFixed_ByAKnownHash()
+    {
+        // Pinned to the Python in docs/history-proof.md: a registration of key 00…00 for "ada" under secret 01…01.
+        var payload = ConsentProofLog.SubjectRegistered("ada", new byte[16], Enumerable.Repeat((byte)1, 32).ToArray());
+        var entry = ConsentProofLog.CreateEntry(1, ConsentProofEntryKind.SubjectRegistered, payload, ConsentChain.GenesisHash.Span);
+
+        Convert.ToHexStringLower(payload.AsSpan(16)).Should().Be("e352f445bb90a43bbbf63dc9876c8f74e055133882619bc2d537b157d2b4e1a1");
+        Convert.ToHexStringLower(entry.Hash.Span).Should().Be("0a20a0a8da972287e6e8650dc176e887cdd76bced76a39647e348ba46ccb94d0");
+        ConsentProofLog.HasValidHash(entry).Should().BeTrue();
+        ConsentProofLog.HasValidHash(entry with { Payload = ConsentProofLog.SubjectRegistered("bob", new byte[16], Enumerable.Repeat((byte)1, 32).ToArray()) }).Should().BeFalse();
+    }
+
+    [Fact]
     public void TheCanonicalEncoding_IsFixed_ByAKnownHash()
     {
         // If this changes, every stored chain stops verifying: a new encoding needs a new tag (CKR2).
