@@ -49,6 +49,62 @@ public abstract partial class ConsentStoreConformanceTests
         Assert.Equal("198.51.100.77", Assert.Single(await Store.GetHistoryAsync(S("alice"), ct), r => r.Sequence == first.Sequence).Metadata["ip"]);
     }
 
+    /// <summary>
+    /// The proof log registers each new subject once — with a commitment its registry row checks out
+    /// against — and records an erasure; entries are dense and linked; the store's counter is not behind.
+    /// </summary>
+    [Fact]
+    public async Task ProofLog_RegistersEachNewSubjectOnce_AndRecordsAnErasure()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var before = await LastProofEntryAsync(ct);
+        await Store.AppendAsync(Record(S("alice")), ct);
+        await Store.AppendManyAsync([Record(S("alice"), ConsentPurposes.Analytics, ConsentStatus.Refused), Record(S("bob"))], ct);
+        Assert.NotNull(await Store.EraseSubjectAsync(S("alice"), T0.AddDays(1), ct));
+
+        var entries = await Store.GetProofLogAsync(before?.Sequence ?? 0, 100, ct);
+        Assert.Equal([ConsentProofEntryKind.SubjectRegistered, ConsentProofEntryKind.SubjectRegistered, ConsentProofEntryKind.SubjectErased], entries.Select(e => e.Kind));
+        var previous = before?.Hash ?? ConsentChain.GenesisHash;
+        for (var i = 0; i < entries.Count; i++)
+        {
+            Assert.Equal((before?.Sequence ?? 0) + 1 + i, entries[i].Sequence);
+            Assert.True(entries[i].PreviousHash.Span.SequenceEqual(previous.Span), $"log entry {entries[i].Sequence} does not link to the one before");
+            Assert.True(ConsentProofLog.HasValidHash(entries[i]), $"log entry {entries[i].Sequence} does not match its hash");
+            previous = entries[i].Hash;
+        }
+
+        var registry = new List<ConsentSubjectRegistration>();
+        await foreach (var row in Store.GetSubjectRegistryAsync(ct))
+        {
+            registry.Add(row);
+        }
+
+        Assert.DoesNotContain(registry, r => r.SubjectId == S("alice"));
+        var bob = Assert.Single(registry, r => r.SubjectId == S("bob"));
+        ConsentProofLog.CheckRegistration(bob.SubjectId, bob.SubjectKey.Span, bob.Secret.Span, entries[1], 0);
+        Assert.Throws<ConsentStoreIntegrityException>(() => ConsentProofLog.CheckRegistration(S("alice"), bob.SubjectKey.Span, bob.Secret.Span, entries[1], 0));
+        Assert.True(await Store.GetSequenceCounterAsync(ct) >= await Store.GetLastSequenceAsync(ct));
+        var result = await new ConsentHistoryVerifier(Store).VerifyAsync(cancellationToken: ct);
+        Assert.True(result.IsValid, result.ToString());
+        Assert.Equal(entries[^1].Sequence, result.Head.LogSequence);
+    }
+
+    private async Task<ConsentProofEntry?> LastProofEntryAsync(CancellationToken ct)
+    {
+        ConsentProofEntry? last = null;
+        for (var after = 0L; ;)
+        {
+            var page = await Store.GetProofLogAsync(after, 1_000, ct);
+            if (page.Count == 0)
+            {
+                return last;
+            }
+
+            last = page[^1];
+            after = last.Sequence;
+        }
+    }
+
     /// <summary>A head exported now still matches when the history is verified against it later, after more appends.</summary>
     [Fact]
     public async Task Head_ExportedNow_AnchorsALaterVerification()

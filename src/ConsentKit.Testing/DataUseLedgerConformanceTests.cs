@@ -183,6 +183,37 @@ public abstract class DataUseLedgerConformanceTests : StoreTestBase
         Assert.Equal([ConsentRecord.ErasedSubjectId(closing.SubjectKey.Span), S("bob")], (await Ledger.GetSubjectsAsync(S("set"), ct)).Select(s => s.SubjectId));
     }
 
+    /// <summary>
+    /// The proof log records a data use's start, the rows each call actually added (a subject already in
+    /// the use adds nothing) and its end; the whole history, ledger included, verifies.
+    /// </summary>
+    [Fact]
+    public async Task ProofLog_RecordsADataUse_TheMembersAdded_AndItsEnd()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var alice = await Store.AppendAsync(Grant(S("alice"), 0), ct);
+        var bob = await Store.AppendAsync(Grant(S("bob"), 0), ct);
+        var before = 0L;
+        for (IReadOnlyList<ConsentProofEntry> page; (page = await Store.GetProofLogAsync(before, 1_000, ct)).Count > 0;)
+        {
+            before = page[^1].Sequence;
+        }
+
+        await Ledger.StartAsync(new NewDataUse { Id = S("logged"), PurposeId = ConsentPurposes.GenerativeAiTraining, Description = "logged set", StartedAt = T0.AddMinutes(1) }, ct);
+        await Ledger.AddSubjectsAsync(S("logged"), [new DataUseSubject { SubjectId = S("alice"), ConsentSequence = alice.Sequence }, new DataUseSubject { SubjectId = S("bob"), ConsentSequence = bob.Sequence }], ct);
+        await Ledger.AddSubjectsAsync(S("logged"), [new DataUseSubject { SubjectId = S("alice"), ConsentSequence = alice.Sequence }], ct);
+        await Ledger.CompleteAsync(S("logged"), T0.AddMinutes(2), 10, 2, ct);
+
+        var entries = await Store.GetProofLogAsync(before, 100, ct);
+
+        Assert.Equal(
+            [ConsentProofEntryKind.DataUseStarted, ConsentProofEntryKind.DataUseSubjectsAdded, ConsentProofEntryKind.DataUseEnded],
+            entries.Select(e => e.Kind));
+        Assert.All(entries, e => Assert.True(ConsentProofLog.HasValidHash(e)));
+        var result = await new ConsentHistoryVerifier(Store, Ledger).VerifyAsync(cancellationToken: ct);
+        Assert.True(result.IsValid, result.ToString());
+    }
+
     /// <summary>The list is newest first and honours the limit.</summary>
     [Fact]
     public async Task List_IsNewestFirst()
