@@ -37,17 +37,15 @@ internal static class SqliteScan
 
             var key = raw.sqlite3_column_blob(statement, 0);
             var subjectId = Encoding.UTF8.GetString(raw.sqlite3_column_blob(statement, 1));
-            var registration = raw.sqlite3_column_type(statement, 3) == raw.SQLITE_NULL
-                ? null
-                : new ConsentProofEntry
-                {
-                    Sequence = raw.sqlite3_column_int64(statement, 3),
-                    Kind = ConsentProofEntryKind.SubjectRegistered,
-                    Payload = raw.sqlite3_column_blob(statement, 4).ToArray(),
-                    PreviousHash = raw.sqlite3_column_blob(statement, 5).ToArray(),
-                    Hash = raw.sqlite3_column_blob(statement, 6).ToArray(),
-                };
-            ConsentProofLog.CheckRegistration(subjectId, key, raw.sqlite3_column_blob(statement, 2), registration, 0);
+            ConsentProofLog.CheckRegistration(
+                subjectId,
+                key,
+                raw.sqlite3_column_blob(statement, 2),
+                raw.sqlite3_column_type(statement, 3) == raw.SQLITE_NULL ? 0 : raw.sqlite3_column_int64(statement, 3),
+                raw.sqlite3_column_blob(statement, 4),
+                raw.sqlite3_column_blob(statement, 5),
+                raw.sqlite3_column_blob(statement, 6),
+                0);
             subjects[BinaryPrimitives.ReadUInt128BigEndian(key)] = subjectId;
         }
 
@@ -76,6 +74,8 @@ internal static class SqliteScan
             Check(connection, raw.sqlite3_bind_text(statement, i + 1, purposes[i]));
         }
 
+        var purposesUtf8 = purposes.Select(p => Encoding.UTF8.GetBytes(p)).ToArray();
+
         // Per subject, one slot per purpose: rows come in sequence order, so a later one replaces the earlier.
         var width = purposes.Length;
         var groups = new Dictionary<UInt128, int>();
@@ -92,7 +92,7 @@ internal static class SqliteScan
                 cancellationToken.ThrowIfCancellationRequested();
             }
 
-            Check(statement, purposes);
+            Check(statement, purposesUtf8);
             var subjectKey = BinaryPrimitives.ReadUInt128BigEndian(raw.sqlite3_column_blob(statement, 1));
             ref var group = ref CollectionsMarshal.GetValueRefOrAddDefault(groups, subjectKey, out var known);
             if (!known)
@@ -142,30 +142,34 @@ internal static class SqliteScan
         return records;
     }
 
-    /// <summary>Recomputes the row's hash from its fields and the previous hash stored with it (every row read is checked).</summary>
-    private static void Check(sqlite3_stmt statement, string[] purposes)
+    /// <summary>Recomputes the row's hash from its fields and the previous hash stored with it (every row read is checked), from SQLite's buffers.</summary>
+    private static void Check(sqlite3_stmt statement, byte[][] purposesUtf8)
     {
         var packed = raw.sqlite3_column_int(statement, 2);
         var expiresAt = raw.sqlite3_column_int64(statement, 5);
-        var previousHash = raw.sqlite3_column_blob(statement, 10);
-        ConsentChain.CheckStoredEntry(
-            new ConsentChainEntry
-            {
-                Sequence = raw.sqlite3_column_int64(statement, 0),
-                PreviousSequence = raw.sqlite3_column_int64(statement, 7),
-                SubjectKey = raw.sqlite3_column_blob(statement, 1).ToArray(),
-                PurposeId = purposes[(packed >> 16) & 0x3FFF],
-                Status = (ConsentStatus)(packed & 0xFF),
-                NoticeVersion = Encoding.UTF8.GetString(raw.sqlite3_column_blob(statement, 3)),
-                NoticeDigest = raw.sqlite3_column_blob(statement, 8).ToArray(),
-                RecordedAtUtcTicks = raw.sqlite3_column_int64(statement, 4),
-                ExpiresAtUtcTicks = expiresAt < 0 ? null : expiresAt,
-                Method = (ConsentMethod)((packed >> 8) & 0xFF),
-                Source = (packed & (1 << 30)) == 0 ? null : Encoding.UTF8.GetString(raw.sqlite3_column_blob(statement, 6)),
-                SealedMetadata = raw.sqlite3_column_blob(statement, 9).ToArray(),
-                Hash = raw.sqlite3_column_blob(statement, 11).ToArray(),
-            },
-            previousHash);
+        var sequence = raw.sqlite3_column_int64(statement, 0);
+        var hasSource = (packed & (1 << 30)) != 0;
+        var fields = new ConsentChainFields
+        {
+            Sequence = sequence,
+            PreviousSequence = raw.sqlite3_column_int64(statement, 7),
+            PreviousHash = raw.sqlite3_column_blob(statement, 10),
+            SubjectKey = raw.sqlite3_column_blob(statement, 1),
+            PurposeIdUtf8 = purposesUtf8[(packed >> 16) & 0x3FFF],
+            Status = (ConsentStatus)(packed & 0xFF),
+            NoticeVersionUtf8 = raw.sqlite3_column_blob(statement, 3),
+            NoticeDigest = raw.sqlite3_column_blob(statement, 8),
+            RecordedAtUtcTicks = raw.sqlite3_column_int64(statement, 4),
+            ExpiresAtUtcTicks = expiresAt < 0 ? null : expiresAt,
+            Method = (ConsentMethod)((packed >> 8) & 0xFF),
+            HasSource = hasSource,
+            SourceUtf8 = hasSource ? raw.sqlite3_column_blob(statement, 6) : [],
+            SealedMetadata = raw.sqlite3_column_blob(statement, 9),
+        };
+        if (!ConsentChain.HashMatches(fields, raw.sqlite3_column_blob(statement, 11)))
+        {
+            throw new ConsentStoreIntegrityException($"Record {sequence} does not match its hash: it was changed outside ConsentKit, and is not read.", sequence);
+        }
     }
 
     private static sqlite3_stmt Prepare(SqliteConnection connection, string sql)

@@ -36,30 +36,118 @@ public static class ConsentChain
     /// <returns>32 bytes.</returns>
     public static byte[] ComputeHash(ConsentChainEntry entry, ReadOnlySpan<byte> previousHash)
     {
+        var hash = new byte[HashLength];
+        WriteHash(entry, previousHash, hash);
+        return hash;
+    }
+
+    /// <summary>
+    /// Whether <paramref name="hash"/> is the hash of a stored record given as spans — what a store reads
+    /// without making strings or arrays (the SQLite scan checks every row this way).
+    /// </summary>
+    /// <param name="fields">The record's fields as stored.</param>
+    /// <param name="hash">The hash stored with it.</param>
+    public static bool HashMatches(scoped in ConsentChainFields fields, ReadOnlySpan<byte> hash)
+    {
+        if (fields.PreviousHash.Length != HashLength || fields.NoticeDigest.Length != HashLength || hash.Length != HashLength)
+        {
+            return false;
+        }
+
+        var length = FixedLength + fields.SubjectKey.Length + fields.PurposeIdUtf8.Length + fields.NoticeVersionUtf8.Length
+            + fields.SourceUtf8.Length + fields.SealedMetadata.Length;
+        byte[]? rented = null;
+        var buffer = length <= 1024 ? stackalloc byte[length] : (rented = ArrayPool<byte>.Shared.Rent(length)).AsSpan(0, length);
+        try
+        {
+            // The same layout as ComputeHash(entry, …) below, from UTF-8 spans instead of strings.
+            var w = new SpanWriter(buffer);
+            w.Bytes(RecordTag);
+            w.Int64(fields.Sequence);
+            w.Int64(fields.PreviousSequence);
+            w.Bytes(fields.PreviousHash);
+            w.Bytes16(fields.SubjectKey);
+            w.Bytes16(fields.PurposeIdUtf8);
+            w.Byte((byte)fields.Status);
+            w.Bytes16(fields.NoticeVersionUtf8);
+            w.Bytes(fields.NoticeDigest);
+            w.Int64(fields.RecordedAtUtcTicks);
+            w.Byte(fields.ExpiresAtUtcTicks is null ? (byte)0 : (byte)1);
+            w.Int64(fields.ExpiresAtUtcTicks ?? 0);
+            w.Byte((byte)fields.Method);
+            w.Byte(fields.HasSource ? (byte)1 : (byte)0);
+            w.Bytes16(fields.SourceUtf8);
+            w.Bytes32(fields.SealedMetadata);
+            Span<byte> computed = stackalloc byte[HashLength];
+            SHA256.HashData(buffer[..w.Written], computed);
+            return CryptographicOperations.FixedTimeEquals(computed, hash);
+        }
+        finally
+        {
+            if (rented is not null)
+            {
+                ArrayPool<byte>.Shared.Return(rented);
+            }
+        }
+    }
+
+    // Tag, sequence, previous sequence, previous hash, five length prefixes (2 + 2 + 2 + 2 + 4), status,
+    // digest, recorded at, has expiry, expiry, method, has source.
+    private const int FixedLength = 4 + 8 + 8 + HashLength + 2 + 2 + 1 + 2 + HashLength + 8 + 1 + 8 + 1 + 1 + 2 + 4;
+
+    private static void WriteHash(ConsentChainEntry entry, ReadOnlySpan<byte> previousHash, Span<byte> destination)
+    {
         ArgumentNullException.ThrowIfNull(entry);
         if (previousHash.Length != HashLength)
         {
             throw new ArgumentException($"A previous hash has {HashLength} bytes.", nameof(previousHash));
         }
 
-        var writer = new ArrayBufferWriter<byte>(256);
-        writer.Write(RecordTag);
-        WriteInt64(writer, entry.Sequence);
-        WriteInt64(writer, entry.PreviousSequence);
-        writer.Write(previousHash);
-        WriteBytes16(writer, entry.SubjectKey.Span);
-        WriteText16(writer, entry.PurposeId);
-        WriteByte(writer, (byte)entry.Status);
-        WriteText16(writer, entry.NoticeVersion);
-        WriteFixed(writer, entry.NoticeDigest.Span, nameof(entry.NoticeDigest));
-        WriteInt64(writer, entry.RecordedAtUtcTicks);
-        WriteByte(writer, entry.ExpiresAtUtcTicks is null ? (byte)0 : (byte)1);
-        WriteInt64(writer, entry.ExpiresAtUtcTicks ?? 0);
-        WriteByte(writer, (byte)entry.Method);
-        WriteByte(writer, entry.Source is null ? (byte)0 : (byte)1);
-        WriteText16(writer, entry.Source ?? string.Empty);
-        WriteBytes32(writer, entry.SealedMetadata.Span);
-        return SHA256.HashData(writer.WrittenSpan);
+        if (entry.NoticeDigest.Length != HashLength)
+        {
+            throw new ArgumentException($"{nameof(entry.NoticeDigest)} has {HashLength} bytes.", nameof(entry));
+        }
+
+        var length = FixedLength + entry.SubjectKey.Length + Utf8Length(entry.PurposeId) + Utf8Length(entry.NoticeVersion)
+            + Utf8Length(entry.Source ?? string.Empty) + entry.SealedMetadata.Length;
+        byte[]? rented = null;
+        var buffer = length <= 1024 ? stackalloc byte[length] : (rented = ArrayPool<byte>.Shared.Rent(length)).AsSpan(0, length);
+        try
+        {
+            var w = new SpanWriter(buffer);
+            w.Bytes(RecordTag);
+            w.Int64(entry.Sequence);
+            w.Int64(entry.PreviousSequence);
+            w.Bytes(previousHash);
+            w.Bytes16(entry.SubjectKey.Span);
+            w.Text16(entry.PurposeId);
+            w.Byte((byte)entry.Status);
+            w.Text16(entry.NoticeVersion);
+            w.Bytes(entry.NoticeDigest.Span);
+            w.Int64(entry.RecordedAtUtcTicks);
+            w.Byte(entry.ExpiresAtUtcTicks is null ? (byte)0 : (byte)1);
+            w.Int64(entry.ExpiresAtUtcTicks ?? 0);
+            w.Byte((byte)entry.Method);
+            w.Byte(entry.Source is null ? (byte)0 : (byte)1);
+            w.Text16(entry.Source ?? string.Empty);
+            w.Bytes32(entry.SealedMetadata.Span);
+            SHA256.HashData(buffer[..w.Written], destination);
+        }
+        finally
+        {
+            if (rented is not null)
+            {
+                ArrayPool<byte>.Shared.Return(rented);
+            }
+        }
+    }
+
+    private static int Utf8Length(string text)
+    {
+        var length = Encoding.UTF8.GetByteCount(text);
+        return length <= ushort.MaxValue
+            ? length
+            : throw new ArgumentException("A text field of a consent record is longer than 65535 UTF-8 bytes.", nameof(text));
     }
 
     /// <summary>
@@ -113,8 +201,12 @@ public static class ConsentChain
     /// <summary>Whether the entry's stored hash is the one its fields and <paramref name="previousHash"/> give.</summary>
     /// <param name="entry">The entry.</param>
     /// <param name="previousHash">The hash of the entry before it.</param>
-    public static bool HasValidHash(ConsentChainEntry entry, ReadOnlySpan<byte> previousHash) =>
-        CryptographicOperations.FixedTimeEquals(ComputeHash(entry, previousHash), entry.Hash.Span);
+    public static bool HasValidHash(ConsentChainEntry entry, ReadOnlySpan<byte> previousHash)
+    {
+        Span<byte> computed = stackalloc byte[HashLength];
+        WriteHash(entry, previousHash, computed);
+        return CryptographicOperations.FixedTimeEquals(computed, entry.Hash.Span);
+    }
 
     /// <summary>
     /// Checks a record as a store reads it: its stored hash must be the one its fields and the stored
@@ -156,39 +248,95 @@ public static class ConsentChain
         writer.Advance(Encoding.UTF8.GetBytes(text, writer.GetSpan(length)));
     }
 
-    private static void WriteBytes16(IBufferWriter<byte> writer, ReadOnlySpan<byte> bytes)
+    /// <summary>Writes the canonical layout into a span sized for it (big-endian, length-prefixed).</summary>
+    private ref struct SpanWriter(Span<byte> buffer)
     {
-        BinaryPrimitives.WriteUInt16BigEndian(writer.GetSpan(2), checked((ushort)bytes.Length));
-        writer.Advance(2);
-        writer.Write(bytes);
-    }
+        private readonly Span<byte> _buffer = buffer;
 
-    private static void WriteBytes32(IBufferWriter<byte> writer, ReadOnlySpan<byte> bytes)
-    {
-        BinaryPrimitives.WriteInt32BigEndian(writer.GetSpan(4), bytes.Length);
-        writer.Advance(4);
-        writer.Write(bytes);
-    }
+        public int Written { get; private set; }
 
-    private static void WriteFixed(IBufferWriter<byte> writer, ReadOnlySpan<byte> bytes, string field)
-    {
-        if (bytes.Length != HashLength)
+        public void Bytes(scoped ReadOnlySpan<byte> bytes)
         {
-            throw new ArgumentException($"{field} has {HashLength} bytes.", field);
+            bytes.CopyTo(_buffer[Written..]);
+            Written += bytes.Length;
         }
 
-        writer.Write(bytes);
-    }
+        public void Byte(byte value) => _buffer[Written++] = value;
 
-    private static void WriteInt64(IBufferWriter<byte> writer, long value)
-    {
-        BinaryPrimitives.WriteInt64BigEndian(writer.GetSpan(8), value);
-        writer.Advance(8);
-    }
+        public void Int64(long value)
+        {
+            BinaryPrimitives.WriteInt64BigEndian(_buffer[Written..], value);
+            Written += 8;
+        }
 
-    private static void WriteByte(IBufferWriter<byte> writer, byte value)
-    {
-        writer.GetSpan(1)[0] = value;
-        writer.Advance(1);
+        public void Bytes16(scoped ReadOnlySpan<byte> bytes)
+        {
+            BinaryPrimitives.WriteUInt16BigEndian(_buffer[Written..], checked((ushort)bytes.Length));
+            Written += 2;
+            Bytes(bytes);
+        }
+
+        public void Bytes32(scoped ReadOnlySpan<byte> bytes)
+        {
+            BinaryPrimitives.WriteInt32BigEndian(_buffer[Written..], bytes.Length);
+            Written += 4;
+            Bytes(bytes);
+        }
+
+        public void Text16(string text)
+        {
+            var length = Encoding.UTF8.GetBytes(text, _buffer[(Written + 2)..]);
+            BinaryPrimitives.WriteUInt16BigEndian(_buffer[Written..], (ushort)length);
+            Written += 2 + length;
+        }
     }
+}
+
+/// <summary>
+/// A stored record's hashed fields as spans (UTF-8 for text), for stores that check every row they read
+/// without making strings or arrays: <see cref="ConsentChain.HashMatches"/>.
+/// </summary>
+public readonly ref struct ConsentChainFields
+{
+    /// <summary>The sequence.</summary>
+    public long Sequence { get; init; }
+
+    /// <summary>The sequence of the record before it.</summary>
+    public long PreviousSequence { get; init; }
+
+    /// <summary>The previous record's hash (32 bytes).</summary>
+    public ReadOnlySpan<byte> PreviousHash { get; init; }
+
+    /// <summary>The subject key (16 bytes).</summary>
+    public ReadOnlySpan<byte> SubjectKey { get; init; }
+
+    /// <summary>The purpose id, UTF-8.</summary>
+    public ReadOnlySpan<byte> PurposeIdUtf8 { get; init; }
+
+    /// <summary>What the record says.</summary>
+    public ConsentStatus Status { get; init; }
+
+    /// <summary>The notice version, UTF-8.</summary>
+    public ReadOnlySpan<byte> NoticeVersionUtf8 { get; init; }
+
+    /// <summary>The notice digest (32 bytes).</summary>
+    public ReadOnlySpan<byte> NoticeDigest { get; init; }
+
+    /// <summary>When it was recorded, UTC ticks.</summary>
+    public long RecordedAtUtcTicks { get; init; }
+
+    /// <summary>When a grant stops being valid, UTC ticks; <see langword="null"/> for never.</summary>
+    public long? ExpiresAtUtcTicks { get; init; }
+
+    /// <summary>How it was expressed.</summary>
+    public ConsentMethod Method { get; init; }
+
+    /// <summary>Whether there is a source (an empty one is a source too).</summary>
+    public bool HasSource { get; init; }
+
+    /// <summary>The source, UTF-8; empty when none.</summary>
+    public ReadOnlySpan<byte> SourceUtf8 { get; init; }
+
+    /// <summary>The sealed metadata; empty when none.</summary>
+    public ReadOnlySpan<byte> SealedMetadata { get; init; }
 }

@@ -32,17 +32,33 @@ public static class ConsentProofLog
             throw new ArgumentException($"A previous hash has {ConsentChain.HashLength} bytes.", nameof(previousHash));
         }
 
-        var buffer = new ArrayBufferWriter<byte>(64 + payload.Length);
-        buffer.Write(EntryTag);
-        BinaryPrimitives.WriteInt64BigEndian(buffer.GetSpan(8), sequence);
-        buffer.Advance(8);
-        buffer.Write(previousHash);
-        buffer.GetSpan(1)[0] = (byte)kind;
-        buffer.Advance(1);
-        BinaryPrimitives.WriteInt32BigEndian(buffer.GetSpan(4), payload.Length);
-        buffer.Advance(4);
-        buffer.Write(payload);
-        return SHA256.HashData(buffer.WrittenSpan);
+        var hash = new byte[ConsentChain.HashLength];
+        WriteHash(sequence, kind, payload, previousHash, hash);
+        return hash;
+    }
+
+    private static void WriteHash(long sequence, ConsentProofEntryKind kind, ReadOnlySpan<byte> payload, ReadOnlySpan<byte> previousHash, Span<byte> destination)
+    {
+        var length = 4 + 8 + ConsentChain.HashLength + 1 + 4 + payload.Length;
+        byte[]? rented = null;
+        var buffer = length <= 1024 ? stackalloc byte[length] : (rented = ArrayPool<byte>.Shared.Rent(length)).AsSpan(0, length);
+        try
+        {
+            EntryTag.CopyTo(buffer);
+            BinaryPrimitives.WriteInt64BigEndian(buffer[4..], sequence);
+            previousHash.CopyTo(buffer[12..]);
+            buffer[44] = (byte)kind;
+            BinaryPrimitives.WriteInt32BigEndian(buffer[45..], payload.Length);
+            payload.CopyTo(buffer[49..]);
+            SHA256.HashData(buffer, destination);
+        }
+        finally
+        {
+            if (rented is not null)
+            {
+                ArrayPool<byte>.Shared.Return(rented);
+            }
+        }
     }
 
     /// <summary>A new entry, hashed.</summary>
@@ -68,8 +84,19 @@ public static class ConsentProofLog
     public static bool HasValidHash(ConsentProofEntry entry)
     {
         ArgumentNullException.ThrowIfNull(entry);
-        return entry.PreviousHash.Length == ConsentChain.HashLength
-            && CryptographicOperations.FixedTimeEquals(ComputeHash(entry.Sequence, entry.Kind, entry.Payload.Span, entry.PreviousHash.Span), entry.Hash.Span);
+        return HashMatches(entry.Sequence, entry.Kind, entry.Payload.Span, entry.PreviousHash.Span, entry.Hash.Span);
+    }
+
+    private static bool HashMatches(long sequence, ConsentProofEntryKind kind, ReadOnlySpan<byte> payload, ReadOnlySpan<byte> previousHash, ReadOnlySpan<byte> hash)
+    {
+        if (previousHash.Length != ConsentChain.HashLength)
+        {
+            return false;
+        }
+
+        Span<byte> computed = stackalloc byte[ConsentChain.HashLength];
+        WriteHash(sequence, kind, payload, previousHash, computed);
+        return CryptographicOperations.FixedTimeEquals(computed, hash);
     }
 
     /// <summary>
@@ -83,11 +110,37 @@ public static class ConsentProofLog
     public static byte[] SubjectCommitment(string subjectId, ReadOnlySpan<byte> subjectKey, ReadOnlySpan<byte> secret)
     {
         ArgumentNullException.ThrowIfNull(subjectId);
-        var buffer = new ArrayBufferWriter<byte>(64);
-        buffer.Write(CommitmentTag);
-        ConsentChain.WriteText16(buffer, subjectId);
-        buffer.Write(subjectKey);
-        return HMACSHA256.HashData(secret, buffer.WrittenSpan);
+        var commitment = new byte[ConsentChain.HashLength];
+        WriteCommitment(subjectId, subjectKey, secret, commitment);
+        return commitment;
+    }
+
+    private static void WriteCommitment(string subjectId, ReadOnlySpan<byte> subjectKey, ReadOnlySpan<byte> secret, Span<byte> destination)
+    {
+        var idLength = System.Text.Encoding.UTF8.GetByteCount(subjectId);
+        if (idLength > ushort.MaxValue)
+        {
+            throw new ArgumentException("A subject id is longer than 65535 UTF-8 bytes.", nameof(subjectId));
+        }
+
+        var length = 4 + 2 + idLength + subjectKey.Length;
+        byte[]? rented = null;
+        var buffer = length <= 512 ? stackalloc byte[length] : (rented = ArrayPool<byte>.Shared.Rent(length)).AsSpan(0, length);
+        try
+        {
+            CommitmentTag.CopyTo(buffer);
+            BinaryPrimitives.WriteUInt16BigEndian(buffer[4..], (ushort)idLength);
+            System.Text.Encoding.UTF8.GetBytes(subjectId, buffer[6..]);
+            subjectKey.CopyTo(buffer[(6 + idLength)..]);
+            HMACSHA256.HashData(secret, buffer, destination);
+        }
+        finally
+        {
+            if (rented is not null)
+            {
+                ArrayPool<byte>.Shared.Return(rented);
+            }
+        }
     }
 
     /// <summary>The payload of <see cref="ConsentProofEntryKind.SubjectRegistered"/>: key (16) ‖ commitment (32).</summary>
@@ -184,25 +237,67 @@ public static class ConsentProofLog
     /// <exception cref="ConsentStoreIntegrityException">The registry row is not the one the log registered.</exception>
     public static void CheckRegistration(string subjectId, ReadOnlySpan<byte> subjectKey, ReadOnlySpan<byte> secret, ConsentProofEntry? registration, long firstSequence)
     {
-        var key = Convert.ToHexStringLower(subjectKey);
-        if (registration is null || registration.Kind != ConsentProofEntryKind.SubjectRegistered)
+        if (registration is not null && registration.Kind != ConsentProofEntryKind.SubjectRegistered)
+        {
+            registration = null;
+        }
+
+        CheckRegistration(
+            subjectId,
+            subjectKey,
+            secret,
+            registration?.Sequence ?? 0,
+            registration is null ? [] : registration.Payload.Span,
+            registration is null ? [] : registration.PreviousHash.Span,
+            registration is null ? [] : registration.Hash.Span,
+            firstSequence);
+    }
+
+    /// <summary>
+    /// <see cref="CheckRegistration(string, ReadOnlySpan{byte}, ReadOnlySpan{byte}, ConsentProofEntry?, long)"/> from the
+    /// registration's columns as spans, for stores that check every row they read without making arrays.
+    /// </summary>
+    /// <param name="subjectId">The id the registry row holds.</param>
+    /// <param name="subjectKey">The key the registry row holds.</param>
+    /// <param name="secret">The secret the registry row holds.</param>
+    /// <param name="registrationSequence">The log sequence of the key's registration; <c>0</c> when there is none.</param>
+    /// <param name="payload">The registration's payload.</param>
+    /// <param name="previousHash">The registration's previous hash.</param>
+    /// <param name="hash">The registration's hash.</param>
+    /// <param name="firstSequence">A record of the subject, named in the exception.</param>
+    /// <exception cref="ConsentStoreIntegrityException">The registry row is not the one the log registered.</exception>
+    public static void CheckRegistration(
+        string subjectId,
+        ReadOnlySpan<byte> subjectKey,
+        ReadOnlySpan<byte> secret,
+        long registrationSequence,
+        ReadOnlySpan<byte> payload,
+        ReadOnlySpan<byte> previousHash,
+        ReadOnlySpan<byte> hash,
+        long firstSequence)
+    {
+        ArgumentNullException.ThrowIfNull(subjectId);
+        if (registrationSequence <= 0)
         {
             throw new ConsentStoreIntegrityException(
-                $"The subject registry links a subject to key {key}, which the proof log never registered: the registry was changed outside ConsentKit.", firstSequence);
+                $"The subject registry links a subject to key {Convert.ToHexStringLower(subjectKey)}, which the proof log never registered: the registry was changed outside ConsentKit.",
+                firstSequence);
         }
 
-        if (!HasValidHash(registration))
+        if (!HashMatches(registrationSequence, ConsentProofEntryKind.SubjectRegistered, payload, previousHash, hash))
         {
-            throw new ConsentStoreIntegrityException($"Proof log entry {registration.Sequence} does not match its hash.", firstSequence);
+            throw new ConsentStoreIntegrityException($"Proof log entry {registrationSequence} does not match its hash.", firstSequence);
         }
 
-        var payload = registration.Payload.Span;
+        Span<byte> commitment = stackalloc byte[ConsentChain.HashLength];
+        WriteCommitment(subjectId, subjectKey, secret, commitment);
         if (payload.Length != ConsentChain.SubjectKeyLength + ConsentChain.HashLength
             || !payload[..ConsentChain.SubjectKeyLength].SequenceEqual(subjectKey)
-            || !CryptographicOperations.FixedTimeEquals(payload[ConsentChain.SubjectKeyLength..], SubjectCommitment(subjectId, subjectKey, secret)))
+            || !CryptographicOperations.FixedTimeEquals(payload[ConsentChain.SubjectKeyLength..], commitment))
         {
             throw new ConsentStoreIntegrityException(
-                $"The subject registry row of key {key} is not the one proof log entry {registration.Sequence} registered (swapped, re-pointed or replaced): its records are not read as anyone's.", firstSequence);
+                $"The subject registry row of key {Convert.ToHexStringLower(subjectKey)} is not the one proof log entry {registrationSequence} registered (swapped, re-pointed or replaced): its records are not read as anyone's.",
+                firstSequence);
         }
     }
 
