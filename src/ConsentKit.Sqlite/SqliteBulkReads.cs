@@ -26,6 +26,10 @@ public sealed partial class SqliteConsentStore
         {
             using var connection = OpenReader();
 
+            // Checking each registry row against its registration seeks the secret (by id) and the proof log
+            // (by key) at random: with the default 2 MB page cache most seeks go back to the OS.
+            using var cache = LargeReadCache.On(connection);
+
             // One read transaction: in WAL mode the watermark, the registry and the events are one snapshot.
             using var transaction = connection.BeginTransaction(deferred: true);
             using var last = connection.CreateCommand();
