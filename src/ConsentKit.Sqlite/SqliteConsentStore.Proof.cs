@@ -16,24 +16,15 @@ public sealed partial class SqliteConsentStore
     {
         ArgumentOutOfRangeException.ThrowIfNegative(afterSequence);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxCount);
-        cancellationToken.ThrowIfCancellationRequested();
-        await InitializeAsync(cancellationToken);
-        return Guard("read", () =>
-        {
-            using var connection = OpenReader();
-            using var command = connection.CreateCommand();
-            command.CommandText = $"SELECT {StoredRows.ChainColumns} FROM consent_events WHERE sequence > $after ORDER BY sequence LIMIT $limit;";
-            command.Parameters.AddWithValue("$after", afterSequence);
-            command.Parameters.AddWithValue("$limit", maxCount);
-            using var reader = command.ExecuteReader();
-            var result = new List<ConsentChainEntry>();
-            while (reader.Read())
+        return await ReadRowsAsync(
+            $"SELECT {StoredRows.ChainColumns} FROM consent_events WHERE sequence > $after ORDER BY sequence LIMIT $limit;",
+            command =>
             {
-                result.Add(StoredRows.ReadChainEntry(reader));
-            }
-
-            return (IReadOnlyList<ConsentChainEntry>)result;
-        });
+                command.Parameters.AddWithValue("$after", afterSequence);
+                command.Parameters.AddWithValue("$limit", maxCount);
+            },
+            StoredRows.ReadChainEntry,
+            cancellationToken);
     }
 
     /// <inheritdoc />
@@ -41,44 +32,25 @@ public sealed partial class SqliteConsentStore
     {
         ArgumentOutOfRangeException.ThrowIfNegative(afterSequence);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxCount);
-        cancellationToken.ThrowIfCancellationRequested();
-        await InitializeAsync(cancellationToken);
-        return Guard("read", () =>
-        {
-            using var connection = OpenReader();
-            using var command = connection.CreateCommand();
-            command.CommandText = "SELECT sequence, kind, payload, previous_hash, hash FROM consent_proof_log WHERE sequence > $after ORDER BY sequence LIMIT $limit;";
-            command.Parameters.AddWithValue("$after", afterSequence);
-            command.Parameters.AddWithValue("$limit", maxCount);
-            using var reader = command.ExecuteReader();
-            var result = new List<ConsentProofEntry>();
-            while (reader.Read())
+        return await ReadRowsAsync(
+            "SELECT sequence, kind, payload, previous_hash, hash FROM consent_proof_log WHERE sequence > $after ORDER BY sequence LIMIT $limit;",
+            command =>
             {
-                result.Add(StoredRows.ReadProofEntry(reader));
-            }
-
-            return (IReadOnlyList<ConsentProofEntry>)result;
-        });
+                command.Parameters.AddWithValue("$after", afterSequence);
+                command.Parameters.AddWithValue("$limit", maxCount);
+            },
+            StoredRows.ReadProofEntry,
+            cancellationToken);
     }
 
     /// <inheritdoc />
     public async IAsyncEnumerable<ConsentSubjectRegistration> GetSubjectRegistryAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
-        await InitializeAsync(cancellationToken);
-        var rows = Guard("read", () =>
-        {
-            using var connection = OpenReader();
-            using var command = connection.CreateCommand();
-            command.CommandText = "SELECT subject_id, subject_key, secret FROM consent_subjects;";
-            using var reader = command.ExecuteReader();
-            var result = new List<ConsentSubjectRegistration>();
-            while (reader.Read())
-            {
-                result.Add(new ConsentSubjectRegistration { SubjectId = reader.GetString(0), SubjectKey = (byte[])reader[1], Secret = (byte[])reader[2] });
-            }
-
-            return result;
-        });
+        var rows = await ReadRowsAsync(
+            "SELECT subject_id, subject_key, secret FROM consent_subjects;",
+            null,
+            reader => new ConsentSubjectRegistration { SubjectId = reader.GetString(0), SubjectKey = (byte[])reader[1], Secret = (byte[])reader[2] },
+            cancellationToken);
         foreach (var row in rows)
         {
             cancellationToken.ThrowIfCancellationRequested();
@@ -104,26 +76,38 @@ public sealed partial class SqliteConsentStore
     /// <inheritdoc />
     public async IAsyncEnumerable<ConsentCurrentPointer> GetCurrentStateAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
-        await InitializeAsync(cancellationToken);
-        var rows = Guard("read", () =>
-        {
-            using var connection = OpenReader();
-            using var command = connection.CreateCommand();
-            command.CommandText = "SELECT subject_key, purpose_id, sequence FROM consent_current;";
-            using var reader = command.ExecuteReader();
-            var result = new List<ConsentCurrentPointer>();
-            while (reader.Read())
-            {
-                result.Add(new ConsentCurrentPointer { SubjectKey = (byte[])reader[0], PurposeId = reader.GetString(1), Sequence = reader.GetInt64(2) });
-            }
-
-            return result;
-        });
+        var rows = await ReadRowsAsync(
+            "SELECT subject_key, purpose_id, sequence FROM consent_current;",
+            null,
+            reader => new ConsentCurrentPointer { SubjectKey = (byte[])reader[0], PurposeId = reader.GetString(1), Sequence = reader.GetInt64(2) },
+            cancellationToken);
         foreach (var row in rows)
         {
             cancellationToken.ThrowIfCancellationRequested();
             yield return row;
         }
+    }
+
+    /// <summary>Reads every row of one query on a pooled reader connection, mapped by <paramref name="map"/>.</summary>
+    private async ValueTask<List<T>> ReadRowsAsync<T>(string sql, Action<SqliteCommand>? bind, Func<SqliteDataReader, T> map, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        await InitializeAsync(cancellationToken);
+        return Guard("read", () =>
+        {
+            using var connection = OpenReader();
+            using var command = connection.CreateCommand();
+            command.CommandText = sql;
+            bind?.Invoke(command);
+            using var reader = command.ExecuteReader();
+            var result = new List<T>();
+            while (reader.Read())
+            {
+                result.Add(map(reader));
+            }
+
+            return result;
+        });
     }
 
     /// <inheritdoc />

@@ -1,22 +1,18 @@
 using BenchmarkDotNet.Attributes;
-using ConsentKit.PostgreSql;
-using ConsentKit.Sqlite;
-using Microsoft.Data.Sqlite;
-using Npgsql;
 
 namespace ConsentKit.Benchmarks;
 
 /// <summary>
 /// What the tamper-evident history costs to check: <see cref="ConsentHistoryVerifier"/> over 100k records
-/// (50k subjects, a grant and a withdrawal each), in memory, on SQLite and on PostgreSQL.
+/// (50k subjects, a grant and a withdrawal each; since issue #22 also their 50k registrations in the proof
+/// log), in memory, on SQLite and on PostgreSQL.
 /// </summary>
 [MemoryDiagnoser]
 public class HistoryProofBenchmarks
 {
     private const int Subjects = 50_000;
 
-    private string _directory = string.Empty;
-    private string _schema = string.Empty;
+    private BenchmarkStore _stores = null!;
     private IConsentStore _store = null!;
 
     [Params("memory", "sqlite", "postgresql")]
@@ -25,21 +21,8 @@ public class HistoryProofBenchmarks
     [GlobalSetup]
     public async Task SetupAsync()
     {
-        switch (Store)
-        {
-            case "memory":
-                _store = new InMemoryConsentStore();
-                break;
-            case "sqlite":
-                _directory = Path.Combine(Path.GetTempPath(), "consentkit-bench", Guid.NewGuid().ToString("N"));
-                Directory.CreateDirectory(_directory);
-                _store = new SqliteConsentStore(new SqliteConsentStoreOptions { ConnectionString = $"Data Source={Path.Combine(_directory, "consent.db")}" });
-                break;
-            default:
-                _schema = BenchmarkServer.NewSchemaName();
-                _store = new PostgreSqlConsentStore(new PostgreSqlConsentStoreOptions { ConnectionString = BenchmarkServer.ConnectionString, SchemaName = _schema });
-                break;
-        }
+        _stores = new BenchmarkStore(Store);
+        _store = _stores.Store;
 
         var records = Enumerable.Range(0, Subjects).SelectMany(i => new[]
         {
@@ -53,27 +36,7 @@ public class HistoryProofBenchmarks
     }
 
     [GlobalCleanup]
-    public async Task CleanupAsync()
-    {
-        switch (_store)
-        {
-            case SqliteConsentStore sqlite:
-                sqlite.Dispose();
-                SqliteConnection.ClearAllPools();
-                Directory.Delete(_directory, recursive: true);
-                break;
-            case PostgreSqlConsentStore postgres:
-                await postgres.DisposeAsync();
-                await using (var connection = new NpgsqlConnection(BenchmarkServer.ConnectionString))
-                {
-                    await connection.OpenAsync();
-                    await using var drop = new NpgsqlCommand($"DROP SCHEMA IF EXISTS {_schema} CASCADE;", connection);
-                    await drop.ExecuteNonQueryAsync();
-                }
-
-                break;
-        }
-    }
+    public ValueTask CleanupAsync() => _stores.DisposeAsync();
 
     [Benchmark(Description = "VerifyAsync, 100k records")]
     public async Task<long> Verify()

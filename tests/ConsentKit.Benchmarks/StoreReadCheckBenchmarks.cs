@@ -1,8 +1,4 @@
 using BenchmarkDotNet.Attributes;
-using ConsentKit.PostgreSql;
-using ConsentKit.Sqlite;
-using Microsoft.Data.Sqlite;
-using Npgsql;
 
 namespace ConsentKit.Benchmarks;
 
@@ -18,8 +14,7 @@ public class StoreReadCheckBenchmarks
     private const int Subjects = 100_000;
     private const int Batch = 4_096;
 
-    private string _directory = string.Empty;
-    private string _schema = string.Empty;
+    private BenchmarkStore _stores = null!;
     private IConsentStore _store = null!;
     private string[][] _batches = [];
     private int _next;
@@ -30,17 +25,8 @@ public class StoreReadCheckBenchmarks
     [GlobalSetup]
     public async Task SetupAsync()
     {
-        if (Store == "sqlite")
-        {
-            _directory = Path.Combine(Path.GetTempPath(), "consentkit-bench", Guid.NewGuid().ToString("N"));
-            Directory.CreateDirectory(_directory);
-            _store = new SqliteConsentStore(new SqliteConsentStoreOptions { ConnectionString = $"Data Source={Path.Combine(_directory, "consent.db")}" });
-        }
-        else
-        {
-            _schema = BenchmarkServer.NewSchemaName();
-            _store = new PostgreSqlConsentStore(new PostgreSqlConsentStoreOptions { ConnectionString = BenchmarkServer.ConnectionString, SchemaName = _schema });
-        }
+        _stores = new BenchmarkStore(Store);
+        _store = _stores.Store;
 
         var at = new DateTimeOffset(2026, 11, 1, 12, 0, 0, TimeSpan.Zero);
         var records = Enumerable.Range(0, Subjects).SelectMany(i =>
@@ -62,27 +48,7 @@ public class StoreReadCheckBenchmarks
     }
 
     [GlobalCleanup]
-    public async Task CleanupAsync()
-    {
-        switch (_store)
-        {
-            case SqliteConsentStore sqlite:
-                sqlite.Dispose();
-                SqliteConnection.ClearAllPools();
-                Directory.Delete(_directory, recursive: true);
-                break;
-            case PostgreSqlConsentStore postgres:
-                await postgres.DisposeAsync();
-                await using (var connection = new NpgsqlConnection(BenchmarkServer.ConnectionString))
-                {
-                    await connection.OpenAsync();
-                    await using var drop = new NpgsqlCommand($"DROP SCHEMA IF EXISTS {_schema} CASCADE;", connection);
-                    await drop.ExecuteNonQueryAsync();
-                }
-
-                break;
-        }
-    }
+    public ValueTask CleanupAsync() => _stores.DisposeAsync();
 
     [Benchmark(Description = "GetCurrentAsync, one subject (a gate miss)")]
     public async Task<int> One() => (await _store.GetCurrentAsync($"member-{(_next++ * 7919) % Subjects:D6}")).Count;
