@@ -70,6 +70,59 @@ public sealed class SchemaTests(SchemaFixture schema) : IClassFixture<SchemaFixt
     }
 
     [Fact]
+    public async Task ASchemaAtVersion2_GetsItsProofLogAndCounter_AndItsOldHeadsStillVerify()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var fresh = TestServer.NewSchemaName();
+        try
+        {
+            await using (var connection = new Npgsql.NpgsqlConnection(TestServer.ConnectionString))
+            {
+                await connection.OpenAsync(ct);
+                await PostgreSqlSchema.MigrateAsync(connection, fresh, ct, targetVersion: 1);
+            }
+
+            await TestServer.ExecuteAsync(
+                $"""
+                INSERT INTO {fresh}.consent_events (sequence, subject_id, purpose_id, status, notice_version, recorded_at, method) OVERRIDING SYSTEM VALUE VALUES
+                    (1, 'alice', 'ai-training.generative', 1, '1', 638975232000000000, 1),
+                    (2, 'bob', 'ai-training.generative', 1, '1', 638975232000000000, 1),
+                    (3, 'carol', 'ai-training.generative', 1, '1', 638975232000000000, 1);
+                INSERT INTO {fresh}.data_uses (id, purpose_id, description, started_at, status, subject_count) VALUES ('run-1', 'ai-training.generative', 'old run', 0, 1, 2);
+                INSERT INTO {fresh}.data_use_subjects (data_use_id, subject_id, consent_sequence) VALUES ('run-1', 'alice', 1), ('run-1', 'carol', 3);
+                """,
+                ct);
+            await using (var connection = new Npgsql.NpgsqlConnection(TestServer.ConnectionString))
+            {
+                await connection.OpenAsync(ct);
+                await PostgreSqlSchema.MigrateAsync(connection, fresh, ct, targetVersion: 2);
+            }
+
+            // Carol erased while the store was at version 2: her registry row gone, no proof log yet.
+            await TestServer.ExecuteAsync($"DELETE FROM {fresh}.consent_subjects WHERE subject_id = 'carol';", ct);
+            var oldHead = $"consentkit-chain-head:v1:3:{await TestServer.ScalarAsync<string>($"SELECT encode(hash, 'hex') FROM {fresh}.consent_events WHERE sequence = 3;", ct)}";
+
+            await using var store = new PostgreSqlConsentStore(new PostgreSqlConsentStoreOptions { ConnectionString = TestServer.ConnectionString, SchemaName = fresh });
+            var verified = await new ConsentHistoryVerifier(store, store).VerifyAsync(ConsentChainHead.Parse(oldHead), ct);
+            var log = await store.GetProofLogAsync(0, 100, ct);
+
+            verified.IsValid.Should().BeTrue(verified.ToString());
+            log.Select(e => e.Kind).Should().Equal(
+                ConsentProofEntryKind.SubjectRegistered, ConsentProofEntryKind.SubjectRegistered, ConsentProofEntryKind.SubjectErased,
+                ConsentProofEntryKind.DataUseStarted, ConsentProofEntryKind.DataUseSubjectsAdded);
+            (await store.GetSequenceCounterAsync(ct)).Should().Be(3);
+            (await store.AppendAsync(new NewConsentRecord("dave", "ai-training.generative", ConsentStatus.Granted, "1", DateTimeOffset.UnixEpoch, null, ConsentMethod.SubjectUserInterface), ct))
+                .Sequence.Should().Be(4);
+            (await store.GetSequenceCounterAsync(ct)).Should().Be(4, "the append trigger raises the counter");
+            (await new ConsentHistoryVerifier(store, store).VerifyAsync(cancellationToken: ct)).IsValid.Should().BeTrue();
+        }
+        finally
+        {
+            await TestServer.ExecuteAsync($"DROP SCHEMA IF EXISTS {fresh} CASCADE;");
+        }
+    }
+
+    [Fact]
     public async Task ASchemaAtVersion1_IsMigratedIntoAVerifyingChain_KeepingSequencesGapsAndMetadata()
     {
         var ct = TestContext.Current.CancellationToken;

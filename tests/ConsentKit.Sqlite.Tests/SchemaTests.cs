@@ -85,6 +85,58 @@ public sealed class SchemaTests : IDisposable
     }
 
     [Fact]
+    public async Task AVersion5Store_GetsItsProofLog_AndItsOldHeadsStillVerify()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        string oldHead;
+        using (var connection = _database.OpenRaw())
+        {
+            // A store as version 5 left it: records chained, a training set, carol erased — no proof log.
+            SqliteSchema.Migrate(connection, _database.Path, targetVersion: 4);
+            InsertV4(connection, "alice", ConsentStatus.Granted, 1);
+            InsertV4(connection, "bob", ConsentStatus.Granted, 1);
+            InsertV4(connection, "carol", ConsentStatus.Granted, 1);
+            using (var use = connection.CreateCommand())
+            {
+                use.CommandText =
+                    "INSERT INTO data_uses (id, purpose_id, description, started_at, ended_at, status, subject_count, items_seen, items_kept) VALUES ('run-1', 'ai-training.generative', 'old run', 0, 1, 2, 2, 5, 2);" +
+                    "INSERT INTO data_use_subjects (data_use_id, subject_id, consent_sequence) VALUES ('run-1', 'alice', 1), ('run-1', 'carol', 3);";
+                use.ExecuteNonQuery();
+            }
+
+            SqliteSchema.Migrate(connection, _database.Path, targetVersion: 5);
+            SqliteSchema.Execute(connection, "DELETE FROM consent_subjects WHERE subject_id = 'carol';");
+            using var head = connection.CreateCommand();
+            head.CommandText = "SELECT lower(hex(hash)) FROM consent_events WHERE sequence = 3;";
+            oldHead = $"consentkit-chain-head:v1:3:{head.ExecuteScalar()}";
+        }
+
+        using var store = _database.CreateStore();
+        var verifier = new ConsentHistoryVerifier(store, store);
+
+        var migrated = await verifier.VerifyAsync(ConsentChainHead.Parse(oldHead), ct);
+        var log = await store.GetProofLogAsync(0, 100, ct);
+
+        migrated.IsValid.Should().BeTrue(migrated.ToString());
+        migrated.Head.Sequence.Should().Be(3, "no record was re-hashed: a head kept before the upgrade still anchors");
+        log.Select(e => e.Kind).Should().Equal(
+            ConsentProofEntryKind.SubjectRegistered, ConsentProofEntryKind.SubjectRegistered, ConsentProofEntryKind.SubjectErased,
+            ConsentProofEntryKind.DataUseStarted, ConsentProofEntryKind.DataUseSubjectsAdded, ConsentProofEntryKind.DataUseEnded);
+        _database.Scalar("SELECT COUNT(*) FROM consent_events WHERE previous_hash IS NULL;").Should().Be(0);
+
+        // Subjects registered before the upgrade are bound too: a swap is found, and refused on read.
+        SqliteConnection.ClearAllPools();
+        using (var connection = _database.OpenRaw())
+        {
+            SqliteSchema.Execute(connection, "UPDATE consent_subjects SET subject_id = 'x' WHERE subject_id = 'alice'; UPDATE consent_subjects SET subject_id = 'alice' WHERE subject_id = 'bob'; UPDATE consent_subjects SET subject_id = 'bob' WHERE subject_id = 'x';");
+        }
+
+        (await verifier.VerifyAsync(cancellationToken: ct)).Problem.Should().Be(ConsentVerificationProblem.SubjectRegistryChanged);
+        var read = async () => await store.GetCurrentAsync("bob", ct);
+        await read.Should().ThrowAsync<ConsentStoreIntegrityException>();
+    }
+
+    [Fact]
     public async Task NewerSchema_FailsClearly_AndLeavesTheFileAlone()
     {
         using (var store = _database.CreateStore())

@@ -98,9 +98,10 @@ public sealed partial class ConsentHistoryVerifier
             }
         }
 
+        // A key erased before the store had a proof log was logged as erased only (its id and secret were gone).
         foreach (var (key, sequence) in firstOfKey)
         {
-            if (!state.Registered.ContainsKey(key))
+            if (!state.Registered.ContainsKey(key) && !state.Erased.ContainsKey(key))
             {
                 Note(key, $"Record {sequence} names subject key {key}, which the proof log never registered.");
             }
