@@ -68,7 +68,7 @@ internal sealed record AnchorSettings(string? Anchor, FileInfo? AnchorKey)
     {
         if (Anchor is null)
         {
-            return AnchorKey is null ? (null, null, null) : (null, "--anchor-key needs --anchor: the head whose signature it checks.", null);
+            return AnchorKey is null ? (null, null, null) : throw new ArgumentException("--anchor-key needs --anchor: the head whose signature it checks.");
         }
 
         ConsentAnchoredHead? anchored;
@@ -79,7 +79,7 @@ internal sealed record AnchorSettings(string? Anchor, FileInfo? AnchorKey)
         else if (Directory.Exists(Anchor))
         {
             anchored = await new DirectoryConsentHeadAnchor(Anchor).GetLatestAsync(cancellationToken)
-                ?? throw new ArgumentException($"The anchor directory '{Path.GetFullPath(Anchor)}' holds no head.", "--anchor");
+                ?? throw new ArgumentException($"The anchor directory '{Path.GetFullPath(Anchor)}' holds no head.");
         }
         else if (File.Exists(Anchor))
         {
@@ -93,7 +93,7 @@ internal sealed record AnchorSettings(string? Anchor, FileInfo? AnchorKey)
         }
         else
         {
-            throw new ArgumentException($"--anchor is neither a chain head line, a file nor a directory: '{Anchor}'.", "--anchor");
+            throw new ArgumentException($"--anchor is neither a chain head line, a file nor a directory: '{Anchor}'.");
         }
 
         if (AnchorKey is null)

@@ -201,6 +201,20 @@ public sealed class CliTests : IDisposable
     }
 
     [Fact]
+    public async Task AnAnchorThatIsNone_OrAKeyWithoutOne_IsBadInput()
+    {
+        await SeedAsync();
+
+        var (nonsense, _, nonsenseError) = await RunAsync("verify", "-c", _database.ConnectionString, "--anchor", "nonsense");
+        var (keyAlone, _, keyAloneError) = await RunAsync("verify", "-c", _database.ConnectionString, "--anchor-key", _key);
+
+        nonsense.Should().Be(2);
+        nonsenseError.Should().Contain("neither a chain head line, a file nor a directory").And.NotContain("Parameter");
+        keyAlone.Should().Be(2);
+        keyAloneError.Should().Contain("--anchor-key needs --anchor");
+    }
+
+    [Fact]
     public async Task AuditDataUse_SaysWhenNoAnchorWasGiven()
     {
         await SeedAsync();
