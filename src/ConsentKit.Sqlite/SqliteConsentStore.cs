@@ -47,6 +47,11 @@ public sealed partial class SqliteConsentStore : IConsentStore, IDisposable
     private readonly string _location;
     private readonly int _chunkSize;
     private readonly SemaphoreSlim _writeLock = new(1, 1);
+
+    // Reader connections kept open with their prepared statements, for the gate's one-subject read: SQLite
+    // prepared the statement on every read otherwise, ≈ 40 of the ≈ 75 µs a gate miss took (measured).
+    private readonly System.Collections.Concurrent.ConcurrentBag<SqliteStatementCache> _readers = [];
+    private const int KeptReaders = 16;
     private SqliteConnection? _writer;
     private SqliteStatementCache? _statements;
     private volatile bool _initialized;
@@ -228,10 +233,36 @@ public sealed partial class SqliteConsentStore : IConsentStore, IDisposable
         ArgumentNullException.ThrowIfNull(subjectId);
         cancellationToken.ThrowIfCancellationRequested();
         await InitializeAsync(cancellationToken);
-        return Guard("read", () => Query(
-            string.Format(CultureInfo.InvariantCulture, CurrentSelect, "s.subject_id = $subject") + ";",
-            command => command.Parameters.AddWithValue("$subject", subjectId)));
+        return Guard("read", () =>
+        {
+            var reader = _readers.TryTake(out var kept) ? kept : new SqliteStatementCache(OpenReader());
+            var keep = false;
+            try
+            {
+                var command = reader.Get(CurrentOne, null);
+                command.Parameters.AddWithValue("$subject", subjectId);
+                using var rows = command.ExecuteReader();
+                var result = new List<ConsentRecord>();
+                ReadAll(rows, result);
+                keep = true;
+                return (IReadOnlyList<ConsentRecord>)result;
+            }
+            finally
+            {
+                if (keep && _readers.Count < KeptReaders)
+                {
+                    _readers.Add(reader);
+                }
+                else
+                {
+                    reader.Dispose();
+                    reader.Connection.Dispose();
+                }
+            }
+        });
     }
+
+    private static readonly string CurrentOne = string.Format(CultureInfo.InvariantCulture, CurrentSelect, "s.subject_id = $subject") + ";";
 
     /// <inheritdoc />
     public async ValueTask<IReadOnlyList<ConsentRecord>> GetCurrentManyAsync(IReadOnlyCollection<string> subjectIds, CancellationToken cancellationToken = default)
@@ -268,6 +299,12 @@ public sealed partial class SqliteConsentStore : IConsentStore, IDisposable
     /// <inheritdoc />
     public void Dispose()
     {
+        while (_readers.TryTake(out var reader))
+        {
+            reader.Dispose();
+            reader.Connection.Dispose();
+        }
+
         _statements?.Dispose();
         _statements = null;
         _writer?.Dispose();

@@ -13,7 +13,7 @@ internal sealed class SqliteStatementCache(SqliteConnection connection) : IDispo
     public SqliteConnection Connection => connection;
 
     /// <summary>The command for <paramref name="sql"/>, enlisted in <paramref name="transaction"/>, without parameters.</summary>
-    public SqliteCommand Get(string sql, SqliteTransaction transaction)
+    public SqliteCommand Get(string sql, SqliteTransaction? transaction)
     {
         if (!_commands.TryGetValue(sql, out var command))
         {
