@@ -91,6 +91,82 @@ public sealed class HistoryVerificationTests : IDisposable
     }
 
     [Fact]
+    public async Task RoundsBetweenWholeOnes_VerifyOnlyTheNewPart_AndStillFindTheEndCutOff()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var provider = Provider(fullEvery: 3);
+        var recorder = provider.GetRequiredService<IConsentRecorder>();
+        var evidence = ConsentEvidence.FromUserInterface("1", "settings-page");
+        await recorder.GrantAsync("ada", ConsentPurposes.GenerativeAiTraining, evidence, ct);
+        var service = Service(provider);
+
+        var first = await service.VerifyOnceAsync(ct);
+        await recorder.GrantAsync("bob", ConsentPurposes.GenerativeAiTraining, evidence, ct);
+        var second = await service.VerifyOnceAsync(ct);
+        await recorder.WithdrawAsync("bob", ConsentPurposes.GenerativeAiTraining, evidence, ct);
+
+        // Bob's withdrawal (3, the anchored head) cut off with the counter set back.
+        Tamper("DELETE FROM consent_events WHERE sequence = 3; UPDATE consent_current SET sequence = 2 WHERE sequence = 3; UPDATE sqlite_sequence SET seq = 2 WHERE name = 'consent_events';");
+        var third = await service.VerifyOnceAsync(ct);
+
+        first.Incremental.Should().BeFalse("the first round verifies everything");
+        second.Incremental.Should().BeTrue();
+        second.RecordsChecked.Should().Be(1, "only bob's grant was new");
+        third.IsValid.Should().BeTrue("the withdrawal was never anchored: nothing after the anchor says it existed");
+        (await provider.GetRequiredService<ConsentHistoryVerifier>().VerifySinceAsync(third.Head, ct)).IsValid.Should().BeTrue();
+        await recorder.WithdrawAsync("bob", ConsentPurposes.GenerativeAiTraining, evidence, ct);
+        var fourth = await service.VerifyOnceAsync(ct);
+        fourth.Incremental.Should().BeFalse("every third round verifies everything");
+        fourth.IsValid.Should().BeTrue(fourth.Message);
+    }
+
+    [Fact]
+    public async Task AnIncrementalRound_FindsTheAnchoredRecordGone_AndTheNextRoundIsWhole()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var provider = Provider(fullEvery: 100);
+        var recorder = provider.GetRequiredService<IConsentRecorder>();
+        var evidence = ConsentEvidence.FromUserInterface("1", "settings-page");
+        await recorder.GrantAsync("ada", ConsentPurposes.GenerativeAiTraining, evidence, ct);
+        await recorder.GrantAsync("bob", ConsentPurposes.GenerativeAiTraining, evidence, ct);
+        var service = Service(provider);
+        (await service.VerifyOnceAsync(ct)).IsValid.Should().BeTrue();
+
+        Tamper("DROP TRIGGER consent_current_no_delete; DELETE FROM consent_events WHERE sequence = 2; DELETE FROM consent_current WHERE sequence = 2; UPDATE sqlite_sequence SET seq = 1 WHERE name = 'consent_events';");
+        var cut = await service.VerifyOnceAsync(ct);
+        var next = await service.VerifyOnceAsync(ct);
+
+        cut.Incremental.Should().BeTrue();
+        cut.Problem.Should().Be(ConsentVerificationProblem.AnchorMismatch, cut.Message);
+        cut.FirstBadSequence.Should().Be(2);
+        (await provider.GetRequiredService<IConsentGate>().CheckAsync("ada", ConsentPurposes.GenerativeAiTraining, ct)).Reason.Should().Be(ConsentDecisionReason.StoreUnavailable);
+        next.Incremental.Should().BeFalse("after a failure the next round verifies everything");
+        next.IsValid.Should().BeFalse();
+    }
+
+    [Fact]
+    public async Task AnIncrementalRound_DoesNotRecheckWhatCameBeforeTheAnchor_AWholeOneDoes()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var provider = Provider(fullEvery: 2);
+        var recorder = provider.GetRequiredService<IConsentRecorder>();
+        var evidence = ConsentEvidence.FromUserInterface("1", "settings-page");
+        await recorder.GrantAsync("ada", ConsentPurposes.GenerativeAiTraining, evidence, ct);
+        var service = Service(provider);
+        (await service.VerifyOnceAsync(ct)).IsValid.Should().BeTrue();
+
+        // Ada's grant (1, before the anchor) edited without recomputing its hash: the gate refuses it on read.
+        Tamper("DROP TRIGGER consent_events_no_update; UPDATE consent_events SET source = 'forged' WHERE sequence = 1;");
+        var incremental = await service.VerifyOnceAsync(ct);
+        var whole = await service.VerifyOnceAsync(ct);
+
+        incremental.Incremental.Should().BeTrue();
+        incremental.IsValid.Should().BeTrue("an incremental round reads only what came after the anchor");
+        whole.Problem.Should().Be(ConsentVerificationProblem.ContentChanged);
+        whole.FirstBadSequence.Should().Be(1);
+    }
+
+    [Fact]
     public async Task AnIntervalThatCannotWork_StopsTheHostAtStart()
     {
         var services = new ServiceCollection();
@@ -100,6 +176,10 @@ public sealed class HistoryVerificationTests : IDisposable
         var read = () => provider.GetRequiredService<IOptions<ConsentHistoryVerificationOptions>>().Value;
 
         read.Should().Throw<OptionsValidationException>().WithMessage("*Interval must be positive*");
+        services.AddConsentKit().AddHistoryVerification(o => o.FullVerificationEvery = 0);
+        await using var other = services.BuildServiceProvider();
+        var zero = () => other.GetRequiredService<IOptions<ConsentHistoryVerificationOptions>>().Value;
+        zero.Should().Throw<OptionsValidationException>().WithMessage("*FullVerificationEvery must be at least 1*");
     }
 
     public void Dispose()
@@ -108,12 +188,16 @@ public sealed class HistoryVerificationTests : IDisposable
         _database.Dispose();
     }
 
-    private ServiceProvider Provider()
+    private ServiceProvider Provider(int fullEvery = 24)
     {
         var services = new ServiceCollection();
         services.AddConsentKit().AddStandardPurposes().UseSqliteStore(_database.ConnectionString)
             .UseHeadAnchorDirectory(Anchors)
-            .AddHistoryVerification(o => o.SigningKey = _key);
+            .AddHistoryVerification(o =>
+            {
+                o.SigningKey = _key;
+                o.FullVerificationEvery = fullEvery;
+            });
         return services.BuildServiceProvider();
     }
 

@@ -13,6 +13,14 @@ public sealed class ConsentHistoryVerificationOptions
     /// </summary>
     public TimeSpan Interval { get; set; } = TimeSpan.FromHours(1);
 
+    /// <summary>
+    /// Every how many rounds the whole history is verified; the rounds between verify only what was appended
+    /// since the anchor's latest head (<see cref="ConsentHistoryVerifier.VerifySinceAsync"/>). Default 24 (a
+    /// whole verification a day at the default interval). The first round, and every round after one that
+    /// failed, verifies everything. 1 verifies everything every round.
+    /// </summary>
+    public int FullVerificationEvery { get; set; } = 24;
+
     /// <summary>The key that signs each head this process anchors (ECDSA P-256); <see langword="null"/> anchors heads unsigned.</summary>
     public ECDsa? SigningKey { get; set; }
 
@@ -26,8 +34,19 @@ public sealed class ConsentHistoryVerificationOptions
 /// <summary>Checks <see cref="ConsentHistoryVerificationOptions"/> at start.</summary>
 internal sealed class ConsentHistoryVerificationOptionsValidator : IValidateOptions<ConsentHistoryVerificationOptions>
 {
-    public ValidateOptionsResult Validate(string? name, ConsentHistoryVerificationOptions options) =>
-        options.Interval <= TimeSpan.Zero || options.Interval > ConsentChangeFeedOptionsValidator.LongestTimer
-            ? ValidateOptionsResult.Fail($"{nameof(ConsentHistoryVerificationOptions.Interval)} must be positive and at most {ConsentChangeFeedOptionsValidator.LongestTimer.TotalDays:0.#} days.")
-            : ValidateOptionsResult.Success;
+    public ValidateOptionsResult Validate(string? name, ConsentHistoryVerificationOptions options)
+    {
+        var problems = new List<string>();
+        if (options.Interval <= TimeSpan.Zero || options.Interval > ConsentChangeFeedOptionsValidator.LongestTimer)
+        {
+            problems.Add($"{nameof(ConsentHistoryVerificationOptions.Interval)} must be positive and at most {ConsentChangeFeedOptionsValidator.LongestTimer.TotalDays:0.#} days.");
+        }
+
+        if (options.FullVerificationEvery < 1)
+        {
+            problems.Add($"{nameof(ConsentHistoryVerificationOptions.FullVerificationEvery)} must be at least 1 (1 verifies everything every round).");
+        }
+
+        return problems.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(problems);
+    }
 }

@@ -20,6 +20,8 @@ internal sealed class ConsentHistoryVerificationService(
     ILogger<ConsentHistoryVerificationService>? logger = null) : BackgroundService
 {
     private readonly ILogger _logger = logger ?? NullLogger<ConsentHistoryVerificationService>.Instance;
+    private long _round;
+    private bool _lastFailed;
 
     /// <summary>One round: verify against the latest anchored head, report, anchor the new head.</summary>
     internal async Task<ConsentVerificationResult> VerifyOnceAsync(CancellationToken cancellationToken)
@@ -42,9 +44,14 @@ internal sealed class ConsentHistoryVerificationService(
         }
         else
         {
-            result = await verifier.VerifyAsync(latest?.Head, cancellationToken);
+            // Whole history on the first round, every FullVerificationEvery rounds and after a failure (an
+            // incremental round does not re-check what a whole one found wrong); the new part otherwise.
+            var whole = latest is null || _lastFailed || _round % settings.FullVerificationEvery == 0;
+            result = whole ? await verifier.VerifyAsync(latest?.Head, cancellationToken) : await verifier.VerifySinceAsync(latest!.Head, cancellationToken);
         }
 
+        _round++;
+        _lastFailed = !result.IsValid;
         monitor.ReportVerification(result);
         if (!result.IsValid)
         {

@@ -178,8 +178,8 @@ public sealed partial class ConsentHistoryVerifier
 
     private sealed record Finding(ConsentVerificationProblem Problem, long Sequence, string Message);
 
-    /// <summary>Where the walk of the proof log is.</summary>
-    private sealed class LogWalk
+    /// <summary>Where the walk of the proof log is; <paramref name="partial"/> when it starts after an anchor.</summary>
+    private sealed class LogWalk(bool partial = false)
     {
         public long LastSequence { get; set; }
 
@@ -187,6 +187,6 @@ public sealed partial class ConsentHistoryVerifier
 
         public long Count { get; set; }
 
-        public ProofLogState State { get; } = new();
+        public ProofLogState State { get; } = new() { Partial = partial };
     }
 }

@@ -40,17 +40,69 @@ public sealed partial class ConsentHistoryVerifier
     /// <summary>Verifies the whole history.</summary>
     /// <param name="anchor">A head exported earlier; when given, that record must still be there with that hash.</param>
     /// <param name="cancellationToken">Cancels the walk.</param>
-    public async Task<ConsentVerificationResult> VerifyAsync(ConsentChainHead? anchor = null, CancellationToken cancellationToken = default)
+    public Task<ConsentVerificationResult> VerifyAsync(ConsentChainHead? anchor = null, CancellationToken cancellationToken = default) =>
+        VerifyCoreAsync(anchor, since: false, cancellationToken);
+
+    /// <summary>
+    /// Verifies what was appended after <paramref name="anchor"/>, a head verified and anchored earlier: the
+    /// anchored record and proof-log entry must still be there with the anchored hashes, every record and entry
+    /// after them must chain on, and the store's counter must not be ahead. It reads only the new part, so
+    /// it does not re-check what came before the anchor, the current-state index, the registry or the ledger:
+    /// run <see cref="VerifyAsync"/> for those (the hosted verifier does, every
+    /// <see cref="ConsentHistoryVerificationOptions.FullVerificationEvery"/> rounds and after any failure).
+    /// </summary>
+    /// <param name="anchor">The head to start from.</param>
+    /// <param name="cancellationToken">Cancels the walk.</param>
+    public async Task<ConsentVerificationResult> VerifySinceAsync(ConsentChainHead anchor, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(anchor);
+        ConsentVerificationResult Mismatch(long sequence, string what) => new()
+        {
+            Problem = ConsentVerificationProblem.AnchorMismatch,
+            FirstBadSequence = sequence,
+            Message = $"The anchored {what} {sequence} is missing or has another hash: the history up to it was rewritten or cut off.",
+            RecordsChecked = 0,
+            Head = anchor,
+            Anchored = true,
+            Incremental = true,
+        };
+
+        if (anchor.Sequence > 0
+            && (await store.GetChainAsync(anchor.Sequence - 1, 1, cancellationToken) is not [var record]
+                || record.Sequence != anchor.Sequence
+                || !CryptographicOperations.FixedTimeEquals(Convert.FromHexString(anchor.Hash), record.Hash.Span)))
+        {
+            return Mismatch(anchor.Sequence, "record");
+        }
+
+        if (anchor.LogHash is not null && anchor.LogSequence > 0
+            && (await store.GetProofLogAsync(anchor.LogSequence - 1, 1, cancellationToken) is not [var entry]
+                || entry.Sequence != anchor.LogSequence
+                || !CryptographicOperations.FixedTimeEquals(Convert.FromHexString(anchor.LogHash), entry.Hash.Span)))
+        {
+            return Mismatch(anchor.LogSequence, "proof log entry");
+        }
+
+        return await VerifyCoreAsync(anchor, since: true, cancellationToken);
+    }
+
+    private async Task<ConsentVerificationResult> VerifyCoreAsync(ConsentChainHead? anchor, bool since, CancellationToken cancellationToken)
     {
         var notices = (await store.GetNoticesAsync(cancellationToken))
             .ToDictionary(n => (n.PurposeId, n.NoticeVersion), n => n.Digest);
         var latest = new Dictionary<(string Key, string Purpose), long>();
         var firstOfKey = new Dictionary<string, long>(StringComparer.Ordinal);
-        var log = new LogWalk();
-        var previousSequence = 0L;
-        var previousHash = ConsentChain.GenesisHash.ToArray();
+        var log = new LogWalk(partial: since);
+        var previousSequence = since ? anchor!.Sequence : 0L;
+        var previousHash = since ? Convert.FromHexString(anchor!.Hash) : ConsentChain.GenesisHash.ToArray();
+        if (since && anchor!.LogHash is { } logHash)
+        {
+            log.LastSequence = anchor.LogSequence;
+            log.LastHash = Convert.FromHexString(logHash);
+        }
+
         var checkedCount = 0L;
-        var anchorSeen = anchor is null || anchor.Sequence == 0;
+        var anchorSeen = anchor is null || anchor.Sequence == 0 || since;
 
         ConsentVerificationResult Fail(ConsentVerificationProblem problem, long sequence, string message) => new()
         {
@@ -61,6 +113,7 @@ public sealed partial class ConsentHistoryVerifier
             LogEntriesChecked = log.Count,
             Head = Head(previousSequence, previousHash, log),
             Anchored = anchor is not null,
+            Incremental = since,
         };
 
         while (true)
@@ -152,6 +205,21 @@ public sealed partial class ConsentHistoryVerifier
                 ConsentVerificationProblem.Truncated,
                 previousSequence + 1,
                 $"The store's sequence counter has handed out {counter}, but the last record is {previousSequence}: record {previousSequence + 1} onwards were cut off the end.");
+        }
+
+        if (since)
+        {
+            return await WalkLogAsync(log, null, cancellationToken) is { } logProblem
+                ? Fail(logProblem.Problem, logProblem.Sequence, logProblem.Message)
+                : new ConsentVerificationResult
+                {
+                    Problem = ConsentVerificationProblem.None,
+                    RecordsChecked = checkedCount,
+                    LogEntriesChecked = log.Count,
+                    Head = Head(previousSequence, previousHash, log),
+                    Anchored = true,
+                    Incremental = true,
+                };
         }
 
         var matched = new HashSet<(string, string)>();

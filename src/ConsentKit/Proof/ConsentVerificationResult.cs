@@ -30,13 +30,19 @@ public sealed class ConsentVerificationResult
     /// </summary>
     public bool Anchored { get; init; }
 
+    /// <summary>
+    /// Whether only what was appended after the anchor was verified (<see cref="ConsentHistoryVerifier.VerifySinceAsync"/>):
+    /// the part before it, the current-state index, the registry and the ledger were not re-checked.
+    /// </summary>
+    public bool Incremental { get; init; }
+
     /// <summary>What a check without an anchor cannot see, said wherever a result is shown.</summary>
     public const string NoAnchorCaveat =
         "no anchor given: records cut off the end, or a tail rewritten with recomputed hashes, cannot be detected";
 
     /// <inheritdoc />
     public override string ToString() => IsValid
-        ? $"valid: {RecordsChecked} records, {LogEntriesChecked} proof-log entries, head {Head}" + (Anchored ? ", anchored" : "; " + NoAnchorCaveat)
+        ? $"valid{(Incremental ? " since the anchored head" : string.Empty)}: {RecordsChecked} records, {LogEntriesChecked} proof-log entries, head {Head}" + (Anchored ? ", anchored" : "; " + NoAnchorCaveat)
         : $"{Problem} at sequence {FirstBadSequence}: {Message}";
 }
 

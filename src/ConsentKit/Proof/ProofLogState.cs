@@ -16,6 +16,9 @@ internal sealed class ProofLogState
 
     public Dictionary<string, LoggedDataUse> DataUses { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>Whether the walk started after an anchor: entries may name data uses started before it.</summary>
+    public bool Partial { get; init; }
+
     /// <summary>Applies one entry whose hash and place were checked; a message when its payload is not what its kind says.</summary>
     public string? Apply(ConsentProofEntry entry)
     {
@@ -66,7 +69,12 @@ internal sealed class ProofLogState
                     var id = reader.Text16();
                     if (!DataUses.TryGetValue(id, out var use))
                     {
-                        return $"Proof log entry {entry.Sequence} adds subjects to data use '{id}', which it never started.";
+                        if (!Partial)
+                        {
+                            return $"Proof log entry {entry.Sequence} adds subjects to data use '{id}', which it never started.";
+                        }
+
+                        DataUses[id] = use = new LoggedDataUse(id, entry.Sequence);
                     }
 
                     var count = reader.Int32();
@@ -83,7 +91,12 @@ internal sealed class ProofLogState
                     var id = reader.Text16();
                     if (!DataUses.TryGetValue(id, out var use))
                     {
-                        return $"Proof log entry {entry.Sequence} ends data use '{id}', which it never started.";
+                        if (!Partial)
+                        {
+                            return $"Proof log entry {entry.Sequence} ends data use '{id}', which it never started.";
+                        }
+
+                        DataUses[id] = use = new LoggedDataUse(id, entry.Sequence);
                     }
 
                     use.Status = (DataUseStatus)reader.Byte();
