@@ -72,6 +72,54 @@ public sealed class BrowserEndToEndTests
         await ScreenshotAsync(admin, "admin");
     }
 
+    [Fact]
+    public async Task WithJavaScriptOn_ASwitchAndTurnBothOn_SaveAndSaySo()
+    {
+        if (!File.Exists(ChromiumPath))
+        {
+            var why = $"Chromium is not installed at {ChromiumPath}: install it with 'apt-get install -y chromium' (.ci/run does this) to run the browser test.";
+            if (Environment.GetEnvironmentVariable("CI") == "true")
+            {
+                Assert.Fail(why);
+            }
+
+            Assert.Skip(why);
+        }
+
+        using var factory = new WebAppFactory();
+        factory.UseKestrel(0);
+        factory.StartServer();
+        var baseUrl = factory.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        using var playwright = await Playwright.CreateAsync();
+        await using var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+        {
+            ExecutablePath = ChromiumPath,
+            Headless = true,
+            Args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
+        });
+        var page = await SignInAsync(browser, baseUrl, "ada");
+        var scriptErrors = new List<string>();
+        page.PageError += (_, error) => scriptErrors.Add(error);
+        await page.GotoAsync($"{baseUrl}/settings/privacy");
+        var parent = page.Locator($"[data-purpose='{ConsentPurposes.AiTraining}'] button.switch");
+        var message = page.Locator("[data-testid=message]");
+
+        // The parent on, then off: the generative child cannot be on, and offers "Turn both on".
+        await parent.ClickAsync();
+        await page.Locator($"[data-purpose='{ConsentPurposes.AiTraining}'] button.switch[aria-checked='true']").WaitForAsync();
+        (await message.InnerTextAsync()).Should().StartWith("Saved:", "with JavaScript on the page says what was saved, as without");
+        await page.Locator($"[data-purpose='{ConsentPurposes.AiTraining}'] button.switch").ClickAsync();
+        await page.Locator($"[data-purpose='{ConsentPurposes.AiTraining}'] button.switch[aria-checked='false']").WaitForAsync();
+        await page.Locator($"[data-purpose='{GenAi}'] [data-testid=blocked] button").ClickAsync();
+        await page.Locator($"[data-purpose='{GenAi}'] button.switch[aria-checked='true']").WaitForAsync();
+
+        (await message.InnerTextAsync()).Should().StartWith("Saved:").And.Contain("now on");
+        (await page.Locator($"[data-purpose='{ConsentPurposes.AiTraining}'] button.switch").GetAttributeAsync("aria-checked")).Should().Be("true");
+        scriptErrors.Should().BeEmpty();
+        var gate = factory.Services.GetRequiredService<IConsentGate>();
+        (await gate.CheckAsync("ada", GenAi, TestContext.Current.CancellationToken)).IsAllowed.Should().BeTrue("the stored state is what the page shows");
+    }
+
     private static async Task<IPage> SignInAsync(IBrowser browser, string baseUrl, string person)
     {
         var context = await browser.NewContextAsync(new BrowserNewContextOptions { ViewportSize = new ViewportSize { Width = 1000, Height = 1100 } });

@@ -1,15 +1,13 @@
-// Progressive enhancement: with JavaScript a switch flips in place; without it the same form posts and reloads.
+// With JavaScript on, a choice posts the same way as without: the form submits, the server saves it (or
+// says why not) and the page shows what was saved. The script only keeps a second click from sending the
+// choice twice. (It used to post with fetch, which followed the redirect and used up the one-time message,
+// and looked for a switch button the "Turn both on" form does not have.)
 document.querySelectorAll("form.consent-switch").forEach(form => {
-  form.addEventListener("submit", async event => {
-    event.preventDefault();
-    const button = form.querySelector("button.switch");
-    button.disabled = true;
-    const response = await fetch(form.action, { method: "POST", body: new FormData(form), headers: { "X-Requested-With": "fetch" } });
-    if (response.ok) {
-      location.reload();
-    } else {
-      button.disabled = false;
-      alert("Your choice could not be saved. Nothing was changed.");
+  form.addEventListener("submit", event => {
+    const button = event.submitter;
+    if (button) {
+      // After the browser has read the form, so the button's own name and value still go with it.
+      setTimeout(() => { button.disabled = true; }, 0);
     }
   });
 });
