@@ -59,7 +59,10 @@ public sealed partial class PackageConsumerTests(PackedFeed feed) : IClassFixtur
     [Fact]
     public async Task EveryCSharpBlockInTheReadme_CompilesAgainstThePackages_AndTheQuickStartRunsAsItSays()
     {
-        var blocks = CSharpBlock().Matches(await File.ReadAllTextAsync(Path.Combine(feed.Root, "README.md"))).Select(m => m.Groups[1].Value).ToList();
+        var readme = await File.ReadAllTextAsync(Path.Combine(feed.Root, "README.md"));
+        InstallLine().Matches(readme).Select(m => m.Groups[1].Value).Should().Contain(
+            ReferencedPackages, "the blocks compile only with these packages, so the README's install list names each");
+        var blocks = CSharpBlock().Matches(readme).Select(m => m.Groups[1].Value).ToList();
         blocks.Should().HaveCountGreaterThanOrEqualTo(7, "the README shows the quick start, ASP.NET Core, PostgreSQL, proof, pipelines, receipts and snapshots");
 
         for (var i = 0; i < blocks.Count; i++)
@@ -137,6 +140,13 @@ public sealed partial class PackageConsumerTests(PackedFeed feed) : IClassFixtur
 
     [GeneratedRegex(@"```csharp\n(.*?)```", RegexOptions.Singleline)]
     private static partial Regex CSharpBlock();
+
+    [GeneratedRegex(@"^dotnet add package (\S+)", RegexOptions.Multiline)]
+    private static partial Regex InstallLine();
+
+    /// <summary>What the README's blocks are compiled against (<see cref="WriteProjectAsync"/>).</summary>
+    private static readonly string[] ReferencedPackages =
+        ["ConsentKit.AspNetCore", "ConsentKit.Sqlite", "ConsentKit.PostgreSql", "ConsentKit.Receipts", "ConsentKit.Snapshots", "Microsoft.Extensions.DependencyInjection"];
 
     private static int FreePort()
     {
