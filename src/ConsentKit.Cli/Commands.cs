@@ -55,7 +55,8 @@ internal static class Commands
             if (to is not null)
             {
                 var anchor = new DirectoryConsentHeadAnchor(to);
-                await anchor.AddAsync(new ConsentAnchoredHead { Head = result.Head, Signature = signature, AnchoredAt = DateTimeOffset.UtcNow }, ct);
+                var now = services.GetRequiredService<TimeProvider>().GetUtcNow();
+                await anchor.AddAsync(new ConsentAnchoredHead { Head = result.Head, Signature = signature, AnchoredAt = now }, ct);
                 await output.WriteLineAsync($"Anchored in {anchor.Directory}.");
             }
 

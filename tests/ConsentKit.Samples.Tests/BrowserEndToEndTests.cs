@@ -15,30 +15,8 @@ public sealed class BrowserEndToEndTests
     [Fact]
     public async Task OptIn_IsOffUntilTurnedOn_TrainingSetsFollowTheSwitch_AndAdminShowsTheWithdrawalsImpact()
     {
-        if (!File.Exists(ChromiumPath))
-        {
-            // Under CI the browser test must run: .ci/run installs Chromium, so its absence is a failure.
-            var why = $"Chromium is not installed at {ChromiumPath}: install it with 'apt-get install -y chromium' (.ci/run does this) to run the browser test.";
-            if (Environment.GetEnvironmentVariable("CI") == "true")
-            {
-                Assert.Fail(why);
-            }
-
-            Assert.Skip(why);
-        }
-
-        using var factory = new WebAppFactory();
-        factory.UseKestrel(0);
-        factory.StartServer();
-        var baseUrl = factory.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-
-        using var playwright = await Playwright.CreateAsync();
-        await using var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
-        {
-            ExecutablePath = ChromiumPath,
-            Headless = true,
-            Args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
-        });
+        await using var run = await BrowserRun.StartAsync();
+        var (factory, browser, baseUrl) = (run.Factory, run.Browser, run.BaseUrl);
         var ada = await SignInAsync(browser, baseUrl, "ada");
         var admin = await SignInAsync(browser, baseUrl, "operator");
 
@@ -75,28 +53,8 @@ public sealed class BrowserEndToEndTests
     [Fact]
     public async Task WithJavaScriptOn_ASwitchAndTurnBothOn_SaveAndSaySo()
     {
-        if (!File.Exists(ChromiumPath))
-        {
-            var why = $"Chromium is not installed at {ChromiumPath}: install it with 'apt-get install -y chromium' (.ci/run does this) to run the browser test.";
-            if (Environment.GetEnvironmentVariable("CI") == "true")
-            {
-                Assert.Fail(why);
-            }
-
-            Assert.Skip(why);
-        }
-
-        using var factory = new WebAppFactory();
-        factory.UseKestrel(0);
-        factory.StartServer();
-        var baseUrl = factory.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        using var playwright = await Playwright.CreateAsync();
-        await using var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
-        {
-            ExecutablePath = ChromiumPath,
-            Headless = true,
-            Args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
-        });
+        await using var run = await BrowserRun.StartAsync();
+        var (factory, browser, baseUrl) = (run.Factory, run.Browser, run.BaseUrl);
         var page = await SignInAsync(browser, baseUrl, "ada");
         var scriptErrors = new List<string>();
         page.PageError += (_, error) => scriptErrors.Add(error);
@@ -155,5 +113,56 @@ public sealed class BrowserEndToEndTests
         var path = Path.Combine(directory, $"{name}.png");
         var bytes = await page.ScreenshotAsync(new PageScreenshotOptions { Path = path, FullPage = true });
         TestContext.Current.AddAttachment($"{name}.png", bytes, "image/png");
+    }
+
+    /// <summary>The sample on a real port and a headless Chromium; under CI=true a missing Chromium fails, elsewhere it skips saying why.</summary>
+    private sealed class BrowserRun : IAsyncDisposable
+    {
+        private IPlaywright _playwright = null!;
+
+        public WebAppFactory Factory { get; private init; } = null!;
+
+        public IBrowser Browser { get; private set; } = null!;
+
+        public string BaseUrl { get; private init; } = string.Empty;
+
+        public static async Task<BrowserRun> StartAsync()
+        {
+            if (!File.Exists(ChromiumPath))
+            {
+                // Under CI the browser test must run: .ci/run installs Chromium, so its absence is a failure.
+                var why = $"Chromium is not installed at {ChromiumPath}: install it with 'apt-get install -y chromium' (.ci/run does this) to run the browser test.";
+                if (Environment.GetEnvironmentVariable("CI") == "true")
+                {
+                    Assert.Fail(why);
+                }
+
+                Assert.Skip(why);
+            }
+
+            var factory = new WebAppFactory();
+            factory.UseKestrel(0);
+            factory.StartServer();
+            var run = new BrowserRun
+            {
+                Factory = factory,
+                BaseUrl = factory.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First(),
+            };
+            run._playwright = await Playwright.CreateAsync();
+            run.Browser = await run._playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+            {
+                ExecutablePath = ChromiumPath,
+                Headless = true,
+                Args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
+            });
+            return run;
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await Browser.DisposeAsync();
+            _playwright.Dispose();
+            Factory.Dispose();
+        }
     }
 }

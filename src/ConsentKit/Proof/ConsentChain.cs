@@ -54,13 +54,24 @@ public static class ConsentChain
             return false;
         }
 
+        Span<byte> computed = stackalloc byte[HashLength];
+        WriteHash(fields, computed);
+        return CryptographicOperations.FixedTimeEquals(computed, hash);
+    }
+
+    // Tag, sequence, previous sequence, previous hash, five length prefixes (2 + 2 + 2 + 2 + 4), status,
+    // digest, recorded at, has expiry, expiry, method, has source.
+    private const int FixedLength = 4 + 8 + 8 + HashLength + 2 + 2 + 1 + 2 + HashLength + 8 + 1 + 8 + 1 + 1 + 2 + 4;
+
+    /// <summary>The one place the record layout is written: SHA-256 of the encoding of <paramref name="fields"/>.</summary>
+    private static void WriteHash(scoped in ConsentChainFields fields, Span<byte> destination)
+    {
         var length = FixedLength + fields.SubjectKey.Length + fields.PurposeIdUtf8.Length + fields.NoticeVersionUtf8.Length
             + fields.SourceUtf8.Length + fields.SealedMetadata.Length;
         byte[]? rented = null;
         var buffer = length <= 1024 ? stackalloc byte[length] : (rented = ArrayPool<byte>.Shared.Rent(length)).AsSpan(0, length);
         try
         {
-            // The same layout as ComputeHash(entry, …) below, from UTF-8 spans instead of strings.
             var w = new SpanWriter(buffer);
             w.Bytes(RecordTag);
             w.Int64(fields.Sequence);
@@ -78,9 +89,7 @@ public static class ConsentChain
             w.Byte(fields.HasSource ? (byte)1 : (byte)0);
             w.Bytes16(fields.SourceUtf8);
             w.Bytes32(fields.SealedMetadata);
-            Span<byte> computed = stackalloc byte[HashLength];
-            SHA256.HashData(buffer[..w.Written], computed);
-            return CryptographicOperations.FixedTimeEquals(computed, hash);
+            SHA256.HashData(buffer[..w.Written], destination);
         }
         finally
         {
@@ -91,10 +100,7 @@ public static class ConsentChain
         }
     }
 
-    // Tag, sequence, previous sequence, previous hash, five length prefixes (2 + 2 + 2 + 2 + 4), status,
-    // digest, recorded at, has expiry, expiry, method, has source.
-    private const int FixedLength = 4 + 8 + 8 + HashLength + 2 + 2 + 1 + 2 + HashLength + 8 + 1 + 8 + 1 + 1 + 2 + 4;
-
+    /// <summary>An entry's hash: its texts made UTF-8, then the same layout as a stored row's.</summary>
     private static void WriteHash(ConsentChainEntry entry, ReadOnlySpan<byte> previousHash, Span<byte> destination)
     {
         ArgumentNullException.ThrowIfNull(entry);
@@ -108,30 +114,35 @@ public static class ConsentChain
             throw new ArgumentException($"{nameof(entry.NoticeDigest)} has {HashLength} bytes.", nameof(entry));
         }
 
-        var length = FixedLength + entry.SubjectKey.Length + Utf8Length(entry.PurposeId) + Utf8Length(entry.NoticeVersion)
-            + Utf8Length(entry.Source ?? string.Empty) + entry.SealedMetadata.Length;
+        var source = entry.Source ?? string.Empty;
+        var (purposeLength, noticeLength, sourceLength) = (Utf8Length(entry.PurposeId), Utf8Length(entry.NoticeVersion), Utf8Length(source));
+        var length = purposeLength + noticeLength + sourceLength;
         byte[]? rented = null;
-        var buffer = length <= 1024 ? stackalloc byte[length] : (rented = ArrayPool<byte>.Shared.Rent(length)).AsSpan(0, length);
+        var texts = length <= 512 ? stackalloc byte[length] : (rented = ArrayPool<byte>.Shared.Rent(length)).AsSpan(0, length);
         try
         {
-            var w = new SpanWriter(buffer);
-            w.Bytes(RecordTag);
-            w.Int64(entry.Sequence);
-            w.Int64(entry.PreviousSequence);
-            w.Bytes(previousHash);
-            w.Bytes16(entry.SubjectKey.Span);
-            w.Text16(entry.PurposeId);
-            w.Byte((byte)entry.Status);
-            w.Text16(entry.NoticeVersion);
-            w.Bytes(entry.NoticeDigest.Span);
-            w.Int64(entry.RecordedAtUtcTicks);
-            w.Byte(entry.ExpiresAtUtcTicks is null ? (byte)0 : (byte)1);
-            w.Int64(entry.ExpiresAtUtcTicks ?? 0);
-            w.Byte((byte)entry.Method);
-            w.Byte(entry.Source is null ? (byte)0 : (byte)1);
-            w.Text16(entry.Source ?? string.Empty);
-            w.Bytes32(entry.SealedMetadata.Span);
-            SHA256.HashData(buffer[..w.Written], destination);
+            Encoding.UTF8.GetBytes(entry.PurposeId, texts);
+            Encoding.UTF8.GetBytes(entry.NoticeVersion, texts[purposeLength..]);
+            Encoding.UTF8.GetBytes(source, texts[(purposeLength + noticeLength)..]);
+            WriteHash(
+                new ConsentChainFields
+                {
+                    Sequence = entry.Sequence,
+                    PreviousSequence = entry.PreviousSequence,
+                    PreviousHash = previousHash,
+                    SubjectKey = entry.SubjectKey.Span,
+                    PurposeIdUtf8 = texts[..purposeLength],
+                    Status = entry.Status,
+                    NoticeVersionUtf8 = texts.Slice(purposeLength, noticeLength),
+                    NoticeDigest = entry.NoticeDigest.Span,
+                    RecordedAtUtcTicks = entry.RecordedAtUtcTicks,
+                    ExpiresAtUtcTicks = entry.ExpiresAtUtcTicks,
+                    Method = entry.Method,
+                    HasSource = entry.Source is not null,
+                    SourceUtf8 = texts[(purposeLength + noticeLength)..],
+                    SealedMetadata = entry.SealedMetadata.Span,
+                },
+                destination);
         }
         finally
         {
@@ -281,13 +292,6 @@ public static class ConsentChain
             BinaryPrimitives.WriteInt32BigEndian(_buffer[Written..], bytes.Length);
             Written += 4;
             Bytes(bytes);
-        }
-
-        public void Text16(string text)
-        {
-            var length = Encoding.UTF8.GetBytes(text, _buffer[(Written + 2)..]);
-            BinaryPrimitives.WriteUInt16BigEndian(_buffer[Written..], (ushort)length);
-            Written += 2 + length;
         }
     }
 }

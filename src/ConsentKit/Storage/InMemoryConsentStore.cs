@@ -72,13 +72,8 @@ public sealed partial class InMemoryConsentStore : IConsentStore
         ArgumentOutOfRangeException.ThrowIfNegative(afterSequence);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxCount);
         cancellationToken.ThrowIfCancellationRequested();
-        lock (_lock)
-        {
-            // Sequences are dense here (1, 2, 3, …), so the feed is a slice of the log.
-            var start = (int)Math.Min(afterSequence, _log.Count);
-            var count = Math.Min(maxCount, _log.Count - start);
-            return ValueTask.FromResult<IReadOnlyList<ConsentRecord>>(_log.GetRange(start, count));
-        }
+        // Sequences are dense here (1, 2, 3, …), so the feed is a slice of the log.
+        return ValueTask.FromResult<IReadOnlyList<ConsentRecord>>(PageAfter(_log, afterSequence, maxCount));
     }
 
     /// <inheritdoc />
@@ -87,12 +82,7 @@ public sealed partial class InMemoryConsentStore : IConsentStore
         ArgumentOutOfRangeException.ThrowIfNegative(afterSequence);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxCount);
         cancellationToken.ThrowIfCancellationRequested();
-        lock (_lock)
-        {
-            var start = (int)Math.Min(afterSequence, _chain.Count);
-            var count = Math.Min(maxCount, _chain.Count - start);
-            return ValueTask.FromResult<IReadOnlyList<ConsentChainEntry>>(_chain.GetRange(start, count));
-        }
+        return ValueTask.FromResult<IReadOnlyList<ConsentChainEntry>>(PageAfter(_chain, afterSequence, maxCount));
     }
 
     /// <inheritdoc />
@@ -101,12 +91,7 @@ public sealed partial class InMemoryConsentStore : IConsentStore
         ArgumentOutOfRangeException.ThrowIfNegative(afterSequence);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxCount);
         cancellationToken.ThrowIfCancellationRequested();
-        lock (_lock)
-        {
-            var start = (int)Math.Min(afterSequence, _proofLog.Count);
-            var count = Math.Min(maxCount, _proofLog.Count - start);
-            return ValueTask.FromResult<IReadOnlyList<ConsentProofEntry>>(_proofLog.GetRange(start, count));
-        }
+        return ValueTask.FromResult<IReadOnlyList<ConsentProofEntry>>(PageAfter(_proofLog, afterSequence, maxCount));
     }
 
     /// <inheritdoc />
@@ -248,6 +233,16 @@ public sealed partial class InMemoryConsentStore : IConsentStore
         }
 
         return entry;
+    }
+
+    /// <summary>The items after position <paramref name="after"/> (sequences are dense from 1), at most <paramref name="maxCount"/>.</summary>
+    private List<T> PageAfter<T>(List<T> items, long after, int maxCount)
+    {
+        lock (_lock)
+        {
+            var start = (int)Math.Min(after, items.Count);
+            return items.GetRange(start, Math.Min(maxCount, items.Count - start));
+        }
     }
 
     private void AppendProofLocked(ConsentProofEntryKind kind, byte[] payload) =>
