@@ -7,6 +7,7 @@ using ConsentKit;
 using ConsentKit.AspNetCore;
 using ConsentKit.Receipts;
 using ConsentKit.Samples.WebApp.Demo;
+using ConsentKit.Samples.WebApp.Pages;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
 
@@ -15,6 +16,9 @@ var builder = WebApplication.CreateBuilder(args);
 var databasePath = Path.Combine(builder.Environment.ContentRootPath, builder.Configuration["ConsentKit:Sqlite:Path"] ?? "consentkit-demo.db");
 var dataDirectory = Path.GetDirectoryName(databasePath)!;
 
+// Sessions live on the server (the cookie is only their key), so signing out ends them for every copy of the cookie.
+builder.Services.AddSingleton<ServerSessions>();
+builder.Services.AddSingleton<Microsoft.Extensions.Options.IPostConfigureOptions<CookieAuthenticationOptions>, ServerSessions.Setup>();
 builder.Services.AddAuthentication(CookieAuthenticationDefaults.AuthenticationScheme)
     .AddCookie(o =>
     {
@@ -22,6 +26,7 @@ builder.Services.AddAuthentication(CookieAuthenticationDefaults.AuthenticationSc
         o.AccessDeniedPath = "/denied";
         o.Cookie.Name = "consentkit-demo";
     });
+builder.Services.AddProblemDetails();
 builder.Services.AddAuthorizationBuilder().AddPolicy("operator", p => p.RequireClaim("role", "operator"));
 builder.Services.AddRazorPages(o =>
 {
@@ -79,7 +84,10 @@ builder.Services.AddHostedService<DemoSeeder>();
 
 var app = builder.Build();
 
-app.UseExceptionHandler("/Error");
+// Errors, in every environment, as a page in the site's style or problem+json (Pages/Error): never a
+// stack trace, a source path or a request header. A store fault is 503, bad input its own 4xx.
+app.UseExceptionHandler(new ExceptionHandlerOptions { ExceptionHandlingPath = "/Error", StatusCodeSelector = ErrorModel.StatusFor });
+app.UseStatusCodePagesWithReExecute("/Error");
 
 // Every response: no framing, no sniffing, no referrer leaks, scripts and styles from this site only.
 // The consent API and the records download carry personal data: never cached.

@@ -38,12 +38,21 @@ public interface IConsentDeniedHandler
     Task HandleAsync(RequestDelegate next, HttpContext context, ConsentDenial denial);
 }
 
-/// <summary>The default: RFC 9457 problem details, 401 for an anonymous caller, 403 otherwise.</summary>
+/// <summary>
+/// The default: RFC 9457 problem details, 401 for an anonymous caller, 503 (with <c>Retry-After</c>) when
+/// the consent could not be read, 403 otherwise. A store fault is not the person's answer: a client that
+/// retries later may be served, so it must not be told "forbidden" as if the person had said no.
+/// </summary>
 internal sealed class ProblemDetailsConsentDeniedHandler(IProblemDetailsService problemDetails, IOptions<ConsentKitHttpOptions> options) : IConsentDeniedHandler
 {
+    private const string RetryAfterSeconds = "5";
+
     public async Task HandleAsync(RequestDelegate next, HttpContext context, ConsentDenial denial)
     {
-        var status = denial.Unauthenticated ? StatusCodes.Status401Unauthorized : StatusCodes.Status403Forbidden;
+        var unavailable = !denial.Unauthenticated && denial.Decision.Reason == ConsentDecisionReason.StoreUnavailable;
+        var status = denial.Unauthenticated ? StatusCodes.Status401Unauthorized
+            : unavailable ? StatusCodes.Status503ServiceUnavailable
+            : StatusCodes.Status403Forbidden;
         var problem = new ProblemDetails { Status = status };
         problem.Extensions["purpose"] = denial.PurposeId;
         if (denial.Unauthenticated)
@@ -51,6 +60,15 @@ internal sealed class ProblemDetailsConsentDeniedHandler(IProblemDetailsService 
             problem.Type = "https://consentkit.dev/problems/sign-in-required";
             problem.Title = "Sign in required";
             problem.Detail = "Sign in so that your consent choices can be checked.";
+        }
+        else if (unavailable)
+        {
+            // Says nothing about the person's choice, so it is the same for the person and for anyone else.
+            problem.Type = "https://consentkit.dev/problems/consent-unavailable";
+            problem.Title = "Consent cannot be checked right now";
+            problem.Detail = "The consent store could not be read, so this data is not used. Try again shortly.";
+            problem.Extensions["reason"] = ConsentVocabulary.NameOf(denial.Decision.Reason);
+            context.Response.Headers.RetryAfter = RetryAfterSeconds;
         }
         else if (denial.SubjectIsCaller)
         {
@@ -79,7 +97,8 @@ internal sealed class ProblemDetailsConsentDeniedHandler(IProblemDetailsService 
         context.Response.StatusCode = status;
         if (!await problemDetails.TryWriteAsync(new ProblemDetailsContext { HttpContext = context, ProblemDetails = problem }))
         {
-            await context.Response.WriteAsJsonAsync(problem);
+            // No writer takes it (the client asked for HTML, say): still a problem document, labelled as one.
+            await context.Response.WriteAsJsonAsync(problem, options: (System.Text.Json.JsonSerializerOptions?)null, contentType: "application/problem+json");
         }
     }
 

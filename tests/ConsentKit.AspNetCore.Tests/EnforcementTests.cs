@@ -135,7 +135,8 @@ public sealed class EnforcementTests
         var failing = await app.GetAsync("/genai", "carol");
 
         (await Reason(outdated)).Should().Be("notice-outdated");
-        failing.StatusCode.Should().Be(HttpStatusCode.Forbidden);
+        failing.StatusCode.Should().Be(HttpStatusCode.ServiceUnavailable, "a store fault is not the person's no: the client may retry");
+        failing.Headers.RetryAfter.Should().NotBeNull();
         (await Reason(failing)).Should().Be("store-unavailable");
     }
 

@@ -105,7 +105,60 @@ public sealed class SettingsPageTests : IDisposable
         var response = await ada.SendAsync(request, TestContext.Current.CancellationToken);
 
         ((int)response.StatusCode).Should().BeInRange(400, 499);
+        response.Content.Headers.ContentType!.MediaType.Should().Be("application/problem+json", "a refusal says what was refused, not a bare status");
         (await Store.GetHistoryAsync("ada", TestContext.Current.CancellationToken)).Should().BeEmpty();
+    }
+
+    [Fact]
+    public async Task ASwitchSaidTwice_Is400Problem_AndWritesNothing()
+    {
+        var ada = await _factory.SignInAsync("ada");
+        await Toggle(ada, ConsentPurposes.Analytics, turnOn: true);
+        var page = await ada.GetStringAsync("/settings/privacy", TestContext.Current.CancellationToken);
+        var before = await Store.GetHistoryAsync("ada", TestContext.Current.CancellationToken);
+
+        var response = await ada.PostAsync("/settings/privacy", new FormUrlEncodedContent(
+        [
+            new("purposeId", ConsentPurposes.Analytics),
+            new("noticeVersion", "1"),
+            new("turnOn", "false"),
+            new("turnOn", "true"),
+            new("__RequestVerificationToken", WebAppFactory.TokenIn(page)),
+        ]), TestContext.Current.CancellationToken);
+
+        await ShouldBeProblem(response, HttpStatusCode.BadRequest, "turnOn");
+        (await Store.GetHistoryAsync("ada", TestContext.Current.CancellationToken)).Should().HaveCount(before.Count, "neither reading of the choice was saved");
+    }
+
+    [Fact]
+    public async Task TurningOffWhatIsNotOn_WritesNothing_AndSaysSo()
+    {
+        var ada = await _factory.SignInAsync("ada");
+
+        for (var i = 0; i < 3; i++)
+        {
+            await Toggle(ada, ConsentPurposes.Analytics, turnOn: false);
+        }
+
+        (await Store.GetHistoryAsync("ada", TestContext.Current.CancellationToken)).Should().BeEmpty("nothing was on, so nothing changed");
+        (await ada.GetStringAsync("/settings/privacy", TestContext.Current.CancellationToken)).Should().Contain("Analytics was not on, so nothing changed.");
+    }
+
+    [Fact]
+    public async Task Purposes_AreATree_TheChildUnderItsParent_SayingWhatTheParentsStateMeans()
+    {
+        var ada = await _factory.SignInAsync("ada");
+        await Toggle(ada, ConsentPurposes.GenerativeAiTraining, turnOn: true);
+
+        var page = await ada.GetStringAsync("/settings/privacy", TestContext.Current.CancellationToken);
+
+        var parentAt = page.IndexOf($"data-purpose=\"{ConsentPurposes.AiTraining}\"", StringComparison.Ordinal);
+        var childAt = page.IndexOf($"data-purpose=\"{ConsentPurposes.GenerativeAiTraining}\"", StringComparison.Ordinal);
+        childAt.Should().BeGreaterThan(parentAt, "the child follows its parent");
+        page[(parentAt + 1)..childAt].Should().NotContain("data-purpose=\"", "nothing comes between them");
+        Section(page, ConsentPurposes.GenerativeAiTraining).Should().Contain("data-depth=\"1\"")
+            .And.Contain("Only this; Data for AI training, the broader choice above, stays off.");
+        Section(page, ConsentPurposes.AiTraining).Should().Contain("data-depth=\"0\"").And.NotContain("data-testid=\"relation\"");
     }
 
     [Fact]

@@ -2,8 +2,10 @@ using System.Net;
 using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.Mvc.Testing.Handlers;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace ConsentKit.Samples.Tests;
 
@@ -40,10 +42,22 @@ public sealed partial class WebAppFactory : WebApplicationFactory<ConsentKit.Sam
         }
     }
 
-    /// <summary>A client signed in as <paramref name="person"/> through the real sign-in form and cookie.</summary>
-    public async Task<HttpClient> SignInAsync(string person)
+    /// <summary>The sample on a consent store that cannot be reached, without the demo seeder.</summary>
+    public static WebAppFactory WithUnavailableStore() => new(services =>
     {
-        var client = CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false, HandleCookies = true });
+        // The seeder writes consent records, which this store refuses (posts: PostRepository.EnsureSeededAsync).
+        services.Remove(services.Single(d => d.ImplementationType == typeof(ConsentKit.Samples.WebApp.Demo.DemoSeeder)));
+        services.Replace(ServiceDescriptor.Singleton<IConsentStore>(new UnavailableStore()));
+    });
+
+    /// <summary>A client signed in as <paramref name="person"/> through the real sign-in form and cookie.</summary>
+    public async Task<HttpClient> SignInAsync(string person) => (await SignInWithCookiesAsync(person)).Client;
+
+    /// <summary>As <see cref="SignInAsync"/>, with the cookies the client holds (to copy them elsewhere).</summary>
+    public async Task<(HttpClient Client, CookieContainer Cookies)> SignInWithCookiesAsync(string person)
+    {
+        var cookies = new CookieContainer();
+        var client = CreateDefaultClient(new CookieContainerHandler(cookies));
         var page = await client.GetStringAsync("/signin");
         var response = await client.PostAsync("/signin", new FormUrlEncodedContent(new Dictionary<string, string>
         {
@@ -55,7 +69,7 @@ public sealed partial class WebAppFactory : WebApplicationFactory<ConsentKit.Sam
             throw new InvalidOperationException($"Sign-in failed: {response.StatusCode}");
         }
 
-        return client;
+        return (client, cookies);
     }
 
     /// <summary>A partner's client, with the demo key from appsettings.json.</summary>

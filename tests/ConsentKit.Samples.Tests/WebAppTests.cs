@@ -150,19 +150,14 @@ public sealed class WebAppTests : IDisposable
     [Fact]
     public async Task StoreFailure_ShowsAClearError_AndNobodyAppearsOptedIn()
     {
-        using var failing = new WebAppFactory(services =>
-        {
-            // The seeder writes consent records, which this store refuses; the posts are seeded below.
-            services.Remove(services.Single(d => d.ImplementationType == typeof(ConsentKit.Samples.WebApp.Demo.DemoSeeder)));
-            services.Replace(ServiceDescriptor.Singleton<IConsentStore>(new UnavailableStore()));
-        });
+        using var failing = WebAppFactory.WithUnavailableStore();
         var ada = await failing.SignInAsync("ada");
         await failing.Services.GetRequiredService<ConsentKit.Samples.WebApp.Demo.PostRepository>().EnsureSeededAsync(TestContext.Current.CancellationToken);
 
         var html = await ada.GetStringAsync("/settings/privacy");
 
         html.Should().Contain("data-testid=\"store-error\"").And.NotContain("aria-checked=\"true\"");
-        (await failing.CreatePartnerClient().GetAsync("/partner/users/grace/posts")).StatusCode.Should().Be(HttpStatusCode.Forbidden);
+        (await failing.CreatePartnerClient().GetAsync("/partner/users/grace/posts")).StatusCode.Should().Be(HttpStatusCode.ServiceUnavailable);
         (await failing.CreateClient().GetAsync("/users/grace")).Headers.GetValues("Content-Usage").Should().Equal("train-ai=n");
     }
 
@@ -203,43 +198,4 @@ public sealed class WebAppTests : IDisposable
     }
 
     public void Dispose() => _factory.Dispose();
-
-    private sealed class UnavailableStore : IConsentStore
-    {
-        public ValueTask<ConsentRecord> AppendAsync(NewConsentRecord record, CancellationToken cancellationToken = default) => throw Down();
-
-        public ValueTask<IReadOnlyList<ConsentRecord>> AppendManyAsync(IReadOnlyList<NewConsentRecord> records, CancellationToken cancellationToken = default) => throw Down();
-
-        public ValueTask<IReadOnlyList<ConsentRecord>> GetCurrentAsync(string subjectId, CancellationToken cancellationToken = default) => throw Down();
-
-        public ValueTask<IReadOnlyList<ConsentRecord>> GetCurrentManyAsync(IReadOnlyCollection<string> subjectIds, CancellationToken cancellationToken = default) => throw Down();
-
-        public ValueTask<IReadOnlyList<ConsentRecord>> GetHistoryAsync(string subjectId, CancellationToken cancellationToken = default) => throw Down();
-
-        public ValueTask<ConsentRecord?> AppendIfCurrentAsync(NewConsentRecord record, long expectedCurrentSequence, CancellationToken cancellationToken = default) => throw Down();
-
-        public ValueTask<IReadOnlyList<ConsentRecord>> GetChangesAsync(long afterSequence, int maxCount, CancellationToken cancellationToken = default) => throw Down();
-
-        public ValueTask<long> GetLastSequenceAsync(CancellationToken cancellationToken = default) => throw Down();
-
-        public ValueTask<ConsentPurposeScan> ScanCurrentAsync(IReadOnlyCollection<string> purposeIds, CancellationToken cancellationToken = default) => throw Down();
-
-        public ValueTask<IReadOnlyList<ConsentChainEntry>> GetChainAsync(long afterSequence, int maxCount, CancellationToken cancellationToken = default) => throw Down();
-
-        public IAsyncEnumerable<ConsentCurrentPointer> GetCurrentStateAsync(CancellationToken cancellationToken = default) => throw Down();
-
-        public ValueTask<IReadOnlyList<ConsentProofEntry>> GetProofLogAsync(long afterSequence, int maxCount, CancellationToken cancellationToken = default) => throw Down();
-
-        public IAsyncEnumerable<ConsentSubjectRegistration> GetSubjectRegistryAsync(CancellationToken cancellationToken = default) => throw Down();
-
-        public ValueTask<long> GetSequenceCounterAsync(CancellationToken cancellationToken = default) => throw Down();
-
-        public ValueTask SaveNoticesAsync(IReadOnlyList<ConsentNotice> notices, DateTimeOffset seenAt, CancellationToken cancellationToken = default) => throw Down();
-
-        public ValueTask<IReadOnlyList<ConsentNotice>> GetNoticesAsync(CancellationToken cancellationToken = default) => throw Down();
-
-        public ValueTask<IReadOnlyList<ConsentRecord>?> EraseSubjectAsync(string subjectId, DateTimeOffset erasedAt, CancellationToken cancellationToken = default) => throw Down();
-
-        private static ConsentStoreException Down() => new("The consent database is unreachable.");
-    }
 }

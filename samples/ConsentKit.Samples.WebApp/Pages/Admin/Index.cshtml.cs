@@ -64,6 +64,27 @@ public sealed class IndexModel(ConsentPurposeCatalog catalog, IConsentGate gate,
         }
     }
 
+    /// <summary>A purpose's name, as operators know it from the settings page.</summary>
+    public string NameOf(string purposeId) => catalog.TryGetPurpose(purposeId, out var p) ? p.DisplayName : purposeId;
+
+    /// <summary>What a record did, in words.</summary>
+    public static string ChoiceOf(ConsentRecord record) => record.Status switch
+    {
+        ConsentStatus.Granted => "turned on",
+        ConsentStatus.Refused => "refused",
+        _ => "turned off",
+    };
+
+    /// <summary>How a record was made, in words (the method's name is in the export and the receipt).</summary>
+    public static string HowOf(ConsentRecord record) => record.Method switch
+    {
+        ConsentMethod.SubjectUserInterface => "the member, in the app",
+        ConsentMethod.SubjectApiCall => "the member, through the API",
+        ConsentMethod.PrivacySignal => "the member's browser privacy signal",
+        ConsentMethod.Operator => "an operator",
+        _ => "an import",
+    };
+
     public async Task<IActionResult> OnPostBuildAsync()
     {
         var report = await sets.BuildAsync(HttpContext.RequestAborted);

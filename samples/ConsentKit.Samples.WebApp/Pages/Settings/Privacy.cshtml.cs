@@ -3,6 +3,7 @@ using ConsentKit.AspNetCore;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.Filters;
 using Microsoft.AspNetCore.Mvc.RazorPages;
+using ConsentKit.Samples.WebApp.Pages;
 
 namespace ConsentKit.Samples.WebApp.Pages.Settings;
 
@@ -20,9 +21,14 @@ public sealed class PrivacyModel(ConsentPurposeCatalog catalog, IConsentRecorder
         "so the network can still prove that someone agreed to each notice and find the training sets that used the data, but nothing leads from them to you. " +
         "This cannot be undone; if you turn something on later, it starts a new history.";
 
-    /// <summary>A purpose's row. <paramref name="BlockedBy"/>: the broader purpose that is off and keeps this one off.</summary>
-    public sealed record Row(ConsentPurpose Purpose, ConsentDecision Decision, string State, string? Notice, ConsentPurpose? BlockedBy);
+    /// <summary>
+    /// A purpose's row. <paramref name="BlockedBy"/>: the broader purpose that is off and keeps this one off.
+    /// <paramref name="Depth"/>: how far below a top-level purpose it sits; <paramref name="Relation"/>: what
+    /// the broader purpose's state means for this one, in words.
+    /// </summary>
+    public sealed record Row(ConsentPurpose Purpose, ConsentDecision Decision, string State, string? Notice, ConsentPurpose? BlockedBy, int Depth, string? Relation);
 
+    /// <summary>The purposes as a tree: each one followed by those under it.</summary>
     public List<Row> Rows { get; } = [];
 
     /// <summary>The person's records, newest first, each with the notice text they were shown when it was kept.</summary>
@@ -50,12 +56,20 @@ public sealed class PrivacyModel(ConsentPurposeCatalog catalog, IConsentRecorder
     public async Task OnGetAsync()
     {
         var snapshot = await reader.GetSnapshotAsync(Subject, HttpContext.RequestAborted);
-        foreach (var purpose in catalog.Purposes)
+        void AddUnder(string? parentId, int depth)
         {
-            var decision = snapshot.For(purpose.Id);
-            StoreUnavailable |= decision.Reason == ConsentDecisionReason.StoreUnavailable;
-            Rows.Add(new Row(purpose, decision, Describe(purpose, decision), NoticeFor(purpose, decision), BlockerOf(purpose, decision)));
+            foreach (var purpose in catalog.Purposes.Where(p => parentId is null ? p.ParentId is null || !catalog.TryGetPurpose(p.ParentId, out _) : p.ParentId == parentId))
+            {
+                var decision = snapshot.For(purpose.Id);
+                StoreUnavailable |= decision.Reason == ConsentDecisionReason.StoreUnavailable;
+                var parent = Rows.LastOrDefault(r => r.Purpose.Id == parentId);
+                var blockedBy = BlockerOf(purpose, decision);
+                Rows.Add(new Row(purpose, decision, Describe(purpose, decision), NoticeFor(purpose, decision), blockedBy, depth, parent is null || blockedBy is not null ? null : Relate(parent, decision)));
+                AddUnder(purpose.Id, depth + 1);
+            }
         }
+
+        AddUnder(null, 0);
 
         try
         {
@@ -78,6 +92,13 @@ public sealed class PrivacyModel(ConsentPurposeCatalog catalog, IConsentRecorder
         var evidence = ConsentEvidence.FromUserInterface(noticeVersion, "settings-page");
         return await SaveAsync(purposeId!, async () =>
         {
+            // Off is off already when the gate does not allow it (never on, expired, an old notice, its
+            // parent off): a withdrawal would record a change that did not happen.
+            if (!on && await HttpContext.CheckConsentAsync(Subject, purposeId!) is { IsAllowed: false } current && current.Reason != ConsentDecisionReason.StoreUnavailable)
+            {
+                return $"{NameOf(purposeId!)} was not on, so nothing changed.";
+            }
+
             var record = on
                 ? await recorder.GrantAsync(Subject, purposeId!, evidence, HttpContext.RequestAborted)
                 : await recorder.WithdrawAsync(Subject, purposeId!, evidence, HttpContext.RequestAborted);
@@ -92,7 +113,7 @@ public sealed class PrivacyModel(ConsentPurposeCatalog catalog, IConsentRecorder
                     .Select(e => NameOf(e.Record.PurposeId)));
             }
 
-            return $"Saved: {NameOf(purposeId!)} is now {(on ? "on" : "off")}{(under.Length > 0 ? $", and so is anything you turned on under it ({under})" : string.Empty)} (record #{record.Sequence}).";
+            return $"Saved: {NameOf(purposeId!)} is now {(on ? "on" : "off")}{(under.Length > 0 ? $", and so is anything you turned on under it ({under})" : string.Empty)}.";
         });
     }
 
@@ -124,8 +145,8 @@ public sealed class PrivacyModel(ConsentPurposeCatalog catalog, IConsentRecorder
                     continue;
                 }
 
-                var record = await recorder.GrantAsync(Subject, purpose.Id, ConsentEvidence.FromUserInterface(purpose.NoticeVersion, "settings-page"), HttpContext.RequestAborted);
-                saved.Add($"{purpose.DisplayName} (record #{record.Sequence})");
+                await recorder.GrantAsync(Subject, purpose.Id, ConsentEvidence.FromUserInterface(purpose.NoticeVersion, "settings-page"), HttpContext.RequestAborted);
+                saved.Add(purpose.DisplayName);
             }
 
             return $"Saved: {string.Join(" and ", saved)} now on.";
@@ -139,7 +160,7 @@ public sealed class PrivacyModel(ConsentPurposeCatalog catalog, IConsentRecorder
             var records = await recorder.WithdrawAllAsync(Subject, ConsentEvidence.FromUserInterface(null, "settings-page"), HttpContext.RequestAborted);
             return records.Count == 0
                 ? "Nothing was on, so nothing changed."
-                : $"Saved: {string.Join(", ", records.Select(r => NameOf(r.PurposeId)))} turned off (records #{records[0].Sequence}–#{records[^1].Sequence}).";
+                : $"Saved: {string.Join(", ", records.Select(r => NameOf(r.PurposeId)))} turned off.";
         });
 
     /// <summary>
@@ -165,6 +186,12 @@ public sealed class PrivacyModel(ConsentPurposeCatalog catalog, IConsentRecorder
 
     private IActionResult? Validate(string? purposeId, string? turnOn)
     {
+        // turnOn=false&turnOn=true must not be read as whichever comes first: a choice is said once.
+        if (Request.HasFormContentType && Request.Form.FirstOrDefault(f => f.Value.Count > 1) is { Key: { } repeated })
+        {
+            return Problem(StatusCodes.Status400BadRequest, "Said twice", $"'{repeated}' was sent more than once; nothing was saved.", repeated);
+        }
+
         if (string.IsNullOrEmpty(purposeId) || !catalog.TryGetPurpose(purposeId, out _))
         {
             return Problem(StatusCodes.Status400BadRequest, "Unknown purpose", $"'{purposeId}' is not a purpose on this page; nothing was saved.", "purposeId");
@@ -201,7 +228,8 @@ public sealed class PrivacyModel(ConsentPurposeCatalog catalog, IConsentRecorder
         return RedirectToPage();
     }
 
-    private ObjectResult Problem(int status, string title, string detail, string? field)
+    /// <summary>Refuses the post: the error page answers with this problem, as a page or as problem+json.</summary>
+    private StatusCodeResult Problem(int status, string title, string detail, string? field)
     {
         var problem = new ProblemDetails { Status = status, Title = title, Detail = detail };
         if (field is not null)
@@ -209,7 +237,8 @@ public sealed class PrivacyModel(ConsentPurposeCatalog catalog, IConsentRecorder
             problem.Extensions["field"] = field;
         }
 
-        return new ObjectResult(problem) { StatusCode = status, ContentTypes = { "application/problem+json" } };
+        HttpContext.Items[ErrorModel.ProblemKey] = problem;
+        return StatusCode(status);
     }
 
 
@@ -273,6 +302,15 @@ public sealed class PrivacyModel(ConsentPurposeCatalog catalog, IConsentRecorder
             _ => "Off, you have not chosen",
         };
     }
+
+    /// <summary>What the broader purpose's state means for this one (when it does not block it: that has its own words).</summary>
+    private static string Relate(Row parent, ConsentDecision child) => (parent.Decision.IsAllowed, child.IsAllowed) switch
+    {
+        (true, true) => $"Part of {parent.Purpose.DisplayName}, which is on too.",
+        (true, false) => $"Part of {parent.Purpose.DisplayName}, which is on; this needs its own yes.",
+        (false, true) => $"Only this; {parent.Purpose.DisplayName}, the broader choice above, stays off.",
+        (false, false) => $"Part of {parent.Purpose.DisplayName}. Turning this on leaves the broader choice off.",
+    };
 
     private static string? NoticeFor(ConsentPurpose purpose, ConsentDecision decision) => decision.Reason switch
     {
