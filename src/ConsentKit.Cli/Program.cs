@@ -44,7 +44,12 @@ receipt.SetAction((p, ct) => Commands.ReceiptAsync(Store(p), Receipts(p), p.GetV
 var audit = new Command("audit-data-use", "Audit a data use: every included subject's grant at its start, and who withdrew since; the history verified (against --anchor when given). Exit 0 only when it passes.") { connection, store, schema, dataUse, key, keyId, controller, contact, withdrawal, anchor, anchorKey };
 audit.SetAction((p, ct) => Commands.AuditDataUseAsync(Store(p), Receipts(p), Anchor(p), p.GetValue(dataUse)!, Console.Out, Console.Error, ct));
 
-var root = new RootCommand("consentkit: verify, export and audit a ConsentKit store.") { verify, head, checkHead, export, erase, receipt, audit };
+var keyOut = new Option<FileInfo>("--out") { Description = "The PEM file to write the private key to (created readable by you only; never overwritten).", Required = true };
+var keyPublic = new Option<FileInfo?>("--public") { Description = "The PEM file for the public key; by default <out>.public.pem." };
+var newKey = new Command("new-key", "Make an ECDSA P-256 key pair for --key (signing heads, receipts, audits) and --anchor-key (checking them).") { keyOut, keyPublic };
+newKey.SetAction((p, ct) => KeyCommand.NewKeyAsync(p.GetValue(keyOut)!, p.GetValue(keyPublic), Console.Out, Console.Error, ct));
+
+var root = new RootCommand("consentkit: verify, export and audit a ConsentKit store.") { newKey, verify, head, checkHead, export, erase, receipt, audit };
 var parsed = root.Parse(args);
 return parsed.Errors.Count > 0 ? await Usage(parsed) : await parsed.InvokeAsync();
 

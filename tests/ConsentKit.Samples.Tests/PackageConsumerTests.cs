@@ -121,22 +121,63 @@ public sealed partial class PackageConsumerTests(PackedFeed feed) : IClassFixtur
     }
 
     [Fact]
-    public async Task TheTool_InstallsFromTheFeed_AndVerifiesAStore()
+    public async Task TheTool_InstallsFromTheFeed_AndEveryCommandTheReadmesShowRunsAsPrinted()
     {
         var tools = Path.Combine(feed.Work, "tools");
-        var database = Path.Combine(feed.Work, "tool-check.db");
-        var services = new ServiceCollection();
-        services.AddConsentKit().AddStandardPurposes().UseSqliteStore($"Data Source={database}");
-        await using (var provider = services.BuildServiceProvider())
+        await PackedFeed.RunAsync("dotnet", ["tool", "install", "ConsentKit.Cli", "--version", feed.Version, "--tool-path", tools], feed.Work);
+
+        string[] readmes = ["src/ConsentKit.Cli/README.md", "README.md"];
+        for (var i = 0; i < readmes.Length; i++)
         {
-            await provider.GetRequiredService<IConsentRecorder>().GrantAsync("ada", ConsentPurposes.GenerativeAiTraining, ConsentEvidence.FromUserInterface("1", "settings-page"), TestContext.Current.CancellationToken);
+            var readme = readmes[i];
+            var commands = CliCommandsIn(await File.ReadAllTextAsync(Path.Combine(feed.Root, readme)));
+            commands.Should().NotBeEmpty("{0} shows the tool", readme);
+
+            // Each README in a folder of its own, on the store it talks about: consent.db, where ada
+            // opted in and the training set genai-model-v7 used her data.
+            var folder = NewFolder($"cli-readme-{i}");
+            await SeedToolStoreAsync(Path.Combine(folder, "consent.db"));
+            foreach (var command in commands)
+            {
+                // As a user types it, in a shell, with the installed tool on the PATH; exit 0 or the test fails naming the line.
+                await PackedFeed.RunAsync("bash", ["-c", $"export PATH=\"{tools}:$PATH\"\n{command}"], folder);
+            }
+        }
+    }
+
+    /// <summary>The <c>consentkit …</c> commands a README shows: lines of its bash blocks (continuations joined) and inline code, in order.</summary>
+    private static List<string> CliCommandsIn(string readme)
+    {
+        var commands = new List<string>();
+        var rest = readme;
+        foreach (Match block in BashBlock().Matches(readme))
+        {
+            var lines = block.Groups[1].Value.Replace("\\\n", " ", StringComparison.Ordinal).Split('\n');
+            commands.AddRange(lines.Select(l => l.Trim()).Where(l => l.StartsWith("consentkit ", StringComparison.Ordinal)));
+            rest = rest.Replace(block.Value, string.Empty, StringComparison.Ordinal);
         }
 
-        await PackedFeed.RunAsync("dotnet", ["tool", "install", "ConsentKit.Cli", "--version", feed.Version, "--tool-path", tools], feed.Work);
-        var output = await PackedFeed.RunAsync(Path.Combine(tools, "consentkit"), ["verify", "-c", $"Data Source={database}"], feed.Work);
-
-        output.Should().StartWith("valid: 1 records, 1 proof-log entries, head consentkit-chain-head:v2:1:");
+        commands.AddRange(InlineCliCommand().Matches(rest).Select(m => m.Groups[1].Value));
+        return commands;
     }
+
+    private static async Task SeedToolStoreAsync(string database)
+    {
+        var services = new ServiceCollection();
+        services.AddConsentKit().AddStandardPurposes().UseSqliteStore($"Data Source={database}");
+        await using var provider = services.BuildServiceProvider();
+        await provider.GetRequiredService<IConsentRecorder>().GrantAsync("ada", ConsentPurposes.GenerativeAiTraining, ConsentEvidence.FromUserInterface("1", "settings-page"), TestContext.Current.CancellationToken);
+        var run = new[] { "ada" }.WhereConsented(provider.GetRequiredService<ConsentFilter>(), a => a, ConsentPurposes.GenerativeAiTraining, new ConsentFilterOptions { DataUseId = "genai-model-v7", DataUseDescription = "the v7 model's training set" });
+        await foreach (var _ in run.WithCancellation(TestContext.Current.CancellationToken))
+        {
+        }
+    }
+
+    [GeneratedRegex(@"```bash\n(.*?)```", RegexOptions.Singleline)]
+    private static partial Regex BashBlock();
+
+    [GeneratedRegex(@"`(consentkit [^`]+)`")]
+    private static partial Regex InlineCliCommand();
 
     [GeneratedRegex(@"```csharp\n(.*?)```", RegexOptions.Singleline)]
     private static partial Regex CSharpBlock();

@@ -232,6 +232,31 @@ public sealed class CliTests : IDisposable
         (await RunAsync("verify")).Code.Should().Be(2);
     }
 
+    [Fact]
+    public async Task NewKey_WritesAPairTheOtherCommandsUse_ReadableByItsOwnerOnly_AndNeverOverwrites()
+    {
+        await SeedAsync();
+        var privateKey = Path.Combine(_database.Directory, "heads.pem");
+        var publicKey = Path.Combine(_database.Directory, "heads.public.pem");
+        var anchors = Path.Combine(_database.Directory, "anchors");
+
+        var (code, output, _) = await RunAsync("new-key", "--out", privateKey);
+        var (again, _, refusal) = await RunAsync("new-key", "--out", privateKey);
+        await RunAsync("head", "-c", _database.ConnectionString, "--key", privateKey, "--to", anchors);
+        var (check, _, _) = await RunAsync("check-head", "--anchor", anchors, "--anchor-key", publicKey);
+
+        code.Should().Be(0);
+        output.Should().Contain(publicKey, "the public half is written beside it, named after it");
+        if (!OperatingSystem.IsWindows())
+        {
+            File.GetUnixFileMode(privateKey).Should().Be(UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        }
+
+        again.Should().Be(2, "a key that signed heads must not be replaced by accident");
+        refusal.Should().Contain("exists; nothing was written");
+        check.Should().Be(0, "the public key checks what the private key signed");
+    }
+
     public void Dispose() => _database.Dispose();
 
     private async Task SeedAsync()
