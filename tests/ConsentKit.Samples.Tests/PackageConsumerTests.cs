@@ -112,6 +112,32 @@ public sealed partial class PackageConsumerTests(PackedFeed feed) : IClassFixtur
             denied.StatusCode.Should().Be(HttpStatusCode.Forbidden);
             denied.Content.Headers.ContentType!.MediaType.Should().Be("application/problem+json");
             consents.StatusCode.Should().Be(HttpStatusCode.Unauthorized, "the consent API is the signed-in person's own");
+
+            // The whole story in the new app: sign in as Ada, turn generative-AI training on, and her data is served.
+            using var ada = new HttpClient(new HttpClientHandler { CookieContainer = new CookieContainer(), AllowAutoRedirect = false }) { BaseAddress = new Uri(url) };
+            var signIn = await ada.GetStringAsync("/signin", TestContext.Current.CancellationToken);
+            var signedIn = await ada.PostAsync("/signin", new FormUrlEncodedContent(new Dictionary<string, string>
+            {
+                ["user"] = "ada",
+                ["__RequestVerificationToken"] = TemplateToken().Match(signIn).Groups[1].Value,
+            }), TestContext.Current.CancellationToken);
+            signedIn.StatusCode.Should().Be(HttpStatusCode.Redirect);
+            var settings = await ada.GetStringAsync("/settings/privacy", TestContext.Current.CancellationToken);
+            var genAi = TemplateSwitch().Match(settings);
+            genAi.Success.Should().BeTrue("the settings page has a switch for generative-AI training:\n{0}", settings);
+            genAi.Groups["checked"].Value.Should().Be("false", "it is off until Ada turns it on");
+
+            var saved = await ada.PostAsync("/settings/privacy", new FormUrlEncodedContent(new Dictionary<string, string>
+            {
+                ["purposeId"] = ConsentPurposes.GenerativeAiTraining,
+                ["noticeVersion"] = genAi.Groups["version"].Value,
+                ["turnOn"] = "true",
+                ["__RequestVerificationToken"] = TemplateToken().Match(settings).Groups[1].Value,
+            }), TestContext.Current.CancellationToken);
+
+            saved.StatusCode.Should().Be(HttpStatusCode.Redirect);
+            (await ada.GetStringAsync(saved.Headers.Location, TestContext.Current.CancellationToken)).Should().Contain("is now on.");
+            (await client.GetAsync("/users/ada/training-data", TestContext.Current.CancellationToken)).StatusCode.Should().Be(HttpStatusCode.OK, "Ada opted in");
         }
         finally
         {
@@ -172,6 +198,12 @@ public sealed partial class PackageConsumerTests(PackedFeed feed) : IClassFixtur
         {
         }
     }
+
+    [GeneratedRegex("name=\"__RequestVerificationToken\" value=\"([^\"]+)\"")]
+    private static partial Regex TemplateToken();
+
+    [GeneratedRegex(@"name=""purposeId"" value=""ai-training\.generative"">\s*<input type=""hidden"" name=""noticeVersion"" value=""(?<version>[^""]*)"">.*?aria-checked=""(?<checked>true|false)""", RegexOptions.Singleline)]
+    private static partial Regex TemplateSwitch();
 
     [GeneratedRegex(@"```bash\n(.*?)```", RegexOptions.Singleline)]
     private static partial Regex BashBlock();
