@@ -71,6 +71,7 @@ public static class PostgreSqlConsentKitBuilderExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, PostgreSqlConsentStoreInitializer>());
         builder.AddChangeFeedFollower();
         builder.UseDataUseLedger(sp => sp.GetRequiredService<PostgreSqlConsentStore>());
+        builder.UseLineageStore(sp => sp.GetRequiredService<PostgreSqlConsentStore>());
         return builder.UseStore(sp => sp.GetRequiredService<PostgreSqlConsentStore>());
     }
 }

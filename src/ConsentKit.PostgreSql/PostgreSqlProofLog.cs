@@ -19,13 +19,13 @@ internal static class PostgreSqlProofLog
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
-    /// <summary>Appends <paramref name="items"/> in order, taking the log's lock first.</summary>
-    public static async Task AppendAsync(
+    /// <summary>Appends <paramref name="items"/> in order, taking the log's lock first; returns the entries appended.</summary>
+    public static async Task<IReadOnlyList<ConsentProofEntry>> AppendAsync(
         NpgsqlConnection connection, NpgsqlTransaction? transaction, string schema, IReadOnlyList<ProofLogItem> items, CancellationToken cancellationToken)
     {
         if (items.Count == 0)
         {
-            return;
+            return [];
         }
 
         await LockAsync(connection, transaction, schema, cancellationToken);
@@ -48,9 +48,10 @@ internal static class PostgreSqlProofLog
         var payloads = new byte[items.Count][];
         var previous = new byte[items.Count][];
         var hashes = new byte[items.Count][];
+        var entries = new ConsentProofEntry[items.Count];
         for (var i = 0; i < items.Count; i++)
         {
-            var entry = ConsentProofLog.CreateEntry(last + 1 + i, items[i].Kind, items[i].Payload, lastHash.Span);
+            var entry = entries[i] = ConsentProofLog.CreateEntry(last + 1 + i, items[i].Kind, items[i].Payload, lastHash.Span);
             sequences[i] = entry.Sequence;
             kinds[i] = (short)entry.Kind;
             keys[i] = items[i].SubjectKey;
@@ -74,5 +75,6 @@ internal static class PostgreSqlProofLog
         insert.Parameters.Add(new NpgsqlParameter<byte[][]> { TypedValue = previous });
         insert.Parameters.Add(new NpgsqlParameter<byte[][]> { TypedValue = hashes });
         await insert.ExecuteNonQueryAsync(cancellationToken);
+        return entries;
     }
 }

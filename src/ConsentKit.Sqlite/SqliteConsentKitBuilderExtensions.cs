@@ -33,6 +33,7 @@ public static class SqliteConsentKitBuilderExtensions
         // Other processes (a training-set job, a second web instance) may write to the same file.
         builder.AddChangeFeedFollower();
         builder.UseDataUseLedger(sp => sp.GetRequiredService<SqliteConsentStore>());
+        builder.UseLineageStore(sp => sp.GetRequiredService<SqliteConsentStore>());
         return builder.UseStore(sp => sp.GetRequiredService<SqliteConsentStore>());
     }
 }

@@ -11,7 +11,7 @@ internal sealed class SqliteProofLogWriter(SqliteStatementCache statements, Sqli
     private long _lastSequence = -1;
     private ReadOnlyMemory<byte> _lastHash;
 
-    public void Append(ConsentProofEntryKind kind, byte[] payload, byte[]? subjectKey = null, string? dataUseId = null)
+    public ConsentProofEntry Append(ConsentProofEntryKind kind, byte[] payload, byte[]? subjectKey = null, string? dataUseId = null)
     {
         if (_lastSequence < 0)
         {
@@ -34,6 +34,7 @@ internal sealed class SqliteProofLogWriter(SqliteStatementCache statements, Sqli
         insert.ExecuteNonQuery();
         _lastSequence = entry.Sequence;
         _lastHash = entry.Hash;
+        return entry;
     }
 }
 

@@ -46,3 +46,14 @@ public sealed class PostgreSqlSpecificationTests(SchemaFixture schema) : Consent
             o.SchemaName = schema.Schema;
         });
 }
+
+/// <summary>The model-lineage specification, with the store registered by UsePostgreSqlStore, on one schema shared by the whole class.</summary>
+public sealed class PostgreSqlModelLineageSpecificationTests(SchemaFixture schema) : ModelLineageSpecificationTests, IClassFixture<SchemaFixture>
+{
+    protected override void AddStore(IConsentKitBuilder builder) =>
+        builder.UsePostgreSqlStore(o =>
+        {
+            o.ConnectionString = TestServer.ConnectionString;
+            o.SchemaName = schema.Schema;
+        });
+}

@@ -54,3 +54,16 @@ public sealed class SqliteSpecificationTests : ConsentKitSpecificationTests
         _database.Dispose();
     }
 }
+
+public sealed class SqliteModelLineageSpecificationTests : ModelLineageSpecificationTests
+{
+    private readonly TempDatabase _database = new();
+
+    protected override void AddStore(IConsentKitBuilder builder) => builder.UseSqliteStore(_database.ConnectionString);
+
+    public override async ValueTask DisposeAsync()
+    {
+        await base.DisposeAsync();
+        _database.Dispose();
+    }
+}

@@ -40,3 +40,8 @@ public sealed class InMemorySpecificationTests : ConsentKitSpecificationTests
 {
     protected override void AddStore(IConsentKitBuilder builder) => builder.UseInMemoryStore();
 }
+
+public sealed class InMemoryModelLineageSpecificationTests : ModelLineageSpecificationTests
+{
+    protected override void AddStore(IConsentKitBuilder builder) => builder.UseInMemoryStore();
+}

@@ -52,6 +52,7 @@ public static class ConsentKitBuilderExtensions
         ArgumentNullException.ThrowIfNull(builder);
         builder.Services.TryAddSingleton<InMemoryConsentStore>();
         builder.UseDataUseLedger(sp => sp.GetRequiredService<InMemoryConsentStore>());
+        builder.UseLineageStore(sp => sp.GetRequiredService<InMemoryConsentStore>());
         return builder.UseStore(sp => sp.GetRequiredService<InMemoryConsentStore>());
     }
 
@@ -69,6 +70,11 @@ public static class ConsentKitBuilderExtensions
         if (typeof(IDataUseLedger).IsAssignableFrom(typeof(TStore)))
         {
             builder.UseDataUseLedger(sp => (IDataUseLedger)sp.GetRequiredService<TStore>());
+        }
+
+        if (typeof(ConsentKit.Storage.ILineageStore).IsAssignableFrom(typeof(TStore)))
+        {
+            builder.UseLineageStore(sp => (ConsentKit.Storage.ILineageStore)sp.GetRequiredService<TStore>());
         }
 
         return builder.UseStore(sp => sp.GetRequiredService<TStore>());

@@ -71,6 +71,7 @@ public static class ConsentKitServiceCollectionExtensions
             sp.GetRequiredService<ConsentPurposeReader>()));
         services.TryAddSingleton(sp => new ConsentHistoryVerifier(sp.GetRequiredService<IConsentStore>(), sp.GetService<IDataUseLedger>()));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<Microsoft.Extensions.Hosting.IHostedService, ConsentNoticeRegistration>());
+        LineageBuilderExtensions.AddModelLineage(services);
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IConsentChangeObserver, WithdrawalImpactObserver>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IWithdrawalImpactHandler, LoggingWithdrawalImpactHandler>());
         return new ConsentKitBuilder(services);

@@ -17,6 +17,12 @@ public enum ConsentProofEntryKind : byte
 
     /// <summary>A data use ended (completed or failed).</summary>
     DataUseEnded = 5,
+
+    /// <summary>An artifact (a model, a fine-tune, an index) was built from data uses and other artifacts.</summary>
+    ArtifactRecorded = 6,
+
+    /// <summary>Something happened to an artifact: deployed, a deployment retired, retired, obligations acknowledged.</summary>
+    ArtifactEvent = 7,
 }
 
 /// <summary>

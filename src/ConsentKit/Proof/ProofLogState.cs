@@ -16,6 +16,9 @@ internal sealed class ProofLogState
 
     public Dictionary<string, LoggedDataUse> DataUses { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>The artifacts the log recorded, by id, with their entry's sequence.</summary>
+    public Dictionary<string, long> Artifacts { get; } = new(StringComparer.Ordinal);
+
     /// <summary>Whether the walk started after an anchor: entries may name data uses started before it.</summary>
     public bool Partial { get; init; }
 
@@ -24,7 +27,7 @@ internal sealed class ProofLogState
     {
         try
         {
-            var reader = new PayloadReader(entry.Payload.Span);
+            var reader = new ProofPayloadReader(entry.Payload.Span);
             switch (entry.Kind)
             {
                 case ConsentProofEntryKind.SubjectRegistered:
@@ -109,6 +112,17 @@ internal sealed class ProofLogState
                     break;
                 }
 
+                case ConsentProofEntryKind.ArtifactRecorded:
+                    return ApplyArtifact(entry);
+
+                case ConsentProofEntryKind.ArtifactEvent:
+                {
+                    var artifactEvent = LineageLog.ReadEvent(entry);
+                    return artifactEvent.ArtifactId is { } id && !Partial && !Artifacts.ContainsKey(id)
+                        ? $"Proof log entry {entry.Sequence} is an event of artifact '{id}', which it never recorded."
+                        : null;
+                }
+
                 default:
                     return $"Proof log entry {entry.Sequence} is of an unknown kind ({(int)entry.Kind}).";
             }
@@ -121,48 +135,34 @@ internal sealed class ProofLogState
         }
     }
 
+    private string? ApplyArtifact(ConsentProofEntry entry)
+    {
+        var artifact = LineageLog.ReadArtifact(entry);
+        if (!Artifacts.TryAdd(artifact.Id, entry.Sequence))
+        {
+            return $"Proof log entry {entry.Sequence} records artifact '{artifact.Id}' a second time.";
+        }
+
+        // Inputs come before what is built from them: an edge to something recorded later (or never) was not
+        // written by ConsentKit. A walk that starts at an anchor cannot see what came before it.
+        foreach (var input in artifact.Inputs)
+        {
+            var known = input.Kind == ArtifactInputKind.DataUse ? DataUses.ContainsKey(input.Id) : Artifacts.ContainsKey(input.Id) && input.Id != artifact.Id;
+            if (!known && !Partial)
+            {
+                return $"Proof log entry {entry.Sequence} builds artifact '{artifact.Id}' from {input}, which the log does not hold before it.";
+            }
+        }
+
+        return null;
+    }
+
     /// <summary>Whether <paramref name="registration"/> is the row the log registered for its key.</summary>
     public bool Binds(ConsentSubjectRegistration registration, string key) =>
         Registered.TryGetValue(key, out var logged)
         && CryptographicOperations.FixedTimeEquals(
             logged.Commitment,
             ConsentProofLog.SubjectCommitment(registration.SubjectId, registration.SubjectKey.Span, registration.Secret.Span));
-
-    private ref struct PayloadReader(ReadOnlySpan<byte> payload)
-    {
-        private ReadOnlySpan<byte> _rest = payload;
-
-        public readonly bool AtEnd => _rest.IsEmpty;
-
-        public ReadOnlySpan<byte> Bytes(int length)
-        {
-            ArgumentOutOfRangeException.ThrowIfGreaterThan(length, _rest.Length);
-            var bytes = _rest[..length];
-            _rest = _rest[length..];
-            return bytes;
-        }
-
-        public string Hex(int length) => Convert.ToHexStringLower(Bytes(length));
-
-        public byte Byte() => Bytes(1)[0];
-
-        public int Int32() => BinaryPrimitives.ReadInt32BigEndian(Bytes(4));
-
-        public long Int64() => BinaryPrimitives.ReadInt64BigEndian(Bytes(8));
-
-        public long? Optional()
-        {
-            var has = Byte() == 1;
-            var value = Int64();
-            return has ? value : null;
-        }
-
-        public string Text16() => Strict.GetString(Bytes(BinaryPrimitives.ReadUInt16BigEndian(Bytes(2))));
-
-        public string Text32() => Strict.GetString(Bytes(Int32()));
-
-        private static readonly UTF8Encoding Strict = new(false, true);
-    }
 }
 
 /// <summary>A data use as the proof log tells it.</summary>
