@@ -131,7 +131,7 @@ public sealed class MultiInstanceTests(SchemaFixture schema) : IClassFixture<Sch
 
             await Task.WhenAll(stores.Select(s => s.InitializeAsync(TestContext.Current.CancellationToken).AsTask()));
 
-            (await TestServer.ScalarAsync<int>($"SELECT version FROM {fresh}.consentkit_schema;", TestContext.Current.CancellationToken)).Should().Be(3);
+            (await TestServer.ScalarAsync<int>($"SELECT version FROM {fresh}.consentkit_schema;", TestContext.Current.CancellationToken)).Should().Be(PostgreSqlSchema.LatestVersion);
             (await stores[3].AppendAsync(
                 new NewConsentRecord("x", Purpose, ConsentStatus.Refused, "1", DateTimeOffset.UtcNow, null, ConsentMethod.Operator),
                 TestContext.Current.CancellationToken)).Sequence.Should().Be(1);

@@ -85,7 +85,7 @@ public sealed class OptionsAndRegistrationTests(SchemaFixture schema) : IClassFi
         var unhealthy = await new PostgreSqlConsentStoreHealthCheck(bad).CheckHealthAsync(context, TestContext.Current.CancellationToken);
 
         healthy.Status.Should().Be(HealthStatus.Healthy);
-        healthy.Data["schemaVersion"].Should().Be(3);
+        healthy.Data["schemaVersion"].Should().Be(PostgreSqlSchema.LatestVersion);
         unhealthy.Status.Should().Be(HealthStatus.Unhealthy);
         unhealthy.Description.Should().Contain("cannot be reached");
     }

@@ -124,6 +124,12 @@ public sealed class SchemaTests : IDisposable
             ConsentProofEntryKind.DataUseStarted, ConsentProofEntryKind.DataUseSubjectsAdded, ConsentProofEntryKind.DataUseEnded);
         _database.Scalar("SELECT COUNT(*) FROM consent_events WHERE previous_hash IS NULL;").Should().Be(0);
 
+        // Schema 7 rebuilt the log for the lineage kinds: its rows and its numbering carry on.
+        (await store.AppendLineageAsync(ConsentProofEntryKind.ArtifactEvent, null, new byte[] { 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 }, ct))
+            .Sequence.Should().Be(7, "the log's sequence continues after the migrated entries");
+        (await store.GetLineageAsync(0, 10, ct)).Select(e => e.Sequence).Should().Equal(7);
+        (await store.GetProofLogAsync(0, 100, ct)).Take(6).Select(e => e.Hash.ToArray()).Should().BeEquivalentTo(log.Select(e => e.Hash.ToArray()), o => o.WithStrictOrdering());
+
         // Subjects registered before the upgrade are bound too: a swap is found, and refused on read.
         SqliteConnection.ClearAllPools();
         using (var connection = _database.OpenRaw())

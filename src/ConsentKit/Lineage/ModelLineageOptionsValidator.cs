@@ -7,13 +7,14 @@ internal sealed class ModelLineageOptionsValidator(IOptions<ConsentKitOptions> c
 {
     public ValidateOptionsResult Validate(string? name, ModelLineageOptions options)
     {
-        var registered = consentKit.Value.Purposes.Select(p => p.Id).ToHashSet(StringComparer.Ordinal);
         var problems = new List<string>();
         if (options.DefaultPolicy is null)
         {
             problems.Add($"{nameof(ModelLineageOptions.DefaultPolicy)} is required.");
         }
 
+        // Read only when there is something to check: ConsentKit's own options report their problems themselves.
+        var registered = options.Policies.Count == 0 ? [] : consentKit.Value.Purposes.Select(p => p.Id).ToHashSet(StringComparer.Ordinal);
         foreach (var (purposeId, policy) in options.Policies)
         {
             if (!registered.Contains(purposeId))

@@ -240,6 +240,33 @@ public abstract class TamperSuite
     }
 
     /// <summary>The services over the store under test, logs captured.</summary>
+    [Fact]
+    public async Task AnEditedLineageEdge_FailsVerify_AndTheLineageIsNotReadFromIt()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await SeedAsync();
+        await using (var services = Services(out _))
+        {
+            var lineage = services.GetRequiredService<IModelLineage>();
+            await lineage.RecordArtifactAsync(Artifact("m1", ArtifactInput.FromDataUse("ts-1")), ct);
+            await lineage.RecordArtifactAsync(Artifact("m2", ArtifactInput.FromArtifact("m1")), ct);
+        }
+
+        // m2's entry (log #13) made to say what m1's (#12) says: its edge to m1 is gone, its hash no longer fits.
+        await TamperAsync("UPDATE consent_proof_log SET payload = (SELECT payload FROM consent_proof_log WHERE sequence = 12) WHERE sequence = 13;");
+
+        await using var tampered = Services(out _);
+        var result = await tampered.GetRequiredService<ConsentHistoryVerifier>().VerifyAsync(cancellationToken: ct);
+        var read = async () => await tampered.GetRequiredService<IModelLineage>().GetGraphAsync(ct);
+
+        result.Problem.Should().Be(ConsentVerificationProblem.ProofLogChanged, result.Message);
+        result.FirstBadSequence.Should().Be(13, result.Message);
+        (await read.Should().ThrowAsync<ConsentStoreIntegrityException>()).Which.Sequence.Should().Be(13);
+    }
+
+    private static NewArtifact Artifact(string id, params ArtifactInput[] inputs) =>
+        new() { Id = id, Version = "1", Kind = ArtifactKinds.Model, Owner = "ml", BuiltAt = T0.AddMinutes(10), Inputs = inputs };
+
     protected ServiceProvider Services(out ListLoggerProvider logs)
     {
         logs = new ListLoggerProvider();
