@@ -112,6 +112,25 @@ public sealed class ProofTests
     }
 
     [Fact]
+    public void TheLineageEncoding_IsFixed_ByAKnownHash()
+    {
+        // Pinned to the Python in docs/history-proof.md: fine-tune m2 built from ts-1 and m1, then deployed to chat.
+        var at = new DateTimeOffset(639000000000000000, TimeSpan.Zero);
+        var artifact = new NewArtifact
+        {
+            Id = "m2", Version = "1", Kind = ArtifactKinds.FineTune, Owner = "ml", BuiltAt = at,
+            Inputs = [ArtifactInput.FromDataUse("ts-1"), ArtifactInput.FromArtifact("m1")],
+        };
+        var recorded = ConsentProofLog.CreateEntry(13, ConsentProofEntryKind.ArtifactRecorded, LineageLog.ArtifactPayload(artifact), ConsentChain.GenesisHash.Span);
+        var deployed = ConsentProofLog.CreateEntry(14, ConsentProofEntryKind.ArtifactEvent, LineageLog.EventPayload(ArtifactEventKind.Deployed, "m2", "chat", at, "ml", string.Empty), ConsentChain.GenesisHash.Span);
+
+        Convert.ToHexStringLower(recorded.Hash.Span).Should().Be("090a2e64c900a5de334563b3c1e628973893119bcae6359ffef96cd206a3392e");
+        Convert.ToHexStringLower(deployed.Hash.Span).Should().Be("1105421cfc4b28d47a968bc9891ec756e7b9c83b798e66daaf868362ec0a7f9e");
+        LineageLog.ReadArtifact(recorded).Inputs.Should().Equal(artifact.Inputs);
+        LineageLog.ReadEvent(deployed).Should().BeEquivalentTo(new { Kind = ArtifactEventKind.Deployed, ArtifactId = "m2", DeploymentId = "chat", At = at, By = "ml", Note = string.Empty });
+    }
+
+    [Fact]
     public void TheCanonicalEncoding_IsFixed_ByAKnownHash()
     {
         // If this changes, every stored chain stops verifying: a new encoding needs a new tag (CKR2).
