@@ -1,6 +1,7 @@
 // consentkit: the operator's tool for a ConsentKit store. Exit codes: 0 done (and, for verify, the
 // history verified); 1 verification failed or nothing found; 2 bad input or the store could not be used.
 using System.CommandLine;
+using ConsentKit;
 using ConsentKit.Cli;
 
 var connection = new Option<string>("--connection", "-c") { Description = "The store's connection string: \"Data Source=consent.db\" (SQLite) or \"Host=…;Username=…;Database=…\" (PostgreSQL).", Required = true };
@@ -49,7 +50,45 @@ var keyPublic = new Option<FileInfo?>("--public") { Description = "The PEM file 
 var newKey = new Command("new-key", "Make an ECDSA P-256 key pair for --key (signing heads, receipts, audits) and --anchor-key (checking them).") { keyOut, keyPublic };
 newKey.SetAction((p, ct) => KeyCommand.NewKeyAsync(p.GetValue(keyOut)!, p.GetValue(keyPublic), Console.Out, Console.Error, ct));
 
-var root = new RootCommand("consentkit: verify, export and audit a ConsentKit store.") { newKey, verify, head, checkHead, export, erase, receipt, audit };
+var json = new Option<bool>("--json") { Description = "Print JSON instead of a table." };
+var artifactOption = new Option<string?>("--artifact") { Description = "The artifact (model, fine-tune, index) id." };
+var subjectFilter = new Option<string?>("--subject") { Description = "Only the artifacts that hold this person's data (GDPR Art. 15)." };
+var lineage = new Command("lineage", "List the artifacts built from data uses and from each other, with their inputs and deployments; --subject: those holding one person's data.") { connection, store, schema, subjectFilter, json };
+lineage.SetAction((p, ct) => LineageCommands.LineageAsync(Store(p), p.GetValue(subjectFilter), p.GetValue(json), Console.Out, Console.Error, ct));
+
+var obligations = new Command("obligations", "What each artifact owes the people who withdrew (or one artifact's, person by person); exit 1 when one is past its deadline — a gate before deploying.") { connection, store, schema, artifactOption, json };
+obligations.SetAction((p, ct) => LineageCommands.ObligationsAsync(Store(p), p.GetValue(artifactOption), p.GetValue(json), Console.Out, Console.Error, ct));
+
+var artifactRequired = new Option<string>("--artifact") { Description = "The artifact id.", Required = true };
+var rebuildPlan = new Command("rebuild-plan", "Print, as JSON, how to rebuild an artifact without the people it owes: the data uses to take again, who drops out, what to rebuild in order, the watermark.") { connection, store, schema, artifactRequired };
+rebuildPlan.SetAction((p, ct) => LineageCommands.RebuildPlanAsync(Store(p), p.GetValue(artifactRequired)!, Console.Out, Console.Error, ct));
+
+var artifactId = new Option<string>("--id") { Description = "The new artifact's id (never reused).", Required = true };
+var artifactVersion = new Option<string>("--version") { Description = "Its version.", Required = true };
+var artifactKind = new Option<string>("--kind") { Description = "model, fine-tune, checkpoint, embedding-index, distilled-model, derived-dataset, or your own.", Required = true };
+var artifactOwner = new Option<string>("--owner") { Description = "Who answers for it.", Required = true };
+var artifactInputs = new Option<string[]>("--input") { Description = "What it was built from: data-use:<id> or artifact:<id> (repeat).", Required = true, AllowMultipleArgumentsPerToken = true };
+var builtAt = new Option<DateTimeOffset?>("--built-at") { Description = "When it was built (ISO 8601); by default now." };
+var recordArtifact = new Command("record-artifact", "Record an artifact built from data uses and artifacts already recorded.") { connection, store, schema, artifactId, artifactVersion, artifactKind, artifactOwner, artifactInputs, builtAt };
+recordArtifact.SetAction((p, ct) => LineageCommands.RecordArtifactAsync(Store(p), () => new NewArtifact
+{
+    Id = p.GetValue(artifactId)!,
+    Version = p.GetValue(artifactVersion)!,
+    Kind = p.GetValue(artifactKind)!,
+    Owner = p.GetValue(artifactOwner)!,
+    BuiltAt = p.GetValue(builtAt) ?? TimeProvider.System.GetUtcNow(),
+    Inputs = [.. (p.GetValue(artifactInputs) ?? []).Select(LineageCommands.ParseInput)],
+}, Console.Out, Console.Error, ct));
+
+var deployment = new Option<string>("--deployment") { Description = "The deployment, e.g. chat-production.", Required = true };
+var by = new Option<string>("--by") { Description = "Who does it.", Required = true };
+var deploy = new Command("deploy", "Record that an artifact now serves a deployment (replacing whatever served it).") { connection, store, schema, deployment, artifactRequired, by };
+deploy.SetAction((p, ct) => LineageCommands.DeployAsync(Store(p), p.GetValue(deployment)!, p.GetValue(artifactRequired)!, p.GetValue(by)!, Console.Out, Console.Error, ct));
+
+var root = new RootCommand("consentkit: verify, export and audit a ConsentKit store.")
+{
+    newKey, verify, head, checkHead, export, erase, receipt, audit, lineage, obligations, rebuildPlan, recordArtifact, deploy,
+};
 var parsed = root.Parse(args);
 return parsed.Errors.Count > 0 ? await Usage(parsed) : await parsed.InvokeAsync();
 

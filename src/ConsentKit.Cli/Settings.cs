@@ -121,11 +121,19 @@ internal static class Services
     /// registering purposes makes the recorder keep their notice texts, which the tool was not asked to write
     /// (and which conflict with an app's own texts for a standard id).
     /// </param>
-    public static ServiceProvider Build(StoreSettings store, ReceiptSettings? receipts = null, bool purposes = true)
+    /// <param name="known">Purposes to register instead of the standard ones (see <see cref="BuildWithStorePurposesAsync"/>).</param>
+    public static ServiceProvider Build(StoreSettings store, ReceiptSettings? receipts = null, bool purposes = true, IReadOnlyList<ConsentPurpose>? known = null)
     {
         var services = new ServiceCollection();
         var kit = services.AddConsentKit();
-        if (purposes)
+        if (known is not null)
+        {
+            foreach (var purpose in known)
+            {
+                kit.AddPurpose(purpose);
+            }
+        }
+        else if (purposes)
         {
             kit.AddStandardPurposes();
         }
@@ -155,5 +163,36 @@ internal static class Services
         }
 
         return services.BuildServiceProvider();
+    }
+
+    /// <summary>
+    /// ConsentKit with the purposes the store itself knows: each purpose with a kept notice, at its latest
+    /// version, so decisions match the app's (its own purposes included) without the tool being told them.
+    /// Lifetimes are not kept in the store: a grant then ends only at the expiry recorded with it.
+    /// </summary>
+    public static async Task<ServiceProvider> BuildWithStorePurposesAsync(StoreSettings store, CancellationToken cancellationToken)
+    {
+        IReadOnlyList<ConsentNotice> notices;
+        await using (var bare = Build(store, purposes: false))
+        {
+            notices = await bare.GetRequiredService<IConsentStore>().GetNoticesAsync(cancellationToken);
+        }
+
+        var latest = new Dictionary<string, ConsentNotice>(StringComparer.Ordinal);
+        foreach (var notice in notices)
+        {
+            latest[notice.PurposeId] = notice;
+        }
+
+        // A parent without a kept notice of its own is registered by name so that its children can be.
+        foreach (var id in latest.Keys.ToList())
+        {
+            for (var parent = ConsentPurposeId.GetParent(id); parent is not null && !latest.ContainsKey(parent); parent = ConsentPurposeId.GetParent(parent))
+            {
+                latest[parent] = new ConsentNotice { PurposeId = parent, NoticeVersion = "1", DisplayName = parent, Text = parent };
+            }
+        }
+
+        return Build(store, known: [.. latest.Values.Select(n => new ConsentPurpose(n.PurposeId, n.DisplayName, n.Text, n.NoticeVersion))]);
     }
 }
