@@ -109,7 +109,7 @@ namespace Microsoft.AspNetCore.Builder
 
         /// <summary>
         /// Maps the self-service consent API for the signed-in person: <c>GET</c> (every purpose and its state),
-        /// <c>GET history</c>, <c>GET receipts/{sequence}</c> (a signed ISO/IEC TS 27560 receipt) and <c>GET export</c> (everything held about the person) when <c>AddReceipts</c> was called, <c>POST {purposeId}/grant|refuse|withdraw</c>, and <c>POST withdraw-all|refuse-all</c> (one all-or-none append), and erasure in two steps: <c>POST erasure</c>
+        /// <c>GET history</c>, <c>GET models</c> (the models the person's data went into and what each owes them), <c>GET receipts/{sequence}</c> (a signed ISO/IEC TS 27560 receipt) and <c>GET export</c> (everything held about the person) when <c>AddReceipts</c> was called, <c>POST {purposeId}/grant|refuse|withdraw</c>, and <c>POST withdraw-all|refuse-all</c> (one all-or-none append), and erasure in two steps: <c>POST erasure</c>
         /// (a token valid for 10 minutes, and what erasure will do) then <c>POST erasure/confirm</c> with that token.
         /// </summary>
         /// <param name="endpoints">The app's endpoints.</param>
@@ -123,6 +123,7 @@ namespace Microsoft.AspNetCore.Builder
             group.MapGet("/history", ConsentApi.HistoryAsync);
             group.MapGet("/receipts/{sequence}", ConsentReceiptsApi.ReceiptAsync);
             group.MapGet("/export", (Delegate)ConsentReceiptsApi.ExportAsync);
+            group.MapGet("/models", (Delegate)ConsentLineageApi.ModelsAsync);
             group.MapPost("/{purposeId}/grant", ConsentApi.GrantAsync).DisableAntiforgery();
             group.MapPost("/{purposeId}/refuse", ConsentApi.RefuseAsync).DisableAntiforgery();
             group.MapPost("/{purposeId}/withdraw", ConsentApi.WithdrawAsync).DisableAntiforgery();
@@ -143,6 +144,7 @@ namespace Microsoft.AspNetCore.Builder
             group.MapMethods("/erasure/confirm", notPost, (HttpContext c) => ConsentApi.MethodNotAllowed(c, HttpMethods.Post)).DisableAntiforgery();
             group.MapMethods("/", notGet, (HttpContext c) => ConsentApi.MethodNotAllowed(c, HttpMethods.Get)).DisableAntiforgery();
             group.MapMethods("/history", notGet, (HttpContext c) => ConsentApi.MethodNotAllowed(c, HttpMethods.Get)).DisableAntiforgery();
+            group.MapMethods("/models", notGet, (HttpContext c) => ConsentApi.MethodNotAllowed(c, HttpMethods.Get)).DisableAntiforgery();
             return group;
         }
 

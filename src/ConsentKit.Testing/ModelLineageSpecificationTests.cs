@@ -75,6 +75,9 @@ public abstract class ModelLineageSpecificationTests : IAsyncLifetime
         Assert.Equal([m1.Id, m2.Id], affected.Select(a => a.Artifact.Id));
         Assert.Equal([s1, m1.Id, m2.Id], affected[1].Path);
         Assert.Equal([S("chat")], affected[1].Deployments);
+        Assert.Equal(ObligationStatus.Open, affected[1].Obligation?.Status);
+        Assert.Equal(withdrawal.RecordedAt + TimeSpan.FromDays(30), affected[1].Obligation?.Deadline);
+        Assert.All(await Lineage.FindArtifactsHoldingAsync(S("bob"), Ct), h => Assert.Null(h.Obligation));
         foreach (var model in new[] { m1, m2 })
         {
             var owed = Assert.Single((await Lineage.GetObligationsAsync(model.Id, Ct)).People);

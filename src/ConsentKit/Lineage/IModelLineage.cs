@@ -93,6 +93,9 @@ public sealed record ArtifactHolding
     /// <summary>The deployments the artifact serves now.</summary>
     public required IReadOnlyList<string> Deployments { get; init; }
 
+    /// <summary>What the artifact owes this person, when their consent no longer stands; otherwise <see langword="null"/>.</summary>
+    public ArtifactObligation? Obligation { get; init; }
+
     /// <inheritdoc />
     public override string ToString() => string.Join(" → ", Path);
 }

@@ -14,13 +14,13 @@ internal sealed partial class ModelLineage
             return [];
         }
 
-        return Holdings(await GetGraphAsync(cancellationToken), await ledger.FindAffectedByAsync(record, cancellationToken));
+        return await HoldingsAsync(await GetGraphAsync(cancellationToken), record.SubjectId, await ledger.FindAffectedByAsync(record, cancellationToken), cancellationToken);
     }
 
     public async ValueTask<IReadOnlyList<ArtifactHolding>> FindArtifactsHoldingAsync(string subjectId, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(subjectId);
-        return Holdings(await GetGraphAsync(cancellationToken), await ledger.FindBySubjectAsync(subjectId, null, cancellationToken));
+        return await HoldingsAsync(await GetGraphAsync(cancellationToken), subjectId, await ledger.FindBySubjectAsync(subjectId, null, cancellationToken), cancellationToken);
     }
 
     public async ValueTask<ArtifactObligations> GetObligationsAsync(string artifactId, CancellationToken cancellationToken = default) =>
@@ -52,21 +52,42 @@ internal sealed partial class ModelLineage
         };
     }
 
-    private static List<ArtifactHolding> Holdings(LineageGraph graph, IEnumerable<DataUse> uses)
+    /// <summary>Every artifact built from <paramref name="uses"/>, with the shortest path, and what each owes the person.</summary>
+    private async ValueTask<IReadOnlyList<ArtifactHolding>> HoldingsAsync(LineageGraph graph, string subjectId, IEnumerable<DataUse> uses, CancellationToken cancellationToken)
     {
-        var holdings = new Dictionary<string, ArtifactHolding>(StringComparer.Ordinal);
+        var holdings = new Dictionary<string, (ModelArtifact Artifact, DataUse Use, IReadOnlyList<string> Path)>(StringComparer.Ordinal);
         foreach (var use in uses)
         {
             foreach (var (artifact, path) in graph.BuiltFrom(use.Id))
             {
                 if (!holdings.TryGetValue(artifact.Id, out var known) || known.Path.Count > path.Count)
                 {
-                    holdings[artifact.Id] = new ArtifactHolding { Artifact = artifact, DataUseId = use.Id, Path = path, Deployments = graph.DeploymentsOf(artifact.Id) };
+                    holdings[artifact.Id] = (artifact, use, path);
                 }
             }
         }
 
-        return [.. holdings.Values.OrderBy(h => h.Artifact.LogSequence)];
+        var now = time.GetUtcNow();
+        var decisions = new Dictionary<string, ConsentDecision>(StringComparer.Ordinal);
+        var result = new List<ArtifactHolding>();
+        foreach (var (artifact, use, path) in holdings.Values.OrderBy(h => h.Artifact.LogSequence))
+        {
+            if (!decisions.TryGetValue(use.PurposeId, out var decision))
+            {
+                decisions[use.PurposeId] = decision = await gate.CheckAsync(subjectId, use.PurposeId, cancellationToken);
+            }
+
+            result.Add(new ArtifactHolding
+            {
+                Artifact = artifact,
+                DataUseId = use.Id,
+                Path = path,
+                Deployments = graph.DeploymentsOf(artifact.Id),
+                Obligation = IsOwed(decision) ? await ObligationAsync(graph, artifact, subjectId, decision, path, use.PurposeId, now, cancellationToken) : null,
+            });
+        }
+
+        return result;
     }
 
     private async ValueTask<(ArtifactObligations Obligations, Dictionary<string, List<string>> LeaveOut, LineageGraph Graph)> ComputeAsync(string artifactId, CancellationToken cancellationToken)
@@ -106,28 +127,10 @@ internal sealed partial class ModelLineage
             }
         }
 
-        var acknowledged = graph.Events.Where(e => e.Kind == ArtifactEventKind.ObligationsAcknowledged && e.ArtifactId == artifactId).Select(e => e.At).DefaultIfEmpty().Max();
         var people = new List<ArtifactObligation>();
-        foreach (var (subject, (decision, since, path, purposeId)) in owed)
+        foreach (var (subject, (decision, _, path, purposeId)) in owed)
         {
-            var policy = options.Value.PolicyFor(purposeId);
-            var deadline = policy.DeadlineFor(since, artifact.BuiltAt);
-            var resolution = await ResolutionAsync(graph, artifactId, subject, cancellationToken);
-            var status = resolution is not null ? ObligationStatus.Resolved
-                : acknowledged != default && (since is null || acknowledged >= since) ? ObligationStatus.Acknowledged
-                : ObligationStatus.Open;
-            people.Add(new ArtifactObligation
-            {
-                SubjectId = subject,
-                Reason = decision.Reason,
-                Since = since,
-                Path = path,
-                Policy = policy,
-                Deadline = deadline,
-                Status = status,
-                Resolution = resolution,
-                Overdue = status != ObligationStatus.Resolved && deadline is { } d && now > d,
-            });
+            people.Add(await ObligationAsync(graph, artifact, subject, decision, path, purposeId, now, cancellationToken));
         }
 
         var obligations = new ArtifactObligations
@@ -139,6 +142,32 @@ internal sealed partial class ModelLineage
             AsOf = now,
         };
         return (obligations, leaveOut, graph);
+    }
+
+    /// <summary>What <paramref name="artifact"/> owes one person whose consent no longer stands.</summary>
+    private async ValueTask<ArtifactObligation> ObligationAsync(
+        LineageGraph graph, ModelArtifact artifact, string subjectId, ConsentDecision decision, IReadOnlyList<string> path, string purposeId, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var since = SinceOf(decision);
+        var policy = options.Value.PolicyFor(purposeId);
+        var deadline = policy.DeadlineFor(since, artifact.BuiltAt);
+        var resolution = await ResolutionAsync(graph, artifact.Id, subjectId, cancellationToken);
+        var acknowledged = graph.Events.Where(e => e.Kind == ArtifactEventKind.ObligationsAcknowledged && e.ArtifactId == artifact.Id).Select(e => e.At).DefaultIfEmpty().Max();
+        var status = resolution is not null ? ObligationStatus.Resolved
+            : acknowledged != default && (since is null || acknowledged >= since) ? ObligationStatus.Acknowledged
+            : ObligationStatus.Open;
+        return new ArtifactObligation
+        {
+            SubjectId = subjectId,
+            Reason = decision.Reason,
+            Since = since,
+            Path = path,
+            Policy = policy,
+            Deadline = deadline,
+            Status = status,
+            Resolution = resolution,
+            Overdue = status != ObligationStatus.Resolved && deadline is { } d && now > d,
+        };
     }
 
     /// <summary>
