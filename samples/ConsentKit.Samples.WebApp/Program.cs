@@ -80,6 +80,7 @@ builder.Services.AddSingleton(new PostRepository(databasePath));
 builder.Services.AddSingleton(sp => new TrainingSets(
     sp.GetRequiredService<PostRepository>(), sp.GetRequiredService<ConsentFilter>(), sp.GetRequiredService<TimeProvider>(),
     Path.Combine(dataDirectory, "training-sets")));
+builder.Services.AddSingleton<Models>();
 builder.Services.AddHostedService<DemoSeeder>();
 
 var app = builder.Build();

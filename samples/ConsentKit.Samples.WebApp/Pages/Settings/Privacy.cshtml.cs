@@ -11,7 +11,7 @@ namespace ConsentKit.Samples.WebApp.Pages.Settings;
 /// <remarks>A switch post is a few short fields: anything larger than 4 KiB is refused before it is read, chunked or not.</remarks>
 [RequestSizeLimit(MaxBodyBytes)]
 [RequestFormLimits(ValueLengthLimit = MaxBodyBytes, KeyLengthLimit = 256, ValueCountLimit = 16, MultipartBodyLengthLimit = MaxBodyBytes, BufferBodyLengthLimit = MaxBodyBytes)]
-public sealed class PrivacyModel(ConsentPurposeCatalog catalog, IConsentRecorder recorder, IConsentReader reader) : PageModel
+public sealed class PrivacyModel(ConsentPurposeCatalog catalog, IConsentRecorder recorder, IConsentReader reader, IModelLineage lineage) : PageModel
 {
     private const int MaxBodyBytes = 4 * 1024;
 
@@ -33,6 +33,9 @@ public sealed class PrivacyModel(ConsentPurposeCatalog catalog, IConsentRecorder
 
     /// <summary>The person's records, newest first, each with the notice text they were shown when it was kept.</summary>
     public IReadOnlyList<ConsentHistoryEntry> History { get; private set; } = [];
+
+    /// <summary>The models the person's data went into, and what each owes them once they turned it off (Art. 15).</summary>
+    public IReadOnlyList<ArtifactHolding> Models { get; private set; } = [];
 
     /// <summary>Whether the page shows the erasure confirmation (after "Erase my consent history…").</summary>
     [BindProperty(SupportsGet = true, Name = "erase")]
@@ -74,6 +77,7 @@ public sealed class PrivacyModel(ConsentPurposeCatalog catalog, IConsentRecorder
         try
         {
             History = [.. (await reader.GetHistoryAsync(Subject, HttpContext.RequestAborted)).Reverse()];
+            Models = await lineage.FindArtifactsHoldingAsync(Subject, HttpContext.RequestAborted);
         }
         catch (ConsentStoreException)
         {
