@@ -10,11 +10,13 @@ namespace ConsentKit.PostgreSql;
 /// Unhealthy as well once a read in this process found the store changed outside ConsentKit (a record not
 /// matching its hash, a registry row the proof log did not register), or the last verification of the
 /// whole history (<c>AddHistoryVerification</c>) failed; it reports the last verified sequence and its age.
+/// Degraded while a model owes someone past a deadline (<c>AddObligationsMonitor</c>).
 /// </remarks>
 /// <param name="store">The store.</param>
 /// <param name="integrity">What this process has seen of the store's integrity (registered by <c>AddConsentKit</c>).</param>
 /// <param name="timeProvider">The clock for the age of the last verification.</param>
-public sealed class PostgreSqlConsentStoreHealthCheck(PostgreSqlConsentStore store, ConsentIntegrityMonitor? integrity = null, TimeProvider? timeProvider = null) : IHealthCheck
+/// <param name="obligations">The model obligations monitor (<c>AddObligationsMonitor</c>): Degraded while an obligation is overdue.</param>
+public sealed class PostgreSqlConsentStoreHealthCheck(PostgreSqlConsentStore store, ConsentIntegrityMonitor? integrity = null, TimeProvider? timeProvider = null, ModelObligationsMonitor? obligations = null) : IHealthCheck
 {
     /// <inheritdoc />
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
@@ -27,6 +29,12 @@ public sealed class PostgreSqlConsentStoreHealthCheck(PostgreSqlConsentStore sto
             if (ConsentKit.Storage.IntegrityHealth.Problem(integrity, data, (timeProvider ?? TimeProvider.System).GetUtcNow()) is { } problem)
             {
                 return new HealthCheckResult(HealthStatus.Unhealthy, problem, data: data);
+            }
+
+            if (version == PostgreSqlSchema.LatestVersion && obligations?.Degradation() is { } owed)
+            {
+                data["overdueObligations"] = obligations.Last!.Overdue;
+                return HealthCheckResult.Degraded(owed, data: data);
             }
 
             return version == PostgreSqlSchema.LatestVersion

@@ -36,6 +36,37 @@ public static class LineageBuilderExtensions
         return builder;
     }
 
+    /// <summary>
+    /// Checks every artifact's obligations every <see cref="ModelLineageOptions.CheckInterval"/> (a hosted service):
+    /// the gauges <c>consentkit.lineage.obligations.owed</c> and <c>.overdue</c>, a warning log, and the store health
+    /// checks turn Degraded while an obligation is overdue. Each round costs one gate check per member of every
+    /// data use an artifact was built from (docs/performance.md): set the interval accordingly.
+    /// </summary>
+    /// <param name="builder">The builder.</param>
+    /// <param name="interval">How often; default 1 hour.</param>
+    public static IConsentKitBuilder AddObligationsMonitor(this IConsentKitBuilder builder, TimeSpan? interval = null)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        if (interval is { } every)
+        {
+            builder.Services.Configure<ModelLineageOptions>(o => o.CheckInterval = every);
+        }
+
+        builder.Services.TryAddSingleton(sp =>
+        {
+            var monitor = new ModelObligationsMonitor();
+            sp.GetRequiredService<ConsentKitInstrumentation>().ObserveModelObligations(monitor);
+            return monitor;
+        });
+        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<Microsoft.Extensions.Hosting.IHostedService, ModelObligationsService>(sp => new ModelObligationsService(
+            sp.GetRequiredService<IModelLineage>(),
+            sp.GetRequiredService<ModelObligationsMonitor>(),
+            sp.GetRequiredService<IOptions<ModelLineageOptions>>(),
+            sp.GetRequiredService<TimeProvider>(),
+            sp.GetService<Microsoft.Extensions.Logging.ILogger<ModelObligationsService>>())));
+        return builder;
+    }
+
     /// <summary>Registers <see cref="IModelLineage"/> (called by <c>AddConsentKit</c>).</summary>
     internal static void AddModelLineage(IServiceCollection services)
     {

@@ -81,6 +81,21 @@ internal sealed class ConsentKitInstrumentation : IDisposable
 
     internal void ObserveChangeFeedLag(Func<TimeSpan?> lag) => Volatile.Write(ref _changeFeedLag, lag);
 
+    /// <summary>Publishes the obligations monitor's last round as two gauges (nothing before its first round).</summary>
+    internal void ObserveModelObligations(ModelObligationsMonitor monitor)
+    {
+        _meter.CreateObservableGauge(
+            "consentkit.lineage.obligations.owed",
+            () => monitor.Last is { } last ? [new Measurement<int>(last.Owed)] : Array.Empty<Measurement<int>>(),
+            unit: "{obligation}",
+            description: "Obligations models owe people who withdrew, not yet resolved (open or acknowledged), at the monitor's last round.");
+        _meter.CreateObservableGauge(
+            "consentkit.lineage.obligations.overdue",
+            () => monitor.Last is { } last ? [new Measurement<int>(last.Overdue)] : Array.Empty<Measurement<int>>(),
+            unit: "{obligation}",
+            description: "Obligations past their deadline at the monitor's last round.");
+    }
+
     /// <summary>The tag value used for a decision reason, e.g. <c>notice_outdated</c>.</summary>
     /// <param name="reason">The reason.</param>
     public static string ReasonTag(ConsentDecisionReason reason) => ReasonTags[(int)reason];

@@ -86,4 +86,10 @@ internal static partial class Log
 
     [LoggerMessage(21, LogLevel.Error, "The consent history could not be verified (the store or the anchor could not be read); it is tried again after the interval.", EventName = "HistoryVerificationError")]
     public static partial void HistoryVerificationError(ILogger logger, Exception exception);
+
+    [LoggerMessage(22, LogLevel.Warning, "{Count} model obligation(s) are past their deadline, in {Artifacts}: rebuild without the people owed, or retire.", EventName = "ModelObligationsOverdue")]
+    public static partial void ModelObligationsOverdue(ILogger logger, int count, string artifacts);
+
+    [LoggerMessage(23, LogLevel.Error, "The model obligations could not be checked; tried again after the interval.", EventName = "ModelObligationsCheckFailed")]
+    public static partial void ModelObligationsCheckFailed(ILogger logger, Exception exception);
 }

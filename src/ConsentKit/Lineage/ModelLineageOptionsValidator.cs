@@ -13,6 +13,11 @@ internal sealed class ModelLineageOptionsValidator(IOptions<ConsentKitOptions> c
             problems.Add($"{nameof(ModelLineageOptions.DefaultPolicy)} is required.");
         }
 
+        if (options.CheckInterval <= TimeSpan.Zero || options.CheckInterval > ConsentChangeFeedOptionsValidator.LongestTimer)
+        {
+            problems.Add($"{nameof(ModelLineageOptions.CheckInterval)} must be positive and at most {ConsentChangeFeedOptionsValidator.LongestTimer.TotalDays:0.#} days.");
+        }
+
         // Read only when there is something to check: ConsentKit's own options report their problems themselves.
         var registered = options.Policies.Count == 0 ? [] : consentKit.Value.Purposes.Select(p => p.Id).ToHashSet(StringComparer.Ordinal);
         foreach (var (purposeId, policy) in options.Policies)

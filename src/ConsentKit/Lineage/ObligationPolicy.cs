@@ -85,6 +85,9 @@ public sealed class ModelLineageOptions
     /// </summary>
     public ObligationPolicy DefaultPolicy { get; set; } = ObligationPolicy.RetrainOrRetireWithin(TimeSpan.FromDays(30));
 
+    /// <summary>How often <c>AddObligationsMonitor</c> checks every artifact's obligations (default 1 hour).</summary>
+    public TimeSpan CheckInterval { get; set; } = TimeSpan.FromHours(1);
+
     /// <summary>The policy that applies to <paramref name="purposeId"/>.</summary>
     /// <param name="purposeId">The purpose.</param>
     public ObligationPolicy PolicyFor(string purposeId)
