@@ -87,6 +87,24 @@ public sealed class TrainingExportTests : IDisposable
     }
 
     [Fact]
+    public async Task AModelTrainedOnTheSet_OwesTheMemberWhoWithdrew_AndItsRebuildFromThePlanPaysIt()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var first = new StringWriter();
+        await TrainingExportJob.RunAsync(Settings("first.jsonl") with { ModelId = "assistant-1" }, first, ct);
+        first.ToString().Should().Contain("Trained model assistant-1 on ").And.Contain("Model assistant-1 holds their data (").And.Contain("Deadline ");
+
+        var rebuilt = new StringWriter();
+        var exit = await RebuildCommand.RunAsync(Path.Combine(_directory, "consent.db"), "assistant-1", "assistant-2", Path.Combine(_directory, "rebuilt.jsonl"), 200, 3, rebuilt, ct);
+
+        exit.Should().Be(0);
+        var text = rebuilt.ToString();
+        text.Should().Contain("1 to leave out (member-00000)").And.Contain("assistant-2 now serves assistant-production").And.Contain("assistant-1 now owes 0 of 1");
+        ReadAuthors(Path.Combine(_directory, "rebuilt.jsonl")).Should().NotContain("member-00000");
+        (await RebuildCommand.RunAsync(Path.Combine(_directory, "consent.db"), "no-such-model", "x", Path.Combine(_directory, "x.jsonl"), 200, 3, new StringWriter(), ct)).Should().Be(2);
+    }
+
+    [Fact]
     public async Task ExportWithoutTheLedger_RecordsNoDataUse()
     {
         var settings = Settings("no-ledger.jsonl") with { RecordDataUse = false };
