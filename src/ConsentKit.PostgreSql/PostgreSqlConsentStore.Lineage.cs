@@ -51,14 +51,7 @@ public sealed partial class PostgreSqlConsentStore : ILineageStore
                 c.Parameters.Add(new NpgsqlParameter<long> { TypedValue = afterLogSequence });
                 c.Parameters.Add(new NpgsqlParameter<int> { TypedValue = maxCount });
             },
-            reader => new ConsentProofEntry
-            {
-                Sequence = reader.GetInt64(0),
-                Kind = (ConsentProofEntryKind)reader.GetInt16(1),
-                Payload = (byte[])reader[2],
-                PreviousHash = (byte[])reader[3],
-                Hash = (byte[])reader[4],
-            },
+            ReadProofEntry,
             cancellationToken);
     }
 }

@@ -35,16 +35,19 @@ public sealed partial class PostgreSqlConsentStore
                 c.Parameters.Add(new NpgsqlParameter<long> { TypedValue = afterSequence });
                 c.Parameters.Add(new NpgsqlParameter<int> { TypedValue = maxCount });
             },
-            reader => new ConsentProofEntry
-            {
-                Sequence = reader.GetInt64(0),
-                Kind = (ConsentProofEntryKind)reader.GetInt16(1),
-                Payload = (byte[])reader[2],
-                PreviousHash = (byte[])reader[3],
-                Hash = (byte[])reader[4],
-            },
+            ReadProofEntry,
             cancellationToken);
     }
+
+    /// <summary>A proof-log entry from the columns sequence, kind, payload, previous hash, hash.</summary>
+    private static ConsentProofEntry ReadProofEntry(NpgsqlDataReader reader) => new()
+    {
+        Sequence = reader.GetInt64(0),
+        Kind = (ConsentProofEntryKind)reader.GetInt16(1),
+        Payload = (byte[])reader[2],
+        PreviousHash = (byte[])reader[3],
+        Hash = (byte[])reader[4],
+    };
 
     /// <inheritdoc />
     public async IAsyncEnumerable<ConsentSubjectRegistration> GetSubjectRegistryAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)

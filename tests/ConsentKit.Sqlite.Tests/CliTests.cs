@@ -285,7 +285,10 @@ public sealed class CliTests : IDisposable
 
     private static Task<(int Code, string Output, string Error)> RunAsync(params string[] arguments) => RunAsync((IEnumerable<string>)arguments);
 
-    private static async Task<(int Code, string Output, string Error)> RunAsync(IEnumerable<string> arguments)
+    private static Task<(int Code, string Output, string Error)> RunAsync(IEnumerable<string> arguments) => RunToolAsync(arguments);
+
+    /// <summary>Runs the built tool as a process: its exit code, standard output and standard error.</summary>
+    internal static async Task<(int Code, string Output, string Error)> RunToolAsync(IEnumerable<string> arguments)
     {
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
         start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "ConsentKit.Cli.dll"));
