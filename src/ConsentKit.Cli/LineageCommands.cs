@@ -46,13 +46,7 @@ internal static class LineageCommands
     public static Task<int> ObligationsAsync(StoreSettings store, string? artifactId, bool json, TextWriter output, TextWriter error, CancellationToken ct) =>
         RunAsync(store, error, ct, async lineage =>
         {
-            var graph = await lineage.GetGraphAsync(ct);
-            var ids = artifactId is null ? graph.Artifacts.Select(a => a.Id).ToList() : [artifactId];
-            var all = new List<ArtifactObligations>();
-            foreach (var id in ids)
-            {
-                all.Add(await lineage.GetObligationsAsync(id, ct));
-            }
+            IReadOnlyList<ArtifactObligations> all = artifactId is null ? await lineage.GetAllObligationsAsync(ct) : [await lineage.GetObligationsAsync(artifactId, ct)];
 
             if (json)
             {

@@ -114,6 +114,9 @@ public abstract class ModelLineageSpecificationTests : IAsyncLifetime
         }
 
         Assert.Empty((await Lineage.GetObligationsAsync(m3.Id, Ct)).People);
+        var all = (await Lineage.GetAllObligationsAsync(Ct)).Where(o => o.Artifact.Id.StartsWith(_prefix, StringComparison.Ordinal)).ToList();
+        Assert.Equal([m1.Id, m2.Id, m3.Id], all.Select(o => o.Artifact.Id));
+        Assert.All(all, o => Assert.Equal(0, o.Owed));
         Assert.Equal([m1.Id, m2.Id, m3.Id], (await Lineage.FindArtifactsHoldingAsync(S("bob"), Ct)).Select(h => h.Artifact.Id));
         Assert.True((await Services.GetRequiredService<ConsentHistoryVerifier>().VerifyAsync(cancellationToken: Ct)).IsValid);
     }

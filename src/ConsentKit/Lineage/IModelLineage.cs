@@ -71,6 +71,14 @@ public interface IModelLineage
     /// <exception cref="ConsentStoreException">The consent of its people could not be read: nothing is reported rather than too little.</exception>
     ValueTask<ArtifactObligations> GetObligationsAsync(string artifactId, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// What every artifact owes, in recording order: as <see cref="GetObligationsAsync"/> for each, with each data
+    /// use's members decided once for all the artifacts built from it.
+    /// </summary>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <exception cref="ConsentStoreException">The consent of the people could not be read.</exception>
+    ValueTask<IReadOnlyList<ArtifactObligations>> GetAllObligationsAsync(CancellationToken cancellationToken = default);
+
     /// <summary>How to rebuild an artifact without the people it owes: the data uses to take again, who drops out, the artifacts to rebuild in order.</summary>
     /// <param name="artifactId">The artifact.</param>
     /// <param name="cancellationToken">Cancels the call.</param>

@@ -90,7 +90,8 @@ internal sealed partial class ModelLineage
         return result;
     }
 
-    private async ValueTask<(ArtifactObligations Obligations, Dictionary<string, List<string>> LeaveOut, LineageGraph Graph)> ComputeAsync(string artifactId, CancellationToken cancellationToken)
+    private async ValueTask<(ArtifactObligations Obligations, Dictionary<string, List<string>> LeaveOut, LineageGraph Graph)> ComputeAsync(
+        string artifactId, CancellationToken cancellationToken, Dictionary<string, OwedInDataUse>? perDataUse = null)
     {
         var graph = await KnownArtifactAsync(artifactId, cancellationToken);
         var artifact = graph.Find(artifactId)!;
@@ -99,30 +100,19 @@ internal sealed partial class ModelLineage
         var leaveOut = new Dictionary<string, List<string>>(StringComparer.Ordinal);
         foreach (var (useId, path) in graph.DataUsesOf(artifactId).OrderBy(u => u.Value.Count).ThenBy(u => u.Key, StringComparer.Ordinal))
         {
-            var use = await ledger.GetAsync(useId, cancellationToken) ?? throw new ConsentStoreIntegrityException($"Data use '{useId}' is in the lineage but not on the ledger.", 0);
-            var members = await ledger.GetSubjectsAsync(useId, cancellationToken);
-            foreach (var batch in members.Select(m => m.SubjectId).Chunk(DecisionBatch))
+            if (perDataUse is null || !perDataUse.TryGetValue(useId, out var inUse))
             {
-                // The gate decides, as for every other use: a person is owed when it would not let their data in now.
-                var decisions = await gate.CheckManyAsync(batch, use.PurposeId, cancellationToken);
-                foreach (var (subject, decision) in decisions)
+                inUse = await OwedInAsync(useId, cancellationToken);
+                perDataUse?.Add(useId, inUse);
+            }
+
+            foreach (var (subject, decision) in inUse.People)
+            {
+                (leaveOut.TryGetValue(useId, out var list) ? list : leaveOut[useId] = []).Add(subject);
+                var since = SinceOf(decision);
+                if (!owed.TryGetValue(subject, out var known) || (since is not null && (known.Since is null || since < known.Since)))
                 {
-                    if (decision.Reason == ConsentDecisionReason.StoreUnavailable)
-                    {
-                        throw new ConsentStoreException($"The consent of the people in data use '{useId}' could not be read; no obligations are reported rather than too few.");
-                    }
-
-                    if (!IsOwed(decision))
-                    {
-                        continue;
-                    }
-
-                    (leaveOut.TryGetValue(useId, out var list) ? list : leaveOut[useId] = []).Add(subject);
-                    var since = SinceOf(decision);
-                    if (!owed.TryGetValue(subject, out var known) || (since is not null && (known.Since is null || since < known.Since)))
-                    {
-                        owed[subject] = (decision, since, path, use.PurposeId);
-                    }
+                    owed[subject] = (decision, since, path, inUse.PurposeId);
                 }
             }
         }
@@ -143,6 +133,50 @@ internal sealed partial class ModelLineage
         };
         return (obligations, leaveOut, graph);
     }
+
+    public async ValueTask<IReadOnlyList<ArtifactObligations>> GetAllObligationsAsync(CancellationToken cancellationToken = default)
+    {
+        // One pass over each data use's members for all the artifacts built from it: a fine-tune costs no more
+        // than its base model's lookup.
+        var perDataUse = new Dictionary<string, OwedInDataUse>(StringComparer.Ordinal);
+        var all = new List<ArtifactObligations>();
+        foreach (var artifact in (await GetGraphAsync(cancellationToken)).Artifacts)
+        {
+            all.Add((await ComputeAsync(artifact.Id, cancellationToken, perDataUse)).Obligations);
+        }
+
+        return all;
+    }
+
+    /// <summary>The members of one data use whose consent no longer stands, as the gate decides now.</summary>
+    private async ValueTask<OwedInDataUse> OwedInAsync(string useId, CancellationToken cancellationToken)
+    {
+        var use = await ledger.GetAsync(useId, cancellationToken) ?? throw new ConsentStoreIntegrityException($"Data use '{useId}' is in the lineage but not on the ledger.", 0);
+        var members = await ledger.GetSubjectsAsync(useId, cancellationToken);
+        var people = new List<(string, ConsentDecision)>();
+        foreach (var batch in members.Select(m => m.SubjectId).Chunk(DecisionBatch))
+        {
+            // The gate decides, as for every other use: a person is owed when it would not let their data in now.
+            var decisions = await gate.CheckManyAsync(batch, use.PurposeId, cancellationToken);
+            foreach (var (subject, decision) in decisions)
+            {
+                if (decision.Reason == ConsentDecisionReason.StoreUnavailable)
+                {
+                    throw new ConsentStoreException($"The consent of the people in data use '{useId}' could not be read; no obligations are reported rather than too few.");
+                }
+
+                if (IsOwed(decision))
+                {
+                    people.Add((subject, decision));
+                }
+            }
+        }
+
+        return new OwedInDataUse(use.PurposeId, people);
+    }
+
+    /// <summary>One data use's purpose and the members it owes, shared by every artifact built from it in one report.</summary>
+    private sealed record OwedInDataUse(string PurposeId, List<(string Subject, ConsentDecision Decision)> People);
 
     /// <summary>What <paramref name="artifact"/> owes one person whose consent no longer stands.</summary>
     private async ValueTask<ArtifactObligation> ObligationAsync(

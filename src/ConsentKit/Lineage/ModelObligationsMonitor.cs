@@ -52,17 +52,15 @@ internal sealed class ModelObligationsService(
 
     internal async Task<ModelObligationsStatus> CheckOnceAsync(CancellationToken cancellationToken)
     {
-        var graph = await lineage.GetGraphAsync(cancellationToken);
         int owed = 0, overdue = 0;
         var overdueArtifacts = new List<string>();
-        foreach (var artifact in graph.Artifacts)
+        foreach (var obligations in await lineage.GetAllObligationsAsync(cancellationToken))
         {
-            var obligations = await lineage.GetObligationsAsync(artifact.Id, cancellationToken);
             owed += obligations.Owed;
             overdue += obligations.Overdue;
             if (obligations.Overdue > 0)
             {
-                overdueArtifacts.Add(artifact.Id);
+                overdueArtifacts.Add(obligations.Artifact.Id);
             }
         }
 

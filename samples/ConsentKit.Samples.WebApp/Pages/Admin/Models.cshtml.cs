@@ -17,10 +17,7 @@ public sealed class ModelsModel(IModelLineage lineage, Models models) : PageMode
     public async Task OnGetAsync()
     {
         Graph = await lineage.GetGraphAsync(HttpContext.RequestAborted);
-        foreach (var artifact in Graph.Artifacts.Reverse())
-        {
-            Artifacts.Add(await lineage.GetObligationsAsync(artifact.Id, HttpContext.RequestAborted));
-        }
+        Artifacts.AddRange((await lineage.GetAllObligationsAsync(HttpContext.RequestAborted)).Reverse());
     }
 
     public async Task<IActionResult> OnPostTrainAsync()
