@@ -86,7 +86,7 @@ internal static class Commands
         }
         catch (Exception ex) when (ex is ArgumentException or FormatException or CryptographicException or IOException)
         {
-            await error.WriteLineAsync(ex.Message);
+            await error.WriteLineAsync(ex is ArgumentException argument ? ExitCodes.Sentence(argument) : ex.Message);
             return ExitCodes.BadInput;
         }
     }
@@ -186,7 +186,7 @@ internal static class Commands
         }
         catch (Exception ex) when (ex is ArgumentException or FormatException or CryptographicException or IOException)
         {
-            await error.WriteLineAsync(ex.Message);
+            await error.WriteLineAsync(ex is ArgumentException argument ? ExitCodes.Sentence(argument) : ex.Message);
             return ExitCodes.BadInput;
         }
         catch (ConsentStoreException ex)

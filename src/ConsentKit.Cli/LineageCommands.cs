@@ -126,7 +126,7 @@ internal static class LineageCommands
         }
         catch (ArgumentException ex)
         {
-            await error.WriteLineAsync(ex.Message);
+            await error.WriteLineAsync(ExitCodes.Sentence(ex));
             return ExitCodes.BadInput;
         }
         catch (ConsentStoreException ex)

@@ -8,6 +8,10 @@ namespace ConsentKit.Cli;
 
 internal static class ExitCodes
 {
+    /// <summary>The error as a sentence for the terminal: without .NET's " (Parameter 'x')" suffix.</summary>
+    public static string Sentence(ArgumentException ex) =>
+        ex.ParamName is { } name ? ex.Message.Replace($" (Parameter '{name}')", string.Empty, StringComparison.Ordinal) : ex.Message;
+
     public const int Ok = 0;
     public const int Failed = 1;
     public const int BadInput = 2;

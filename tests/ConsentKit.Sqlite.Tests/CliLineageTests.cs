@@ -53,7 +53,7 @@ public sealed class CliLineageTests : IDisposable
         badInput.Should().Be(2);
         inputError.Should().Contain("--input 'set-1' is not data-use:<id> or artifact:<id>");
         unknown.Should().Be(2);
-        unknownError.Should().Contain("data use nope, which is not recorded");
+        unknownError.Should().Contain("data use nope, which is not recorded").And.NotContain("(Parameter", "the terminal gets a sentence");
         noArtifact.Should().Be(2);
         noArtifactError.Should().Contain("No artifact 'nope' is recorded");
         JsonDocument.Parse(listed).RootElement.GetProperty("artifacts").GetArrayLength().Should().Be(0);

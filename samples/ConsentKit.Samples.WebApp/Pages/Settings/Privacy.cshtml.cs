@@ -226,7 +226,8 @@ public sealed class PrivacyModel(ConsentPurposeCatalog catalog, IConsentRecorder
         }
         catch (ArgumentException ex)
         {
-            return Problem(StatusCodes.Status400BadRequest, "Invalid choice", ex.Message + " Nothing was saved.", ex.ParamName);
+            var sentence = ex.ParamName is { } name ? ex.Message.Replace($" (Parameter '{name}')", string.Empty, StringComparison.Ordinal) : ex.Message;
+            return Problem(StatusCodes.Status400BadRequest, "Invalid choice", sentence + " Nothing was saved.", ex.ParamName);
         }
 
         return RedirectToPage();
