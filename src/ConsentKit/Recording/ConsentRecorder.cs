@@ -8,6 +8,7 @@ namespace ConsentKit;
 /// <summary>The default <see cref="IConsentRecorder"/>.</summary>
 internal sealed class ConsentRecorder : IConsentRecorder
 {
+    private readonly SubjectWriteLocks _locks = new();
     private readonly IConsentStore _store;
     private readonly ConsentPurposeCatalog _catalog;
     private readonly IConsentCacheInvalidator _cache;
@@ -171,6 +172,23 @@ internal sealed class ConsentRecorder : IConsentRecorder
         ValidateEvidence(evidence);
         cancellationToken.ThrowIfCancellationRequested();
 
+        IReadOnlyList<ConsentRecord> stored;
+        using (await _locks.AcquireAsync(subjectId, cancellationToken))
+        {
+            stored = await AppendAllAsync(subjectId, evidence, refuseUnchosen, cancellationToken);
+        }
+
+        if (stored.Count > 0)
+        {
+            await AfterWriteAsync(stored);
+        }
+
+        return stored;
+    }
+
+    /// <summary>The part of <see cref="RecordAllAsync"/> that reads the state and appends, under the subject's lock.</summary>
+    private async ValueTask<IReadOnlyList<ConsentRecord>> AppendAllAsync(string subjectId, ConsentEvidence evidence, bool refuseUnchosen, CancellationToken cancellationToken)
+    {
         var current = await CurrentOfAsync(subjectId, cancellationToken);
         var now = _timeProvider.GetUtcNow();
         var batch = new List<NewConsentRecord>();
@@ -198,7 +216,6 @@ internal sealed class ConsentRecorder : IConsentRecorder
         await _notices.EnsureSavedAsync(cancellationToken);
         var stored = await _store.AppendManyAsync(batch, cancellationToken);
         _cache.Invalidate(subjectId);
-        await AfterWriteAsync(stored);
         return stored;
     }
 
@@ -236,17 +253,21 @@ internal sealed class ConsentRecorder : IConsentRecorder
         var draft = Validate(subjectId, purposeId, status, evidence);
         cancellationToken.ThrowIfCancellationRequested();
 
-        var batch = await PlanAsync(draft, cancellationToken);
-        await _notices.EnsureSavedAsync(cancellationToken);
         IReadOnlyList<ConsentRecord> stored;
-        using (var activity = ConsentKitInstrumentation.ActivitySource.StartActivity("consentkit.store.append", ActivityKind.Internal))
+        using (await _locks.AcquireAsync(draft.SubjectId, cancellationToken))
         {
-            activity?.SetTag("consentkit.purpose", draft.PurposeId);
-            stored = batch.Count == 1 ? [await _store.AppendAsync(draft, cancellationToken)] : await _store.AppendManyAsync(batch, cancellationToken);
+            var batch = await PlanAsync(draft, cancellationToken);
+            await _notices.EnsureSavedAsync(cancellationToken);
+            using (var activity = ConsentKitInstrumentation.ActivitySource.StartActivity("consentkit.store.append", ActivityKind.Internal))
+            {
+                activity?.SetTag("consentkit.purpose", draft.PurposeId);
+                stored = batch.Count == 1 ? [await _store.AppendAsync(draft, cancellationToken)] : await _store.AppendManyAsync(batch, cancellationToken);
+            }
+
+            // Before the next choice of this subject plans, and before returning: the very next check must see this write.
+            _cache.Invalidate(draft.SubjectId);
         }
 
-        // Before returning: the very next check must see this write.
-        _cache.Invalidate(draft.SubjectId);
         await AfterWriteAsync(stored);
         return stored[0];
     }
