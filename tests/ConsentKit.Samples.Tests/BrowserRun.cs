@@ -77,7 +77,16 @@ internal sealed class BrowserRun : IAsyncDisposable
     public async Task<IPage> SignInAsync(string person, bool javaScript = true)
     {
         var page = await NewPageAsync(javaScript);
-        await page.Locator($"button[data-person='{person}']").ClickAsync();
+        var response = await page.RunAndWaitForResponseAsync(
+            () => page.Locator($"button[data-person='{person}']").ClickAsync(),
+            r => r.Request.Method == "POST" && r.Url.EndsWith("/signin", StringComparison.Ordinal));
+
+        // A sign-in that does not redirect says why here, rather than as a time-out waiting for the next page.
+        if (response.Status != 302)
+        {
+            Assert.Fail($"Signing in as {person} answered {response.Status}: {await response.TextAsync()}");
+        }
+
         await page.WaitForURLAsync(url => !url.Contains("/signin", StringComparison.Ordinal));
         return page;
     }
