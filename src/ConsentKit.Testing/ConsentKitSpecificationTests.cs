@@ -16,11 +16,10 @@ namespace ConsentKit.Testing;
 /// </remarks>
 public abstract class ConsentKitSpecificationTests : IAsyncLifetime
 {
-    private readonly string _prefix = "s" + Guid.NewGuid().ToString("N")[..10] + "-";
-    private ServiceProvider? _provider;
+    private readonly SpecificationStack _stack = new("s" + Guid.NewGuid().ToString("N")[..10] + "-");
 
     /// <summary>The app's services: ConsentKit with the standard purposes and your store.</summary>
-    protected IServiceProvider Services => _provider ?? throw new InvalidOperationException("The services are built in InitializeAsync.");
+    protected IServiceProvider Services => _stack.Services;
 
     private IConsentRecorder Recorder => Services.GetRequiredService<IConsentRecorder>();
 
@@ -34,26 +33,19 @@ public abstract class ConsentKitSpecificationTests : IAsyncLifetime
 
     /// <summary>A subject id that belongs to this test alone.</summary>
     /// <param name="name">The name the test uses, e.g. <c>alice</c>.</param>
-    protected string S(string name) => _prefix + name;
+    protected string S(string name) => _stack.Id(name);
 
     /// <inheritdoc />
     public virtual ValueTask InitializeAsync()
     {
-        var services = new ServiceCollection();
-        var builder = services.AddConsentKit().AddStandardPurposes();
-        AddStore(builder);
-        _provider = services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true, ValidateScopes = true });
+        _stack.Start(AddStore);
         return ValueTask.CompletedTask;
     }
 
     /// <inheritdoc />
     public virtual async ValueTask DisposeAsync()
     {
-        if (_provider is not null)
-        {
-            await _provider.DisposeAsync();
-        }
-
+        await _stack.DisposeAsync();
         GC.SuppressFinalize(this);
     }
 

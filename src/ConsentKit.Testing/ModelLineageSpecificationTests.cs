@@ -12,11 +12,10 @@ namespace ConsentKit.Testing;
 public abstract class ModelLineageSpecificationTests : IAsyncLifetime
 {
     private const string GenAi = ConsentPurposes.GenerativeAiTraining;
-    private readonly string _prefix = "l" + Guid.NewGuid().ToString("N")[..10] + "-";
-    private ServiceProvider? _provider;
+    private readonly SpecificationStack _stack = new("l" + Guid.NewGuid().ToString("N")[..10] + "-");
 
     /// <summary>The app's services: ConsentKit with the standard purposes and your store.</summary>
-    protected IServiceProvider Services => _provider ?? throw new InvalidOperationException("The services are built in InitializeAsync.");
+    protected IServiceProvider Services => _stack.Services;
 
     private IModelLineage Lineage => Services.GetRequiredService<IModelLineage>();
 
@@ -32,26 +31,19 @@ public abstract class ModelLineageSpecificationTests : IAsyncLifetime
 
     /// <summary>An id that belongs to this test alone (subjects, data uses, artifacts, deployments).</summary>
     /// <param name="name">The name the test uses.</param>
-    protected string S(string name) => _prefix + name;
+    protected string S(string name) => _stack.Id(name);
 
     /// <inheritdoc />
     public virtual ValueTask InitializeAsync()
     {
-        var services = new ServiceCollection();
-        var builder = services.AddConsentKit().AddStandardPurposes();
-        AddStore(builder);
-        _provider = services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true, ValidateScopes = true });
+        _stack.Start(AddStore);
         return ValueTask.CompletedTask;
     }
 
     /// <inheritdoc />
     public virtual async ValueTask DisposeAsync()
     {
-        if (_provider is not null)
-        {
-            await _provider.DisposeAsync();
-        }
-
+        await _stack.DisposeAsync();
         GC.SuppressFinalize(this);
     }
 
@@ -114,7 +106,7 @@ public abstract class ModelLineageSpecificationTests : IAsyncLifetime
         }
 
         Assert.Empty((await Lineage.GetObligationsAsync(m3.Id, Ct)).People);
-        var all = (await Lineage.GetAllObligationsAsync(Ct)).Where(o => o.Artifact.Id.StartsWith(_prefix, StringComparison.Ordinal)).ToList();
+        var all = (await Lineage.GetAllObligationsAsync(Ct)).Where(o => o.Artifact.Id.StartsWith(S(string.Empty), StringComparison.Ordinal)).ToList();
         Assert.Equal([m1.Id, m2.Id, m3.Id], all.Select(o => o.Artifact.Id));
         Assert.All(all, o => Assert.Equal(0, o.Owed));
         Assert.Equal([m1.Id, m2.Id, m3.Id], (await Lineage.FindArtifactsHoldingAsync(S("bob"), Ct)).Select(h => h.Artifact.Id));
@@ -189,7 +181,7 @@ public abstract class ModelLineageSpecificationTests : IAsyncLifetime
         await Refused("artifact.Inputs", NewArtifact("M2", ArtifactKinds.FineTune, ArtifactInput.FromArtifact(m1.Id)));
 
         Assert.Equal(log, await LogLengthAsync());
-        Assert.Equal([m1.Id], (await Lineage.GetGraphAsync(Ct)).Artifacts.Select(a => a.Id).Where(id => id.StartsWith(_prefix, StringComparison.Ordinal)));
+        Assert.Equal([m1.Id], (await Lineage.GetGraphAsync(Ct)).Artifacts.Select(a => a.Id).Where(id => id.StartsWith(S(string.Empty), StringComparison.Ordinal)));
 
         async Task Refused(string field, NewArtifact artifact) =>
             await Assert.ThrowsAsync<ArgumentException>(field, () => Lineage.RecordArtifactAsync(artifact, Ct).AsTask());
@@ -222,14 +214,7 @@ public abstract class ModelLineageSpecificationTests : IAsyncLifetime
         Assert.Single((await Lineage.GetGraphAsync(Ct)).Artifacts, a => a.Id == artifact.Id);
     }
 
-    private ServiceProvider BuildWith(Action<ModelLineageOptions> configure)
-    {
-        var services = new ServiceCollection();
-        var builder = services.AddConsentKit().AddStandardPurposes();
-        AddStore(builder);
-        builder.ConfigureLineage(configure);
-        return services.BuildServiceProvider();
-    }
+    private ServiceProvider BuildWith(Action<ModelLineageOptions> configure) => SpecificationStack.Build(AddStore, b => b.ConfigureLineage(configure));
 
     private async Task<long> LogLengthAsync()
     {

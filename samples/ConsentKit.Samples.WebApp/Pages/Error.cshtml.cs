@@ -54,6 +54,10 @@ public sealed class ErrorModel : PageModel
         }
     }
 
+    /// <summary>A refusal as a sentence for a person, without .NET's " (Parameter 'x')" suffix (the field is named elsewhere).</summary>
+    public static string Sentence(ArgumentException ex) =>
+        ex.ParamName is { } name ? ex.Message.Replace($" (Parameter '{name}')", string.Empty, StringComparison.Ordinal) : ex.Message;
+
     private bool WantsPage(PathString path) =>
         !path.StartsWithSegments("/api") && !path.StartsWithSegments("/partner")
         && Request.GetTypedHeaders().Accept.Any(a => a.MediaType.Equals("text/html", StringComparison.OrdinalIgnoreCase));

@@ -74,27 +74,6 @@ internal sealed class ModelObligationsService(
         return status;
     }
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        while (!stoppingToken.IsCancellationRequested)
-        {
-            try
-            {
-                await CheckOnceAsync(stoppingToken);
-            }
-            catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
-            {
-                Log.ModelObligationsCheckFailed(_logger, ex);
-            }
-
-            try
-            {
-                await Task.Delay(options.Value.CheckInterval, time, stoppingToken);
-            }
-            catch (OperationCanceledException)
-            {
-                return;
-            }
-        }
-    }
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
+        PeriodicRounds.RunAsync(CheckOnceAsync, () => options.Value.CheckInterval, time, ex => Log.ModelObligationsCheckFailed(_logger, ex), stoppingToken);
 }

@@ -70,28 +70,7 @@ internal sealed class ConsentHistoryVerificationService(
         return result;
     }
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        while (!stoppingToken.IsCancellationRequested)
-        {
-            try
-            {
-                await VerifyOnceAsync(stoppingToken);
-            }
-            catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
-            {
-                // A store or anchor that cannot be read is not a verified history: reported as not verified.
-                Log.HistoryVerificationError(_logger, ex);
-            }
-
-            try
-            {
-                await Task.Delay(options.Value.Interval, timeProvider, stoppingToken);
-            }
-            catch (OperationCanceledException)
-            {
-                return;
-            }
-        }
-    }
+    // A store or anchor that cannot be read is not a verified history: reported as not verified.
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
+        PeriodicRounds.RunAsync(VerifyOnceAsync, () => options.Value.Interval, timeProvider, ex => Log.HistoryVerificationError(_logger, ex), stoppingToken);
 }

@@ -36,7 +36,7 @@ public sealed class ModelsModel(IModelLineage lineage, Models models) : PageMode
         }
         catch (ArgumentException ex)
         {
-            Message = Sentence(ex);
+            Message = ErrorModel.Sentence(ex);
         }
 
         return RedirectToPage();
@@ -53,13 +53,9 @@ public sealed class ModelsModel(IModelLineage lineage, Models models) : PageMode
         }
         catch (ArgumentException ex)
         {
-            Message = Sentence(ex);
+            Message = ErrorModel.Sentence(ex);
         }
 
         return RedirectToPage();
     }
-
-    /// <summary>The refusal as a sentence for the page, without .NET's " (Parameter 'x')" suffix.</summary>
-    private static string Sentence(ArgumentException ex) =>
-        ex.ParamName is { } name ? ex.Message.Replace($" (Parameter '{name}')", string.Empty, StringComparison.Ordinal) : ex.Message;
 }

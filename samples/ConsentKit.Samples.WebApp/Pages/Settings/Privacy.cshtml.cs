@@ -226,8 +226,7 @@ public sealed class PrivacyModel(ConsentPurposeCatalog catalog, IConsentRecorder
         }
         catch (ArgumentException ex)
         {
-            var sentence = ex.ParamName is { } name ? ex.Message.Replace($" (Parameter '{name}')", string.Empty, StringComparison.Ordinal) : ex.Message;
-            return Problem(StatusCodes.Status400BadRequest, "Invalid choice", sentence + " Nothing was saved.", ex.ParamName);
+            return Problem(StatusCodes.Status400BadRequest, "Invalid choice", ErrorModel.Sentence(ex) + " Nothing was saved.", ex.ParamName);
         }
 
         return RedirectToPage();
