@@ -57,6 +57,14 @@ foreach (var purpose in builder.Configuration.GetSection("ConsentKit:Purposes").
     consent.AddPurpose(purpose);
 }
 
+// OpenLineage run events for training sets and model builds, off unless configured, e.g.
+//   --ConsentKit:OpenLineage:FilePath=lineage.jsonl   or   --ConsentKit:OpenLineage:Endpoint=http://localhost:5000/api/v1/lineage (Marquez)
+var openLineage = builder.Configuration.GetSection("ConsentKit:OpenLineage");
+if (openLineage.Exists())
+{
+    consent.AddOpenLineage(openLineage.Bind);
+}
+
 // One process: the SQLite file. Several instances on one database: PostgreSQL, e.g.
 //   --ConsentKit:Store=postgresql --ConsentKit:PostgreSql:ConnectionString="Host=…;Username=…;Database=…"
 // Either way the change-feed follower tells this instance of writes made by the others.

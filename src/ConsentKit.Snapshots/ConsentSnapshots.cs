@@ -42,6 +42,7 @@ internal sealed class ConsentSnapshots(IConsentPurposeReader purposes, ConsentPu
         }
 
         var hash = SnapshotContent.ContentHash(rows);
+        (uses as ConsentKit.OpenLineage.OpenLineageDataUseLedger)?.NoteSnapshot(request.DataUseId, decisions.Watermark, hash);
         var dataUse = await uses.StartAsync(
             new NewDataUse
             {
@@ -118,6 +119,12 @@ internal sealed class ConsentSnapshots(IConsentPurposeReader purposes, ConsentPu
         }
 
         await uses.AddSubjectsAsync(dataUseId, used, cancellationToken);
+        if (uses is ConsentKit.OpenLineage.OpenLineageDataUseLedger reported
+            && content.Metadata.TryGetValue("consentkit.watermark", out var watermark) && long.TryParse(watermark, CultureInfo.InvariantCulture, out var watermarkSequence))
+        {
+            reported.NoteSnapshot(dataUseId, watermarkSequence, expected);
+        }
+
         return await uses.CompleteAsync(dataUseId, timeProvider.GetUtcNow(), itemsSeen ?? used.Count, used.Count, cancellationToken);
     }
 }

@@ -121,6 +121,23 @@ public sealed class WebAppTests : IDisposable
     }
 
     [Fact]
+    public async Task WithOpenLineageConfigured_ABuiltTrainingSet_IsReportedAsARunThatStartsAndCompletes()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var events = Path.Combine(_factory.DataDirectory, "lineage.jsonl");
+        using var factory = _factory.WithWebHostBuilder(b => b.UseSetting("ConsentKit:OpenLineage:FilePath", events));
+        await factory.Services.GetRequiredService<IConsentRecorder>().GrantAsync(
+            "ada", ConsentPurposes.GenerativeAiTraining, ConsentEvidence.FromUserInterface("1", "settings-page"), ct);
+
+        var report = await factory.Services.GetRequiredService<ConsentKit.Samples.WebApp.Demo.TrainingSets>().BuildAsync(ct);
+
+        var run = (await File.ReadAllLinesAsync(events, ct)).Select(ConsentKit.OpenLineage.OpenLineageRunEvent.Parse)
+            .Where(e => e.ConsentKit.DataUseId == report.DataUse!.Id).ToList();
+        run.Select(e => e.EventType).Should().Equal(ConsentKit.OpenLineage.OpenLineageEventType.Start, ConsentKit.OpenLineage.OpenLineageEventType.Complete);
+        run[1].ConsentKit.SubjectsIncluded.Should().Be(report.DataUse!.SubjectCount);
+    }
+
+    [Fact]
     public async Task EachHistoryRow_LinksToASignedReceipt_ThatServesTheMembersOwnRecord()
     {
         var ct = TestContext.Current.CancellationToken;

@@ -91,7 +91,7 @@ public static class ConsentKitBuilderExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(factory);
-        builder.Services.Replace(ServiceDescriptor.Singleton(factory));
+        builder.Services.Replace(ServiceDescriptor.Singleton(sp => OpenLineageBuilderExtensions.Ledger(sp, factory(sp))));
         return builder;
     }
 

@@ -80,6 +80,7 @@ public static class LineageBuilderExtensions
             sp.GetRequiredService<IConsentGate>(),
             sp.GetRequiredService<ConsentPurposeCatalog>(),
             sp.GetRequiredService<IOptions<ModelLineageOptions>>(),
-            sp.GetRequiredService<TimeProvider>()));
+            sp.GetRequiredService<TimeProvider>(),
+            sp.GetService<ConsentKit.OpenLineage.OpenLineageEmitter>()));
     }
 }

@@ -7,7 +7,8 @@ namespace ConsentKit;
 /// <remarks>
 /// Instruments: <c>consentkit.gate.decisions</c> (tags <c>consentkit.purpose</c>, <c>consentkit.outcome</c>,
 /// <c>consentkit.reason</c>), <c>consentkit.records.appended</c>, <c>consentkit.change_feed.gaps</c> and the
-/// gauge <c>consentkit.change_feed.lag</c> (seconds). Activities: <c>consentkit.store.*</c> around store calls.
+/// gauge <c>consentkit.change_feed.lag</c> (seconds), <c>consentkit.openlineage.events</c> (tag <c>consentkit.outcome</c>:
+/// <c>delivered</c> or <c>failed</c>). Activities: <c>consentkit.store.*</c> around store calls.
 /// </remarks>
 public static class ConsentKitDiagnostics
 {

@@ -21,6 +21,7 @@ internal sealed class ConsentKitInstrumentation : IDisposable
     private readonly Counter<long> _recordsAppended;
     private readonly Counter<long> _changeFeedGaps;
     private readonly Counter<long> _integrityViolations;
+    private readonly Counter<long> _openLineageEvents;
     private Func<TimeSpan?>? _changeFeedLag;
 
     /// <summary>Creates the instruments from the app's meter factory, or a private meter when there is none.</summary>
@@ -35,6 +36,8 @@ internal sealed class ConsentKitInstrumentation : IDisposable
             "consentkit.change_feed.gaps", unit: "{gap}", description: "Times the change-feed follower fell further behind than its MaxLag, so the gate read the store on every check.");
         _integrityViolations = _meter.CreateCounter<long>(
             "consentkit.store.integrity_violations", unit: "{read}", description: "Store reads that found a record not matching its hash or a subject registry row the proof log did not register; each was denied.");
+        _openLineageEvents = _meter.CreateCounter<long>(
+            "consentkit.openlineage.events", unit: "{event}", description: "OpenLineage run events handed to the transport, by outcome (delivered or failed).");
         _meter.CreateObservableGauge(
             "consentkit.change_feed.lag",
             () => Volatile.Read(ref _changeFeedLag)?.Invoke() is { } lag ? [new Measurement<double>(lag.TotalSeconds)] : Array.Empty<Measurement<double>>(),
@@ -78,6 +81,9 @@ internal sealed class ConsentKitInstrumentation : IDisposable
     internal void RecordChangeFeedGap() => _changeFeedGaps.Add(1);
 
     internal void RecordIntegrityViolation() => _integrityViolations.Add(1);
+
+    internal void RecordOpenLineageEvent(bool delivered) =>
+        _openLineageEvents.Add(1, new KeyValuePair<string, object?>("consentkit.outcome", delivered ? "delivered" : "failed"));
 
     internal void ObserveChangeFeedLag(Func<TimeSpan?> lag) => Volatile.Write(ref _changeFeedLag, lag);
 

@@ -92,4 +92,7 @@ internal static partial class Log
 
     [LoggerMessage(23, LogLevel.Error, "The model obligations could not be checked; tried again after the interval.", EventName = "ModelObligationsCheckFailed")]
     public static partial void ModelObligationsCheckFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(24, LogLevel.Warning, "The OpenLineage {EventType} event of {JobName} (run {RunId}) could not be delivered; the write it reports stands.", EventName = "OpenLineageDeliveryFailed")]
+    public static partial void OpenLineageDeliveryFailed(ILogger logger, ConsentKit.OpenLineage.OpenLineageEventType eventType, string jobName, Guid runId, Exception exception);
 }

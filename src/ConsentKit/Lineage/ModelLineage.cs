@@ -15,7 +15,8 @@ internal sealed partial class ModelLineage(
     IConsentGate gate,
     ConsentPurposeCatalog catalog,
     IOptions<ModelLineageOptions> options,
-    TimeProvider time) : IModelLineage
+    TimeProvider time,
+    OpenLineage.OpenLineageEmitter? openLineage = null) : IModelLineage
 {
     private const int PageSize = 1024;
 
@@ -61,7 +62,41 @@ internal sealed partial class ModelLineage(
         }
 
         var entry = await store.AppendLineageAsync(ConsentProofEntryKind.ArtifactRecorded, artifact.Id, LineageLog.ArtifactPayload(artifact), cancellationToken);
-        return LineageLog.ReadArtifact(entry);
+        var recorded = LineageLog.ReadArtifact(entry);
+        if (openLineage is not null)
+        {
+            await openLineage.ArtifactBuiltAsync(recorded, await PurposesOfAsync(artifact.Inputs, graph, cancellationToken), cancellationToken);
+        }
+
+        return recorded;
+    }
+
+    /// <summary>The purposes of every data use behind these inputs, at any depth.</summary>
+    private async ValueTask<IReadOnlyList<string>> PurposesOfAsync(IReadOnlyList<ArtifactInput> inputs, LineageGraph graph, CancellationToken cancellationToken)
+    {
+        var dataUses = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var input in inputs)
+        {
+            if (input.Kind == ArtifactInputKind.DataUse)
+            {
+                dataUses.Add(input.Id);
+            }
+            else
+            {
+                dataUses.UnionWith(graph.DataUsesOf(input.Id).Keys);
+            }
+        }
+
+        var purposes = new SortedSet<string>(StringComparer.Ordinal);
+        foreach (var id in dataUses)
+        {
+            if (await ledger.GetAsync(id, cancellationToken) is { } use)
+            {
+                purposes.Add(use.PurposeId);
+            }
+        }
+
+        return [.. purposes];
     }
 
     public async ValueTask<ArtifactEvent> DeployAsync(string deploymentId, string artifactId, string by, CancellationToken cancellationToken = default)

@@ -441,6 +441,10 @@ public sealed partial class ConsentFilterRun<T>
             _decisions = snapshot;
             _fromSnapshot = true;
             Report.SnapshotTaken(snapshot.Watermark);
+            if (_dataUse is not null && run._ledger is OpenLineage.OpenLineageDataUseLedger reported)
+            {
+                reported.NoteSnapshot(_dataUse.Id, snapshot.Watermark, contentSha256: null);
+            }
         }
 
         private ConsentStoreException StoreFailed() =>
