@@ -72,6 +72,7 @@ public static class PostgreSqlConsentKitBuilderExtensions
         builder.AddChangeFeedFollower();
         builder.UseDataUseLedger(sp => sp.GetRequiredService<PostgreSqlConsentStore>());
         builder.UseLineageStore(sp => sp.GetRequiredService<PostgreSqlConsentStore>());
+        builder.UseRelayStore(sp => sp.GetRequiredService<PostgreSqlConsentStore>());
         return builder.UseStore(sp => sp.GetRequiredService<PostgreSqlConsentStore>());
     }
 }

@@ -10,7 +10,7 @@ namespace ConsentKit.PostgreSql;
 internal static class PostgreSqlSchema
 {
     /// <summary>The schema version this code writes and reads.</summary>
-    public const int LatestVersion = 4;
+    public const int LatestVersion = 5;
 
     // Each entry moves the schema from version (index) to version (index + 1). Never edit a shipped
     // entry: add a new one. Version 2 and later are code (PostgreSqlChainMigration), not only SQL.
@@ -172,10 +172,15 @@ internal static class PostgreSqlSchema
                 // 3: the proof log (registry, erasures, ledger), each record's previous hash, the sequence counter.
                 await PostgreSqlProofMigration.RunAsync(connection, transaction, schema, cancellationToken);
             }
-            else
+            else if (step == 3)
             {
                 // 4: model lineage in the proof log.
                 await ExecuteAsync(connection, transaction, PostgreSqlLineageMigration.Sql.Replace("{s}", schema, StringComparison.Ordinal), cancellationToken);
+            }
+            else
+            {
+                // 5: the relay's positions, leases and dead letters.
+                await ExecuteAsync(connection, transaction, PostgreSqlRelayMigration.Sql.Replace("{s}", schema, StringComparison.Ordinal), cancellationToken);
             }
         }
 

@@ -34,6 +34,7 @@ public static class SqliteConsentKitBuilderExtensions
         builder.AddChangeFeedFollower();
         builder.UseDataUseLedger(sp => sp.GetRequiredService<SqliteConsentStore>());
         builder.UseLineageStore(sp => sp.GetRequiredService<SqliteConsentStore>());
+        builder.UseRelayStore(sp => sp.GetRequiredService<SqliteConsentStore>());
         return builder.UseStore(sp => sp.GetRequiredService<SqliteConsentStore>());
     }
 }

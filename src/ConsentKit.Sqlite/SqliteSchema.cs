@@ -6,7 +6,7 @@ namespace ConsentKit.Sqlite;
 internal static class SqliteSchema
 {
     /// <summary>The schema version this code writes and reads.</summary>
-    public const int LatestVersion = 7;
+    public const int LatestVersion = 8;
 
     // Each entry moves the schema from version (index) to version (index + 1). Never edit a shipped
     // entry: add a new one. Version 5 and later are code (SqliteChainMigration), not only SQL.
@@ -143,10 +143,15 @@ internal static class SqliteSchema
                 // 6: the proof log (registry, erasures, ledger) and each record's previous hash.
                 SqliteProofMigration.Run(connection, transaction);
             }
-            else
+            else if (version == 6)
             {
                 // 7: model lineage in the proof log.
                 Execute(connection, SqliteLineageMigration.Sql, transaction);
+            }
+            else
+            {
+                // 8: the relay's positions, leases and dead letters.
+                Execute(connection, SqliteRelayMigration.Sql, transaction);
             }
         }
 

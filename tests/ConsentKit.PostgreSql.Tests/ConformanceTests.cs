@@ -36,6 +36,12 @@ public sealed class PostgreSqlDataUseLedgerConformanceTests(SchemaFixture schema
     protected override ValueTask<IConsentStore> CreateStoreAsync() => ValueTask.FromResult<IConsentStore>(schema.CreateStore());
 }
 
+/// <summary>The relay-store conformance suite, unchanged, on one schema shared by the whole class.</summary>
+public sealed class PostgreSqlRelayStoreConformanceTests(SchemaFixture schema) : RelayStoreConformanceTests, IClassFixture<SchemaFixture>
+{
+    protected override ValueTask<IConsentStore> CreateStoreAsync() => ValueTask.FromResult<IConsentStore>(schema.CreateStore());
+}
+
 /// <summary>The whole-stack specification, with the store registered by UsePostgreSqlStore, on one schema shared by the whole class.</summary>
 public sealed class PostgreSqlSpecificationTests(SchemaFixture schema) : ConsentKitSpecificationTests, IClassFixture<SchemaFixture>
 {

@@ -42,6 +42,19 @@ public sealed class SqliteDataUseLedgerConformanceTests : DataUseLedgerConforman
     }
 }
 
+public sealed class SqliteRelayStoreConformanceTests : RelayStoreConformanceTests
+{
+    private readonly TempDatabase _database = new();
+
+    protected override ValueTask<IConsentStore> CreateStoreAsync() => ValueTask.FromResult<IConsentStore>(_database.CreateStore());
+
+    protected override async ValueTask DisposeStoreAsync(IConsentStore store)
+    {
+        await base.DisposeStoreAsync(store);
+        _database.Dispose();
+    }
+}
+
 public sealed class SqliteSpecificationTests : ConsentKitSpecificationTests
 {
     private readonly TempDatabase _database = new();

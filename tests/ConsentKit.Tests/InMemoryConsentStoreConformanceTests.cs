@@ -45,3 +45,8 @@ public sealed class InMemoryModelLineageSpecificationTests : ModelLineageSpecifi
 {
     protected override void AddStore(IConsentKitBuilder builder) => builder.UseInMemoryStore();
 }
+
+public sealed class InMemoryRelayStoreConformanceTests : RelayStoreConformanceTests
+{
+    protected override ValueTask<IConsentStore> CreateStoreAsync() => ValueTask.FromResult<IConsentStore>(new InMemoryConsentStore());
+}

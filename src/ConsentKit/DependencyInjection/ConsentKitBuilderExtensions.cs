@@ -53,6 +53,7 @@ public static class ConsentKitBuilderExtensions
         builder.Services.TryAddSingleton<InMemoryConsentStore>();
         builder.UseDataUseLedger(sp => sp.GetRequiredService<InMemoryConsentStore>());
         builder.UseLineageStore(sp => sp.GetRequiredService<InMemoryConsentStore>());
+        builder.UseRelayStore(sp => sp.GetRequiredService<InMemoryConsentStore>());
         return builder.UseStore(sp => sp.GetRequiredService<InMemoryConsentStore>());
     }
 
@@ -77,6 +78,11 @@ public static class ConsentKitBuilderExtensions
             builder.UseLineageStore(sp => (ConsentKit.Storage.ILineageStore)sp.GetRequiredService<TStore>());
         }
 
+        if (typeof(ConsentKit.Storage.IConsentRelayStore).IsAssignableFrom(typeof(TStore)))
+        {
+            builder.UseRelayStore(sp => (ConsentKit.Storage.IConsentRelayStore)sp.GetRequiredService<TStore>());
+        }
+
         return builder.UseStore(sp => sp.GetRequiredService<TStore>());
     }
 
@@ -92,6 +98,20 @@ public static class ConsentKitBuilderExtensions
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(factory);
         builder.Services.Replace(ServiceDescriptor.Singleton(sp => OpenLineageBuilderExtensions.Ledger(sp, factory(sp))));
+        return builder;
+    }
+
+    /// <summary>
+    /// Uses the relay store <paramref name="factory"/> makes (where ConsentKit.Relay keeps its positions, leases and
+    /// dead letters), replacing any registered before. The store extensions call it for their own.
+    /// </summary>
+    /// <param name="builder">The builder.</param>
+    /// <param name="factory">Makes the relay store (called once).</param>
+    public static IConsentKitBuilder UseRelayStore(this IConsentKitBuilder builder, Func<IServiceProvider, ConsentKit.Storage.IConsentRelayStore> factory)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentNullException.ThrowIfNull(factory);
+        builder.Services.Replace(ServiceDescriptor.Singleton(factory));
         return builder;
     }
 
