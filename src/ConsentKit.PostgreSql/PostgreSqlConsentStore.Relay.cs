@@ -89,7 +89,7 @@ public sealed partial class PostgreSqlConsentStore : IConsentRelayStore
         RelayStoreRules.CheckName(subscription);
         ArgumentOutOfRangeException.ThrowIfNegative(position);
         var rows = await QueryAsync(
-            $"UPDATE {_schema}.consent_relay_subscriptions SET position = $2 WHERE name = $1 RETURNING 1;",
+            $"UPDATE {_schema}.consent_relay_subscriptions SET position = $2, lease_holder = NULL, lease_expires_at = NULL WHERE name = $1 RETURNING 1;",
             c => Bind(c, subscription, position),
             r => r.GetInt32(0),
             cancellationToken);

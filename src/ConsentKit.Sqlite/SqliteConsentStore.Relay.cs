@@ -95,7 +95,7 @@ public sealed partial class SqliteConsentStore : IConsentRelayStore
         RelayStoreRules.CheckName(subscription);
         ArgumentOutOfRangeException.ThrowIfNegative(position);
         return await WriteAsync(
-            writer => Execute(writer, null, "UPDATE consent_relay_subscriptions SET position = $position WHERE name = $name;", ("$name", subscription), ("$position", position)) == 1,
+            writer => Execute(writer, null, "UPDATE consent_relay_subscriptions SET position = $position, lease_holder = NULL, lease_expires_at = NULL WHERE name = $name;", ("$name", subscription), ("$position", position)) == 1,
             cancellationToken);
     }
 

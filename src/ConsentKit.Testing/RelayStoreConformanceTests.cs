@@ -98,7 +98,10 @@ public abstract class RelayStoreConformanceTests : StoreTestBase
         Assert.Equal(0, await Relay.RequestReplayAsync(name, Ct));
     }
 
-    /// <summary>Move sets the position anywhere (replay from a sequence); an unknown subscription is reported, not created.</summary>
+    /// <summary>
+    /// Move sets the position anywhere (replay from a sequence) and ends the lease, so a delivery in flight cannot undo
+    /// it; an unknown subscription is reported, not created.
+    /// </summary>
     [Fact]
     public async Task Move_SetsThePosition_ForAKnownSubscriptionOnly()
     {
@@ -108,6 +111,7 @@ public abstract class RelayStoreConformanceTests : StoreTestBase
 
         Assert.True(await Relay.MoveAsync(name, 10, Ct));
         Assert.False(await Relay.MoveAsync(S("nobody"), 10, Ct));
+        Assert.False(await Relay.AdvanceAsync(name, "a", 30, T0, Ct));
 
         Assert.Equal(10, Assert.Single((await Relay.GetSubscriptionsAsync(Ct)).Where(s => s.Name == name)).Position);
         Assert.DoesNotContain(await Relay.GetSubscriptionsAsync(Ct), s => s.Name == S("nobody"));

@@ -32,6 +32,7 @@ internal sealed class ConsentRecorder : IConsentRecorder
     /// <param name="lifetime">The host's lifetime: observers get its stopping token, not the caller's.</param>
     /// <param name="state">The gate's view of a subject's current records, which a choice is planned from.</param>
     /// <param name="decisions">The decision service: whether an ancestor blocks a grant, which grants a withdrawal closes.</param>
+    /// <param name="relayed">Registered by the relay: the observers are its subscribers, not called here.</param>
     public ConsentRecorder(
         IConsentStore store,
         ConsentPurposeCatalog catalog,
@@ -42,7 +43,8 @@ internal sealed class ConsentRecorder : IConsentRecorder
         TimeProvider? timeProvider = null,
         ConsentKitInstrumentation? instrumentation = null,
         ILogger<ConsentRecorder>? logger = null,
-        IHostApplicationLifetime? lifetime = null)
+        IHostApplicationLifetime? lifetime = null,
+        ConsentObserversRelayed? relayed = null)
     {
         ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(catalog);
@@ -54,7 +56,9 @@ internal sealed class ConsentRecorder : IConsentRecorder
         _cache = cache;
         _state = state;
         _decisions = decisions;
-        _observers = observers?.ToArray() ?? [];
+        // With the relay (ConsentKit.Relay) the observers are its subscribers: called at least once, by whichever
+        // instance holds the lease, and not here as well.
+        _observers = relayed is null ? observers?.ToArray() ?? [] : [];
         _timeProvider = timeProvider ?? TimeProvider.System;
         _instrumentation = instrumentation ?? new ConsentKitInstrumentation();
         _logger = logger ?? NullLogger<ConsentRecorder>.Instance;

@@ -70,7 +70,11 @@ public interface IConsentRelayStore
     /// <returns>How many letters will be replayed.</returns>
     ValueTask<int> RequestReplayAsync(string subscription, CancellationToken cancellationToken = default);
 
-    /// <summary>Sets a subscription's position back (or forward) so the relay delivers again from after <paramref name="position"/>.</summary>
+    /// <summary>
+    /// Sets a subscription's position back (or forward) so the relay delivers again from after <paramref name="position"/>,
+    /// and ends its lease: a delivery in flight cannot then move the position past the new one, and the relay starts
+    /// again from it.
+    /// </summary>
     /// <param name="subscription">The subscription.</param>
     /// <param name="position">The new position: changes after it are delivered next.</param>
     /// <param name="cancellationToken">Cancels the call.</param>

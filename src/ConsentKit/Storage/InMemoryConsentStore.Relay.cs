@@ -85,7 +85,7 @@ public sealed partial class InMemoryConsentStore : IConsentRelayStore
                 return ValueTask.FromResult(false);
             }
 
-            _relay[subscription] = state with { Position = position };
+            _relay[subscription] = state with { Position = position, LeaseHolder = null, LeaseExpiresAt = null };
             return ValueTask.FromResult(true);
         }
     }
