@@ -27,7 +27,17 @@ internal sealed class ConsentRelayService(IServiceProvider services, IOptions<Co
             loops.Add(ListenAsync(notifications, relays, stoppingToken));
         }
 
-        await Task.WhenAll(loops);
+        try
+        {
+            await Task.WhenAll(loops);
+        }
+        finally
+        {
+            foreach (var relay in relays)
+            {
+                await relay.DisposeTransportAsync();
+            }
+        }
     }
 
     private List<SubscriptionRelay> Build()

@@ -59,6 +59,20 @@ internal sealed class SubscriptionRelay
 
     public string Name => _name;
 
+    /// <summary>Closes the transport's connections (a broker's, say) once the loop has stopped.</summary>
+    public async ValueTask DisposeTransportAsync()
+    {
+        switch (_transport)
+        {
+            case IAsyncDisposable asyncDisposable:
+                await asyncDisposable.DisposeAsync();
+                break;
+            case IDisposable disposable:
+                disposable.Dispose();
+                break;
+        }
+    }
+
     /// <summary>Wakes the loop early: records may have been appended.</summary>
     public void Wake()
     {
