@@ -136,7 +136,7 @@ internal static class LineageCommands
         }
     }
 
-    private static string Table(string[] header, IEnumerable<string[]> rows)
+    internal static string Table(string[] header, IEnumerable<string[]> rows)
     {
         var all = rows.Prepend(header).ToList();
         var widths = header.Select((_, i) => all.Max(r => r[i].Length)).ToArray();

@@ -85,9 +85,23 @@ var by = new Option<string>("--by") { Description = "Who does it.", Required = t
 var deploy = new Command("deploy", "Record that an artifact now serves a deployment (replacing whatever served it).") { connection, store, schema, deployment, artifactRequired, by };
 deploy.SetAction((p, ct) => LineageCommands.DeployAsync(Store(p), p.GetValue(deployment)!, p.GetValue(artifactRequired)!, p.GetValue(by)!, Console.Out, Console.Error, ct));
 
+var subscriptionOption = new Option<string>("--subscription") { Description = "The relay subscription, e.g. partner.", Required = true };
+var after = new Option<long>("--after") { Description = "Deliver again the changes after this sequence.", Required = true };
+var relayStatus = new Command("status", "Each relay subscription: its position, how many changes are after it, the instance relaying it, dead letters, last error.") { connection, store, schema, json };
+relayStatus.SetAction((p, ct) => RelayCommands.StatusAsync(Store(p), p.GetValue(json), Console.Out, Console.Error, ct));
+var relayLetters = new Command("dead-letters", "A subscription's dead letters: the changes it could not deliver, oldest first, with the last error.") { connection, store, schema, subscriptionOption, json };
+relayLetters.SetAction((p, ct) => RelayCommands.DeadLettersAsync(Store(p), p.GetValue(subscriptionOption)!, p.GetValue(json), Console.Out, Console.Error, ct));
+var relayReplay = new Command("replay", "Ask the relay to deliver a subscription's dead letters again, oldest first.") { connection, store, schema, subscriptionOption };
+relayReplay.SetAction((p, ct) => RelayCommands.ReplayAsync(Store(p), p.GetValue(subscriptionOption)!, Console.Out, Console.Error, ct));
+var relayRewind = new Command("rewind", "Deliver a subscription's changes again from after a sequence (receivers drop repeats by id).") { connection, store, schema, subscriptionOption, after };
+relayRewind.SetAction((p, ct) => RelayCommands.RewindAsync(Store(p), p.GetValue(subscriptionOption)!, p.GetValue(after), Console.Out, Console.Error, ct));
+var relay = new Command("relay", "The consent relay's state in the store: status, dead letters, replay, rewind.") { relayStatus, relayLetters, relayReplay, relayRewind };
+var newWebhookSecret = new Command("new-webhook-secret", "Print a new Standard Webhooks secret (whsec_…) for a relay webhook and its receiver.");
+newWebhookSecret.SetAction((_, _) => RelayCommands.NewWebhookSecretAsync(Console.Out));
+
 var root = new RootCommand("consentkit: verify, export and audit a ConsentKit store.")
 {
-    newKey, verify, head, checkHead, export, erase, receipt, audit, lineage, obligations, rebuildPlan, recordArtifact, deploy,
+    newKey, verify, head, checkHead, export, erase, receipt, audit, lineage, obligations, rebuildPlan, recordArtifact, deploy, relay, newWebhookSecret,
 };
 var parsed = root.Parse(args);
 return parsed.Errors.Count > 0 ? await Usage(parsed) : await parsed.InvokeAsync();
