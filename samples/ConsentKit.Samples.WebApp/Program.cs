@@ -65,6 +65,21 @@ if (openLineage.Exists())
     consent.AddOpenLineage(openLineage.Bind);
 }
 
+// Members' withdrawals of sharing reach the partner at least once, as signed CloudEvents (ConsentKit.Relay). The
+// demo's partner is its own /partner-inbox; set ConsentKit:Relay:PartnerUrl when the app listens elsewhere.
+var partnerInbox = PartnerInbox.LoadOrCreate(Path.ChangeExtension(databasePath, ".partner-webhook-secret"));
+builder.Services.AddSingleton(partnerInbox);
+consent.AddConsentRelay(o =>
+    {
+        o.Source = new Uri("urn:consentkit:demo-network");
+        builder.Configuration.GetSection("ConsentKit:Relay").Bind(o);
+    })
+    .AddWebhook("partner", new Uri(builder.Configuration["ConsentKit:Relay:PartnerUrl"] ?? "http://127.0.0.1:5080/partner-inbox/consent-events"), partnerInbox.Secret, w =>
+    {
+        w.Purposes.Add(ConsentPurposes.ThirdPartySharing);
+        w.Statuses.Add(ConsentStatus.Withdrawn);
+    });
+
 // One process: the SQLite file. Several instances on one database: PostgreSQL, e.g.
 //   --ConsentKit:Store=postgresql --ConsentKit:PostgreSql:ConnectionString="Host=…;Username=…;Database=…"
 // Either way the change-feed follower tells this instance of writes made by the others.
@@ -142,6 +157,10 @@ app.UseConsentEnforcement();
 app.MapRazorPages();
 app.MapConsentEndpoints("/api/consents");
 app.MapGlobalPrivacyControlWellKnown();
+app.MapConsentRelayEndpoints("/admin/relay").RequireAuthorization("operator");
+
+// The demo partner's webhook endpoint (signed by the relay, so no antiforgery token and no partner key).
+app.MapPost("/partner-inbox/consent-events", (HttpContext context, PartnerInbox inbox) => inbox.ReceiveAsync(context)).DisableAntiforgery();
 
 app.MapPost("/signin", async (HttpContext context, IFormCollection form) =>
 {

@@ -6,7 +6,8 @@ using Microsoft.AspNetCore.Mvc.RazorPages;
 namespace ConsentKit.Samples.WebApp.Pages.Admin;
 
 /// <summary>The data team's view: consent rates, recent changes, training-set builds and what withdrawals affect.</summary>
-public sealed class IndexModel(ConsentPurposeCatalog catalog, IConsentGate gate, IConsentReader reader, IDataUseAuditor auditor, TrainingSets sets) : PageModel
+public sealed class IndexModel(
+    ConsentPurposeCatalog catalog, IConsentGate gate, IConsentReader reader, IDataUseAuditor auditor, TrainingSets sets, PartnerInbox inbox, ConsentKit.Relay.IConsentRelay relay) : PageModel
 {
     public sealed record Rate(ConsentPurpose Purpose, int Allowed, int Members);
 
@@ -21,6 +22,12 @@ public sealed class IndexModel(ConsentPurposeCatalog catalog, IConsentGate gate,
     public List<Run> Runs { get; } = [];
 
     public List<Withdrawal> Withdrawals { get; } = [];
+
+    /// <summary>What the demo partner received from the relay, newest first.</summary>
+    public IReadOnlyList<PartnerInbox.Received> PartnerEvents => inbox.Events;
+
+    /// <summary>Where each relay subscription stands.</summary>
+    public IReadOnlyList<ConsentKit.Relay.ConsentRelayStatus> Relay { get; private set; } = [];
 
     [TempData]
     public string? Built { get; set; }
@@ -62,6 +69,8 @@ public sealed class IndexModel(ConsentPurposeCatalog catalog, IConsentGate gate,
         {
             Withdrawals.Add(new Withdrawal(record, await reader.FindAffectedDataUsesAsync(record, HttpContext.RequestAborted)));
         }
+
+        Relay = await relay.GetStatusAsync(HttpContext.RequestAborted);
     }
 
     /// <summary>A purpose's name, as operators know it from the settings page.</summary>
