@@ -18,8 +18,9 @@ public sealed record WithdrawalImpact
 /// </summary>
 /// <remarks>
 /// Register with <c>AddWithdrawalImpactHandler&lt;T&gt;()</c>. The default handler logs a warning. Called at
-/// most once, in the process that recorded the withdrawal (see <see cref="IConsentChangeObserver"/> for
-/// how to reconcile from the change feed).
+/// most once, in the process that recorded the withdrawal — or, with <c>AddConsentRelay</c>, at least once by
+/// the relay for every instance's withdrawals (see <see cref="IConsentChangeObserver"/>): handle a repeat of the
+/// same record (its sequence) as done.
 /// </remarks>
 public interface IWithdrawalImpactHandler
 {

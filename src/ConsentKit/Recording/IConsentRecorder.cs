@@ -108,10 +108,11 @@ public interface IConsentRecorder
 /// logged and does not undo the record or stop the other observers.
 /// </para>
 /// <para>
-/// Delivery is <b>at most once, in the process that made the write</b>: a crash right after the append,
-/// or a write made by another instance, reaches no observer here. Reconcile from the store — for
-/// withdrawals, page <see cref="IConsentStore.GetChangesAsync"/> from a watermark you keep and ask
-/// <see cref="IDataUseLedger.FindAffectedByAsync"/> for each withdrawal or refusal.
+/// Without the relay, delivery is <b>at most once, in the process that made the write</b>: a crash right
+/// after the append, or a write made by another instance, reaches no observer here. With
+/// <c>AddConsentRelay</c> (ConsentKit.Relay) observers are the relay's <c>in-process</c> subscription instead:
+/// called for every instance's writes, <b>at least once</b>, from a position kept in the consent database —
+/// so an observer must tolerate being called twice for one record (its sequence identifies it).
 /// </para>
 /// </remarks>
 public interface IConsentChangeObserver
