@@ -7,4 +7,10 @@ if (args is ["propagation", ..])
     return;
 }
 
+if (args is ["relay-lag", ..])
+{
+    await RelayLagBenchmark.RunAsync(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 500);
+    return;
+}
+
 BenchmarkSwitcher.FromAssembly(typeof(PropagationBenchmark).Assembly).Run(args);

@@ -117,7 +117,7 @@ public sealed class RelayCrashTests : IDisposable
         return sequences;
     }
 
-    private static string PostgreSqlConnection()
+    internal static string PostgreSqlConnection()
     {
         var value = Environment.GetEnvironmentVariable("CONSENTKIT_TEST_POSTGRES");
         if (!string.IsNullOrWhiteSpace(value))

@@ -18,12 +18,17 @@ internal sealed class RelayHost : IAsyncDisposable
 
     public IConsentRelay Relay => Services.GetRequiredService<IConsentRelay>();
 
-    public static RelayHost Build(InMemoryConsentStore store, string instance, Action<IConsentKitBuilder>? configure = null, Action<ConsentRelayOptions>? options = null)
+    public static RelayHost Build(InMemoryConsentStore store, string instance, Action<IConsentKitBuilder>? configure = null, Action<ConsentRelayOptions>? options = null) =>
+        Build(b => b.UseStore(_ => store).UseDataUseLedger(_ => store).UseLineageStore(_ => store).UseRelayStore(_ => store), instance, configure, options);
+
+    /// <summary>An app over the store <paramref name="useStore"/> registers (SQLite, PostgreSQL).</summary>
+    public static RelayHost Build(Action<IConsentKitBuilder> useStore, string instance, Action<IConsentKitBuilder>? configure = null, Action<ConsentRelayOptions>? options = null)
     {
         var builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder();
         builder.Logging.ClearProviders();
-        var consent = builder.Services.AddConsentKit().AddStandardPurposes()
-            .UseStore(_ => store).UseDataUseLedger(_ => store).UseLineageStore(_ => store).UseRelayStore(_ => store)
+        var consent = builder.Services.AddConsentKit().AddStandardPurposes();
+        useStore(consent);
+        consent
             .AddConsentRelay(o =>
             {
                 o.InstanceId = instance;

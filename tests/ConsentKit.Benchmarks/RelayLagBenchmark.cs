@@ -1,0 +1,136 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using ConsentKit.Relay;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Npgsql;
+
+namespace ConsentKit.Benchmarks;
+
+/// <summary>
+/// How long a withdrawal takes from the recorder's acknowledgement to a webhook receiver's 2xx, through the relay with
+/// its default options: PostgreSQL (woken by LISTEN/NOTIFY) and SQLite (polling every <see cref="ConsentRelayOptions.PollInterval"/>).
+/// Not a BenchmarkDotNet benchmark: it measures a latency distribution, printed as p50/p90/p99/max.
+/// </summary>
+/// <remarks>Run: <c>dotnet run -c Release --project tests/ConsentKit.Benchmarks -- relay-lag [withdrawals]</c>.</remarks>
+internal static class RelayLagBenchmark
+{
+    private const string Purpose = ConsentPurposes.GenerativeAiTraining;
+
+    public static async Task RunAsync(int withdrawals)
+    {
+        var defaults = new ConsentRelayOptions();
+        Console.WriteLine($"Relay lag, {withdrawals} withdrawals one at a time after a random pause of 0–{defaults.PollInterval.TotalMilliseconds:0} ms, from the recorder's acknowledgement to the receiver's 2xx (webhook on the loopback)");
+        Console.WriteLine("| store | woken by | withdrawals | p50 | p90 | p99 | max |");
+        Console.WriteLine("|---|---|---:|---:|---:|---:|---:|");
+        foreach (var store in new[] { "postgresql", "sqlite" })
+        {
+            var latencies = await MeasureAsync(store, withdrawals, defaults.PollInterval);
+            latencies.Sort();
+            string At(double q) => $"{latencies[Math.Min(latencies.Count - 1, (int)Math.Ceiling(q * latencies.Count) - 1)]:0.0} ms";
+            var woken = store == "postgresql" ? "LISTEN/NOTIFY" : $"polling, {defaults.PollInterval.TotalMilliseconds:0} ms";
+            Console.WriteLine($"| {store} | {woken} | {latencies.Count} | {At(0.50)} | {At(0.90)} | {At(0.99)} | {latencies[^1]:0.0} ms |");
+        }
+    }
+
+    private static async Task<List<double>> MeasureAsync(string store, int withdrawals, TimeSpan pollInterval)
+    {
+        var schema = BenchmarkServer.NewSchemaName();
+        var directory = Directory.CreateTempSubdirectory("consentkit-relay-lag-").FullName;
+        var arrived = new ConcurrentDictionary<string, long>();
+        var secret = WebhookSecret.Create();
+        using var listener = new HttpListener();
+        var port = FreePort();
+        listener.Prefixes.Add($"http://127.0.0.1:{port}/");
+        listener.Start();
+        var receive = Task.Run(async () =>
+        {
+            while (listener.IsListening)
+            {
+                HttpListenerContext context;
+                try
+                {
+                    context = await listener.GetContextAsync();
+                }
+                catch (Exception ex) when (ex is HttpListenerException or ObjectDisposedException)
+                {
+                    return;
+                }
+
+                arrived.TryAdd(context.Request.Headers["webhook-id"]!, Stopwatch.GetTimestamp());
+                context.Response.StatusCode = 204;
+                context.Response.Close();
+            }
+        });
+
+        var builder = Host.CreateApplicationBuilder();
+        builder.Logging.ClearProviders();
+        var consent = builder.Services.AddConsentKit().AddStandardPurposes();
+        if (store == "sqlite")
+        {
+            consent.UseSqliteStore($"Data Source={Path.Combine(directory, "consent.db")}");
+        }
+        else
+        {
+            consent.UsePostgreSqlStore(o =>
+            {
+                o.ConnectionString = BenchmarkServer.ConnectionString;
+                o.SchemaName = schema;
+            });
+        }
+
+        consent.AddConsentRelay().AddWebhook("partner", new Uri($"http://127.0.0.1:{port}/"), secret, w => w.Statuses.Add(ConsentStatus.Withdrawn));
+        using var host = builder.Build();
+        await host.StartAsync();
+        try
+        {
+            var recorder = host.Services.GetRequiredService<IConsentRecorder>();
+            var ui = ConsentEvidence.FromUserInterface("1", "bench");
+            var random = new Random(1);
+            var acknowledged = new Dictionary<string, long>();
+            for (var i = 0; i < withdrawals; i++)
+            {
+                await recorder.GrantAsync($"member-{i:D5}", Purpose, ui);
+            }
+
+            for (var i = 0; i < withdrawals; i++)
+            {
+                // A random moment, so the withdrawals do not line up with the relay's polls.
+                await Task.Delay(random.Next((int)pollInterval.TotalMilliseconds));
+                var record = await recorder.WithdrawAsync($"member-{i:D5}", Purpose, ui);
+                acknowledged[record.Sequence.ToString(System.Globalization.CultureInfo.InvariantCulture)] = Stopwatch.GetTimestamp();
+            }
+
+            while (!acknowledged.Keys.All(arrived.ContainsKey))
+            {
+                await Task.Delay(10);
+            }
+
+            return [.. acknowledged.Select(a => Stopwatch.GetElapsedTime(a.Value, arrived[a.Key]).TotalMilliseconds)];
+        }
+        finally
+        {
+            await host.StopAsync();
+            listener.Close();
+            await receive;
+            Directory.Delete(directory, recursive: true);
+            if (store == "postgresql")
+            {
+                await using var connection = new NpgsqlConnection(BenchmarkServer.ConnectionString);
+                await connection.OpenAsync();
+                await using var drop = new NpgsqlCommand($"DROP SCHEMA IF EXISTS {schema} CASCADE;", connection);
+                await drop.ExecuteNonQueryAsync();
+            }
+        }
+    }
+
+    private static int FreePort()
+    {
+        using var probe = new TcpListener(IPAddress.Loopback, 0);
+        probe.Start();
+        return ((IPEndPoint)probe.LocalEndpoint).Port;
+    }
+}
