@@ -111,30 +111,12 @@ internal static class LineageCommands
         _ => throw new ArgumentException($"--input '{text}' is not data-use:<id> or artifact:<id>.", "--input"),
     };
 
-    private static async Task<int> RunAsync(StoreSettings store, TextWriter error, CancellationToken ct, Func<IModelLineage, Task<int>> command)
-    {
-        try
+    private static Task<int> RunAsync(StoreSettings store, TextWriter error, CancellationToken ct, Func<IModelLineage, Task<int>> command) =>
+        ExitCodes.GuardAsync(store, error, async () =>
         {
-            if (store.Problem() is { } problem)
-            {
-                await error.WriteLineAsync(problem);
-                return ExitCodes.BadInput;
-            }
-
             await using var services = await Services.BuildWithStorePurposesAsync(store, ct);
             return await command(services.GetRequiredService<IModelLineage>());
-        }
-        catch (ArgumentException ex)
-        {
-            await error.WriteLineAsync(ExitCodes.Sentence(ex));
-            return ExitCodes.BadInput;
-        }
-        catch (ConsentStoreException ex)
-        {
-            await error.WriteLineAsync("The store could not be used: " + ex.Message);
-            return ExitCodes.BadInput;
-        }
-    }
+        });
 
     internal static string Table(string[] header, IEnumerable<string[]> rows)
     {

@@ -116,35 +116,16 @@ internal static class RelayCommands
         return true;
     }
 
-    private static async Task<int> RunAsync(StoreSettings store, TextWriter error, Func<IConsentRelayStore, IConsentStore, Task<int>> command)
-    {
-        try
+    private static Task<int> RunAsync(StoreSettings store, TextWriter error, Func<IConsentRelayStore, IConsentStore, Task<int>> command) =>
+        ExitCodes.GuardAsync(store, error, async () =>
         {
-            if (store.Problem() is { } problem)
-            {
-                await error.WriteLineAsync(problem);
-                return ExitCodes.BadInput;
-            }
-
             await using var services = Services.Build(store, null, purposes: false);
-            var relay = services.GetService<IConsentRelayStore>();
-            if (relay is null)
+            if (services.GetService<IConsentRelayStore>() is not { } relay)
             {
                 await error.WriteLineAsync("This store keeps no relay state.");
                 return ExitCodes.BadInput;
             }
 
             return await command(relay, services.GetRequiredService<IConsentStore>());
-        }
-        catch (ArgumentException ex)
-        {
-            await error.WriteLineAsync(ExitCodes.Sentence(ex));
-            return ExitCodes.BadInput;
-        }
-        catch (ConsentStoreException ex)
-        {
-            await error.WriteLineAsync("The store could not be used: " + ex.Message);
-            return ExitCodes.BadInput;
-        }
-    }
+        });
 }

@@ -15,6 +15,34 @@ internal static class ExitCodes
     public const int Ok = 0;
     public const int Failed = 1;
     public const int BadInput = 2;
+
+    /// <summary>
+    /// Runs a command on a store: a store that cannot be opened, an argument refused or a store fault is exit 2 with
+    /// one line on standard error, never a stack trace.
+    /// </summary>
+    public static async Task<int> GuardAsync(StoreSettings store, TextWriter error, Func<Task<int>> command)
+    {
+        try
+        {
+            if (store.Problem() is { } problem)
+            {
+                await error.WriteLineAsync(problem);
+                return BadInput;
+            }
+
+            return await command();
+        }
+        catch (ArgumentException ex)
+        {
+            await error.WriteLineAsync(Sentence(ex));
+            return BadInput;
+        }
+        catch (ConsentStoreException ex)
+        {
+            await error.WriteLineAsync("The store could not be used: " + ex.Message);
+            return BadInput;
+        }
+    }
 }
 
 /// <summary>Which store, from the command line.</summary>

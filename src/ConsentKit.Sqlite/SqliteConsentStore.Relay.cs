@@ -146,10 +146,7 @@ public sealed partial class SqliteConsentStore : IConsentRelayStore
 
     private static List<RelaySubscriptionState> ReadStates(SqliteConnection connection, SqliteTransaction transaction, string subscription)
     {
-        using var command = connection.CreateCommand();
-        command.Transaction = transaction;
-        command.CommandText = $"SELECT {StateColumns} FROM consent_relay_subscriptions s WHERE s.name = $name;";
-        command.Parameters.AddWithValue("$name", subscription);
+        using var command = Command(connection, transaction, $"SELECT {StateColumns} FROM consent_relay_subscriptions s WHERE s.name = $name;", [("$name", subscription)]);
         using var reader = command.ExecuteReader();
         var states = new List<RelaySubscriptionState>();
         while (reader.Read())
@@ -175,20 +172,19 @@ public sealed partial class SqliteConsentStore : IConsentRelayStore
 
     private static int Execute(SqliteConnection connection, SqliteTransaction? transaction, string sql, params (string Name, object Value)[] values)
     {
-        using var command = connection.CreateCommand();
-        command.Transaction = transaction;
-        command.CommandText = sql;
-        foreach (var (name, value) in values)
-        {
-            command.Parameters.AddWithValue(name, value);
-        }
-
+        using var command = Command(connection, transaction, sql, values);
         return command.ExecuteNonQuery();
     }
 
     private static object? Scalar(SqliteConnection connection, SqliteTransaction transaction, string sql, params (string Name, object Value)[] values)
     {
-        using var command = connection.CreateCommand();
+        using var command = Command(connection, transaction, sql, values);
+        return command.ExecuteScalar();
+    }
+
+    private static SqliteCommand Command(SqliteConnection connection, SqliteTransaction? transaction, string sql, (string Name, object Value)[] values)
+    {
+        var command = connection.CreateCommand();
         command.Transaction = transaction;
         command.CommandText = sql;
         foreach (var (name, value) in values)
@@ -196,6 +192,6 @@ public sealed partial class SqliteConsentStore : IConsentRelayStore
             command.Parameters.AddWithValue(name, value);
         }
 
-        return command.ExecuteScalar();
+        return command;
     }
 }

@@ -1,8 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using ConsentKit.Relay;
+using ConsentKit.Tests.Shared;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -42,28 +41,12 @@ internal static class RelayLagBenchmark
         var directory = Directory.CreateTempSubdirectory("consentkit-relay-lag-").FullName;
         var arrived = new ConcurrentDictionary<string, long>();
         var secret = WebhookSecret.Create();
-        using var listener = new HttpListener();
-        var port = FreePort();
-        listener.Prefixes.Add($"http://127.0.0.1:{port}/");
-        listener.Start();
-        var receive = Task.Run(async () =>
+        using var endpoint = new LoopbackEndpoint(context =>
         {
-            while (listener.IsListening)
-            {
-                HttpListenerContext context;
-                try
-                {
-                    context = await listener.GetContextAsync();
-                }
-                catch (Exception ex) when (ex is HttpListenerException or ObjectDisposedException)
-                {
-                    return;
-                }
-
-                arrived.TryAdd(context.Request.Headers["webhook-id"]!, Stopwatch.GetTimestamp());
-                context.Response.StatusCode = 204;
-                context.Response.Close();
-            }
+            arrived.TryAdd(context.Request.Headers["webhook-id"]!, Stopwatch.GetTimestamp());
+            context.Response.StatusCode = 204;
+            context.Response.Close();
+            return Task.CompletedTask;
         });
 
         var builder = Host.CreateApplicationBuilder();
@@ -82,7 +65,7 @@ internal static class RelayLagBenchmark
             });
         }
 
-        consent.AddConsentRelay().AddWebhook("partner", new Uri($"http://127.0.0.1:{port}/"), secret, w => w.Statuses.Add(ConsentStatus.Withdrawn));
+        consent.AddConsentRelay().AddWebhook("partner", endpoint.Url("/"), secret, w => w.Statuses.Add(ConsentStatus.Withdrawn));
         using var host = builder.Build();
         await host.StartAsync();
         try
@@ -114,8 +97,6 @@ internal static class RelayLagBenchmark
         finally
         {
             await host.StopAsync();
-            listener.Close();
-            await receive;
             Directory.Delete(directory, recursive: true);
             if (store == "postgresql")
             {
@@ -125,12 +106,5 @@ internal static class RelayLagBenchmark
                 await drop.ExecuteNonQueryAsync();
             }
         }
-    }
-
-    private static int FreePort()
-    {
-        using var probe = new TcpListener(IPAddress.Loopback, 0);
-        probe.Start();
-        return ((IPEndPoint)probe.LocalEndpoint).Port;
     }
 }

@@ -1,7 +1,6 @@
 using System.Net;
 using FluentAssertions;
 using Microsoft.Extensions.DependencyInjection;
-using Npgsql;
 
 namespace ConsentKit.Relay.Tests;
 
@@ -20,13 +19,7 @@ public sealed class RelayCrashTests : IDisposable
     public void Dispose()
     {
         Directory.Delete(_directory, recursive: true);
-        if (_schema is not null)
-        {
-            using var connection = new NpgsqlConnection(PostgreSqlConnection());
-            connection.Open();
-            using var drop = new NpgsqlCommand($"DROP SCHEMA IF EXISTS {_schema} CASCADE;", connection);
-            drop.ExecuteNonQuery();
-        }
+        TestDatabase.DropSchema(_schema);
     }
 
     [Fact]
@@ -36,8 +29,8 @@ public sealed class RelayCrashTests : IDisposable
     [Fact]
     public Task PostgreSql_ARelayKilledMidBatch_AndAWriterKilledAfterItsCommit_LoseNothing()
     {
-        _schema = "t_" + Guid.NewGuid().ToString("N")[..16];
-        return RunAsync("postgresql", PostgreSqlConnection(), new Dictionary<string, string> { ["CONSENTKIT_RELAY_SCHEMA"] = _schema });
+        _schema = TestDatabase.NewSchema();
+        return RunAsync("postgresql", TestDatabase.PostgreSqlConnection(), new Dictionary<string, string> { ["CONSENTKIT_RELAY_SCHEMA"] = _schema });
     }
 
     private async Task RunAsync(string store, string connection, Dictionary<string, string> environment)
@@ -115,23 +108,5 @@ public sealed class RelayCrashTests : IDisposable
         await ledger.StartAsync(new NewDataUse { Id = "set-1", PurposeId = ConsentPurposes.GenerativeAiTraining, Description = "posts", StartedAt = DateTimeOffset.UtcNow }, Ct);
         await ledger.AddSubjectsAsync("set-1", [new DataUseSubject { SubjectId = "ada", ConsentSequence = sequences[0] }], Ct);
         return sequences;
-    }
-
-    internal static string PostgreSqlConnection()
-    {
-        var value = Environment.GetEnvironmentVariable("CONSENTKIT_TEST_POSTGRES");
-        if (!string.IsNullOrWhiteSpace(value))
-        {
-            return value;
-        }
-
-        const string how = "No PostgreSQL server: set CONSENTKIT_TEST_POSTGRES to a connection string, or run `bash .ci/run`, which starts one.";
-        if (string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase))
-        {
-            throw new InvalidOperationException("Under CI=true the PostgreSQL tests must run. " + how);
-        }
-
-        Assert.Skip(how);
-        return null!;
     }
 }

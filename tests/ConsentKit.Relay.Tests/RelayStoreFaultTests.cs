@@ -1,7 +1,6 @@
 using System.Net;
 using FluentAssertions;
 using Microsoft.Extensions.DependencyInjection;
-using Npgsql;
 
 namespace ConsentKit.Relay.Tests;
 
@@ -16,13 +15,7 @@ public sealed class RelayStoreFaultTests : IDisposable
     public void Dispose()
     {
         Directory.Delete(_directory, recursive: true);
-        if (_schema is not null)
-        {
-            using var connection = new NpgsqlConnection(RelayCrashTests.PostgreSqlConnection());
-            connection.Open();
-            using var drop = new NpgsqlCommand($"DROP SCHEMA IF EXISTS {_schema} CASCADE;", connection);
-            drop.ExecuteNonQuery();
-        }
+        TestDatabase.DropSchema(_schema);
     }
 
     [Theory]
@@ -71,8 +64,8 @@ public sealed class RelayStoreFaultTests : IDisposable
             return b => b.UseSqliteStore($"Data Source={path}");
         }
 
-        var connection = RelayCrashTests.PostgreSqlConnection();
-        _schema = "t_" + Guid.NewGuid().ToString("N")[..16];
+        var connection = TestDatabase.PostgreSqlConnection();
+        _schema = TestDatabase.NewSchema();
         var schema = _schema;
         return b => b.UsePostgreSqlStore(o =>
         {

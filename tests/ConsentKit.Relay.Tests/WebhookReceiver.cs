@@ -1,9 +1,9 @@
 using System.Collections.Concurrent;
 using System.Net;
-using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Text;
 using System.Threading.Channels;
+using ConsentKit.Tests.Shared;
 
 namespace ConsentKit.Relay.Tests;
 
@@ -13,19 +13,16 @@ namespace ConsentKit.Relay.Tests;
 /// </summary>
 internal sealed class WebhookReceiver : IDisposable
 {
-    private readonly HttpListener _listener = new();
+    private readonly LoopbackEndpoint _endpoint;
     private readonly byte[] _key;
-    private readonly Task _loop;
     private readonly Channel<Delivery> _accepted = Channel.CreateUnbounded<Delivery>();
     private int _requests;
 
     public WebhookReceiver(string secret)
     {
         _key = Convert.FromBase64String(secret["whsec_".Length..]);
-        Url = new Uri($"http://127.0.0.1:{FreePort()}/hooks/consent");
-        _listener.Prefixes.Add($"http://127.0.0.1:{Url.Port}/");
-        _listener.Start();
-        _loop = Task.Run(LoopAsync);
+        _endpoint = new LoopbackEndpoint(HandleAsync);
+        Url = _endpoint.Url("/hooks/consent");
     }
 
     public Uri Url { get; }
@@ -51,41 +48,13 @@ internal sealed class WebhookReceiver : IDisposable
         return accepted;
     }
 
-    public void Dispose()
-    {
-        _listener.Close();
-        _ = _loop.Exception;
-    }
+    public void Dispose() => _endpoint.Dispose();
 
-    public static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
-    private async Task LoopAsync()
-    {
-        while (_listener.IsListening)
-        {
-            HttpListenerContext context;
-            try
-            {
-                context = await _listener.GetContextAsync();
-            }
-            catch (Exception ex) when (ex is HttpListenerException or ObjectDisposedException)
-            {
-                return;
-            }
-
-            _ = Task.Run(() => HandleAsync(context));
-        }
-    }
+    public static int FreePort() => LoopbackEndpoint.FreePort();
 
     private async Task HandleAsync(HttpListenerContext context)
     {
-        using var reader = new StreamReader(context.Request.InputStream, Encoding.UTF8);
-        var body = await reader.ReadToEndAsync();
+        var body = await LoopbackEndpoint.BodyAsync(context);
         var id = context.Request.Headers["webhook-id"] ?? "";
         var timestamp = context.Request.Headers["webhook-timestamp"] ?? "";
         var expected = "v1," + Convert.ToBase64String(HMACSHA256.HashData(_key, Encoding.UTF8.GetBytes($"{id}.{timestamp}.{body}")));

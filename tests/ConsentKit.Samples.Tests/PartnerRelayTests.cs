@@ -1,7 +1,7 @@
 using System.Net;
-using System.Net.Sockets;
 using System.Text;
 using System.Threading.Channels;
+using ConsentKit.Tests.Shared;
 using FluentAssertions;
 
 namespace ConsentKit.Samples.Tests;
@@ -13,25 +13,16 @@ namespace ConsentKit.Samples.Tests;
 public sealed class PartnerRelayTests : IDisposable
 {
     private static readonly CancellationToken Ct = TestContext.Current.CancellationToken;
-    private readonly HttpListener _partner = new();
+    private readonly LoopbackEndpoint _partner;
     private readonly Channel<(string Body, WebHeaderCollection Headers)> _received = Channel.CreateUnbounded<(string, WebHeaderCollection)>();
     private readonly WebAppFactory _factory;
 
     public PartnerRelayTests()
     {
-        int port;
-        using (var probe = new TcpListener(IPAddress.Loopback, 0))
-        {
-            probe.Start();
-            port = ((IPEndPoint)probe.LocalEndpoint).Port;
-        }
-
-        _partner.Prefixes.Add($"http://127.0.0.1:{port}/");
-        _partner.Start();
-        _ = Task.Run(ListenAsync);
+        _partner = new LoopbackEndpoint(ReceiveAsync);
         _factory = new WebAppFactory(settings: new Dictionary<string, string>
         {
-            ["ConsentKit:Relay:PartnerUrl"] = $"http://127.0.0.1:{port}/consent-events",
+            ["ConsentKit:Relay:PartnerUrl"] = _partner.Url("/consent-events").ToString(),
             ["ConsentKit:Relay:PollInterval"] = "00:00:00.05",
         });
     }
@@ -39,7 +30,7 @@ public sealed class PartnerRelayTests : IDisposable
     public void Dispose()
     {
         _factory.Dispose();
-        _partner.Close();
+        _partner.Dispose();
     }
 
     [Fact]
@@ -86,31 +77,17 @@ public sealed class PartnerRelayTests : IDisposable
             ["__RequestVerificationToken"] = WebAppFactory.TokenIn(page),
         }), Ct);
 
-    private async Task ListenAsync()
+    private async Task ReceiveAsync(HttpListenerContext context)
     {
-        while (_partner.IsListening)
+        var body = await LoopbackEndpoint.BodyAsync(context);
+        var headers = new WebHeaderCollection();
+        foreach (var name in new[] { "webhook-id", "webhook-timestamp", "webhook-signature" })
         {
-            HttpListenerContext context;
-            try
-            {
-                context = await _partner.GetContextAsync();
-            }
-            catch (Exception ex) when (ex is HttpListenerException or ObjectDisposedException)
-            {
-                return;
-            }
-
-            using var reader = new StreamReader(context.Request.InputStream, Encoding.UTF8);
-            var body = await reader.ReadToEndAsync();
-            var headers = new WebHeaderCollection();
-            foreach (var name in new[] { "webhook-id", "webhook-timestamp", "webhook-signature" })
-            {
-                headers[name] = context.Request.Headers[name];
-            }
-
-            context.Response.StatusCode = 204;
-            context.Response.Close();
-            await _received.Writer.WriteAsync((body, headers));
+            headers[name] = context.Request.Headers[name];
         }
+
+        context.Response.StatusCode = 204;
+        context.Response.Close();
+        await _received.Writer.WriteAsync((body, headers));
     }
 }

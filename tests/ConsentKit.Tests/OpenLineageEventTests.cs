@@ -1,7 +1,7 @@
 using System.Net;
-using System.Net.Sockets;
 using System.Text.Json;
 using ConsentKit.OpenLineage;
+using ConsentKit.Tests.Shared;
 using FluentAssertions;
 using Json.Schema;
 using Microsoft.Extensions.DependencyInjection;
@@ -133,7 +133,7 @@ public sealed class OpenLineageEventTests : IDisposable
     public async Task AReceiverThatFailsOrIsDown_DoesNotFailTheWrite_ItIsLoggedAndCounted(HttpStatusCode? answer)
     {
         using var receiver = answer is { } status ? new Receiver(status) : null;
-        var url = receiver?.Url ?? new Uri($"http://127.0.0.1:{FreePort()}/api/v1/lineage");
+        var url = receiver?.Url ?? new Uri($"http://127.0.0.1:{LoopbackEndpoint.FreePort()}/api/v1/lineage");
         using var kit = new ConsentKitFixture(b => b.AddOpenLineage(o => o.Endpoint = url), services: s => s.AddMetrics());
         using var events = new MetricCollector<long>(kit.Provider.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(), "ConsentKit", "consentkit.openlineage.events");
         var ledger = kit.Provider.GetRequiredService<IDataUseLedger>();
@@ -253,13 +253,6 @@ public sealed class OpenLineageEventTests : IDisposable
         throw new IOException("the source broke");
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
     private sealed class ListTransport(List<OpenLineageRunEvent> received) : IOpenLineageTransport
     {
         public ValueTask EmitAsync(OpenLineageRunEvent runEvent, CancellationToken cancellationToken = default)
@@ -272,53 +265,28 @@ public sealed class OpenLineageEventTests : IDisposable
     /// <summary>A real HTTP endpoint on the loopback that answers every request with one status and keeps what it got.</summary>
     private sealed class Receiver : IDisposable
     {
-        private readonly HttpListener _listener = new();
-        private readonly HttpStatusCode _answer;
-        private readonly Task _loop;
+        private readonly LoopbackEndpoint _endpoint;
 
         public Receiver(HttpStatusCode answer)
         {
-            _answer = answer;
-            Url = new Uri($"http://127.0.0.1:{FreePort()}/api/v1/lineage");
-            _listener.Prefixes.Add($"http://127.0.0.1:{Url.Port}/");
-            _listener.Start();
-            _loop = Task.Run(LoopAsync);
+            _endpoint = new LoopbackEndpoint(async context =>
+            {
+                var body = await LoopbackEndpoint.BodyAsync(context);
+                lock (Requests)
+                {
+                    Requests.Add((context.Request.HttpMethod, context.Request.ContentType, context.Request.Headers["Authorization"], body));
+                }
+
+                context.Response.StatusCode = (int)answer;
+                context.Response.Close();
+            });
+            Url = _endpoint.Url("/api/v1/lineage");
         }
 
         public Uri Url { get; }
 
         public List<(string Method, string? ContentType, string? Authorization, string Body)> Requests { get; } = [];
 
-        public void Dispose()
-        {
-            _listener.Close();
-            _ = _loop.Exception;
-        }
-
-        private async Task LoopAsync()
-        {
-            while (_listener.IsListening)
-            {
-                HttpListenerContext context;
-                try
-                {
-                    context = await _listener.GetContextAsync();
-                }
-                catch (Exception ex) when (ex is HttpListenerException or ObjectDisposedException)
-                {
-                    return;
-                }
-
-                using var reader = new StreamReader(context.Request.InputStream);
-                var body = await reader.ReadToEndAsync();
-                lock (Requests)
-                {
-                    Requests.Add((context.Request.HttpMethod, context.Request.ContentType, context.Request.Headers["Authorization"], body));
-                }
-
-                context.Response.StatusCode = (int)_answer;
-                context.Response.Close();
-            }
-        }
+        public void Dispose() => _endpoint.Dispose();
     }
 }
