@@ -58,7 +58,9 @@ public static class ConsentRelayEndpoints
             }
             catch (ArgumentException ex)
             {
-                return Problem(StatusCodes.Status404NotFound, "No such subscription", ex.Message);
+                // The message without .NET's " (Parameter 'x')" suffix: it is for the operator reading the problem.
+                var detail = ex.ParamName is { } name ? ex.Message.Replace($" (Parameter '{name}')", string.Empty, StringComparison.Ordinal) : ex.Message;
+                return Problem(StatusCodes.Status404NotFound, "No such subscription", detail);
             }
             catch (ConsentStoreException)
             {

@@ -11,7 +11,7 @@ namespace ConsentKit.Relay;
 /// The hosted service that relays every subscription: one loop each, woken by the store's change notifications when
 /// it has them (PostgreSQL), polling otherwise.
 /// </summary>
-internal sealed class ConsentRelayService(IServiceProvider services, IOptions<ConsentRelayOptions> options, ConsentRelayMonitor monitor) : BackgroundService
+internal sealed class ConsentRelayService(IServiceProvider services, IOptions<ConsentRelayOptions> options, ConsentRelayMonitor monitor, ConsentObserversRelayed appended) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -21,6 +21,8 @@ internal sealed class ConsentRelayService(IServiceProvider services, IOptions<Co
             return;
         }
 
+        // Writes made in this process wake the loops at once; others' arrive by notification or the next poll.
+        appended.OnAppended(() => relays.ForEach(r => r.Wake()));
         var loops = relays.Select(r => Task.Run(() => r.RunAsync(stoppingToken), CancellationToken.None)).ToList();
         if (services.GetRequiredService<IConsentStore>() is IConsentChangeNotifications notifications)
         {

@@ -47,6 +47,17 @@ public sealed class RelayDeliveryTests : IDisposable
         data.GetProperty("status").GetString().Should().Be("withdrawn");
     }
 
+    // Without the wake this would wait an hour: the time-out turns that into a failure.
+    [Fact(Timeout = 30_000)]
+    public async Task AWriteInThisProcess_WakesTheRelay_WithoutWaitingForItsPoll()
+    {
+        await using var app = await RelayHost.StartAsync(_store, "a", b => b.AddWebhook("partner", _receiver.Url, _secret), o => o.PollInterval = TimeSpan.FromHours(1));
+
+        var grant = await app.GrantAsync("ada");
+
+        (await _receiver.AcceptedAsync(1, Ct)).Single().Sequence.Should().Be(grant.Sequence, "the recorder woke the relay; its next poll is an hour away");
+    }
+
     [Fact]
     public async Task AWithdrawal_CarriesTheTrainingSetsAndModelsHoldingThePerson_ToTheWebhookAndTheImpactHandlers()
     {

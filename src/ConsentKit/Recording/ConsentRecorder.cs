@@ -15,6 +15,7 @@ internal sealed class ConsentRecorder : IConsentRecorder
     private readonly IConsentSubjectState _state;
     private readonly ConsentDecisionService _decisions;
     private readonly IConsentChangeObserver[] _observers;
+    private readonly ConsentObserversRelayed? _relayed;
     private readonly TimeProvider _timeProvider;
     private readonly ConsentKitInstrumentation _instrumentation;
     private readonly ILogger _logger;
@@ -59,6 +60,7 @@ internal sealed class ConsentRecorder : IConsentRecorder
         // With the relay (ConsentKit.Relay) the observers are its subscribers: called at least once, by whichever
         // instance holds the lease, and not here as well.
         _observers = relayed is null ? observers?.ToArray() ?? [] : [];
+        _relayed = relayed;
         _timeProvider = timeProvider ?? TimeProvider.System;
         _instrumentation = instrumentation ?? new ConsentKitInstrumentation();
         _logger = logger ?? NullLogger<ConsentRecorder>.Instance;
@@ -284,6 +286,9 @@ internal sealed class ConsentRecorder : IConsentRecorder
             Log.RecordAppended(_logger, record.Sequence, record.PurposeId, record.Status, record.Method);
             Log.RecordSubject(_logger, record.Sequence, record.SubjectId);
         }
+
+        // A relay in this process need not wait for its next poll (or a notification) to see this write.
+        _relayed?.Appended();
 
         // The write is acknowledged: a caller that goes away (a closed browser tab) must not cancel what
         // follows from it, such as finding the training sets a withdrawal affects. Only shutdown may.
