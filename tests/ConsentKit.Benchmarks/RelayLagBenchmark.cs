@@ -25,17 +25,22 @@ internal static class RelayLagBenchmark
         Console.WriteLine($"Relay lag, {withdrawals} withdrawals one at a time after a random pause of 0–{defaults.PollInterval.TotalMilliseconds:0} ms, from the recorder's acknowledgement to the receiver's 2xx (webhook on the loopback)");
         Console.WriteLine("| store | woken by | withdrawals | p50 | p90 | p99 | max |");
         Console.WriteLine("|---|---|---:|---:|---:|---:|---:|");
-        foreach (var store in new[] { "postgresql", "sqlite" })
+        // (store, whether the withdrawals are made by another app instance than the relay's)
+        foreach (var (store, elsewhere, woken) in new[]
         {
-            var latencies = await MeasureAsync(store, withdrawals, defaults.PollInterval);
+            ("postgresql", true, "LISTEN/NOTIFY (write by another instance)"),
+            ("sqlite", false, "the recorder (write in the relay's process)"),
+            ("sqlite", true, $"polling, {defaults.PollInterval.TotalMilliseconds:0} ms (write by another instance)"),
+        })
+        {
+            var latencies = await MeasureAsync(store, elsewhere, withdrawals, defaults.PollInterval);
             latencies.Sort();
             string At(double q) => $"{latencies[Math.Min(latencies.Count - 1, (int)Math.Ceiling(q * latencies.Count) - 1)]:0.0} ms";
-            var woken = store == "postgresql" ? "LISTEN/NOTIFY" : $"polling, {defaults.PollInterval.TotalMilliseconds:0} ms";
             Console.WriteLine($"| {store} | {woken} | {latencies.Count} | {At(0.50)} | {At(0.90)} | {At(0.99)} | {latencies[^1]:0.0} ms |");
         }
     }
 
-    private static async Task<List<double>> MeasureAsync(string store, int withdrawals, TimeSpan pollInterval)
+    private static async Task<List<double>> MeasureAsync(string store, bool elsewhere, int withdrawals, TimeSpan pollInterval)
     {
         var schema = BenchmarkServer.NewSchemaName();
         var directory = Directory.CreateTempSubdirectory("consentkit-relay-lag-").FullName;
@@ -49,28 +54,37 @@ internal static class RelayLagBenchmark
             return Task.CompletedTask;
         });
 
+        void UseStore(IConsentKitBuilder consent)
+        {
+            if (store == "sqlite")
+            {
+                consent.UseSqliteStore($"Data Source={Path.Combine(directory, "consent.db")}");
+            }
+            else
+            {
+                consent.UsePostgreSqlStore(o =>
+                {
+                    o.ConnectionString = BenchmarkServer.ConnectionString;
+                    o.SchemaName = schema;
+                });
+            }
+        }
+
         var builder = Host.CreateApplicationBuilder();
         builder.Logging.ClearProviders();
         var consent = builder.Services.AddConsentKit().AddStandardPurposes();
-        if (store == "sqlite")
-        {
-            consent.UseSqliteStore($"Data Source={Path.Combine(directory, "consent.db")}");
-        }
-        else
-        {
-            consent.UsePostgreSqlStore(o =>
-            {
-                o.ConnectionString = BenchmarkServer.ConnectionString;
-                o.SchemaName = schema;
-            });
-        }
-
+        UseStore(consent);
         consent.AddConsentRelay().AddWebhook("partner", endpoint.Url("/"), secret, w => w.Statuses.Add(ConsentStatus.Withdrawn));
         using var host = builder.Build();
         await host.StartAsync();
+
+        // Another app instance on the same store, without a relay: its writes reach the relay by notification or poll.
+        var other = new ServiceCollection();
+        UseStore(other.AddConsentKit().AddStandardPurposes());
+        await using var otherProvider = other.BuildServiceProvider();
         try
         {
-            var recorder = host.Services.GetRequiredService<IConsentRecorder>();
+            var recorder = elsewhere ? otherProvider.GetRequiredService<IConsentRecorder>() : host.Services.GetRequiredService<IConsentRecorder>();
             var ui = ConsentEvidence.FromUserInterface("1", "bench");
             var random = new Random(1);
             var acknowledged = new Dictionary<string, long>();
