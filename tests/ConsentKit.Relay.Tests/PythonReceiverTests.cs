@@ -8,7 +8,7 @@ namespace ConsentKit.Relay.Tests;
 /// <summary>The sample receiver in Python (standard library only) against a real relay: signatures, deduplication, forgeries.</summary>
 public sealed class PythonReceiverTests : IDisposable
 {
-    private static readonly CancellationToken Ct = TestContext.Current.CancellationToken;
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
     private readonly string _directory = Directory.CreateTempSubdirectory("consentkit-python-receiver-").FullName;
 
     public void Dispose() => Directory.Delete(_directory, recursive: true);

@@ -11,7 +11,7 @@ namespace ConsentKit.Relay.Tests;
 /// <summary>The relay publishing to a real RabbitMQ with publisher confirms, across a broker restart.</summary>
 public sealed class RabbitMqRelayTests
 {
-    private static readonly CancellationToken Ct = TestContext.Current.CancellationToken;
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     [Fact]
     public async Task EveryChange_ReachesTheQueue_AcrossABrokerRestart_WithNoneLost()

@@ -11,7 +11,7 @@ namespace ConsentKit.Relay.Tests;
 /// </summary>
 public sealed class RelayCrashTests : IDisposable
 {
-    private static readonly CancellationToken Ct = TestContext.Current.CancellationToken;
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
     private readonly string _directory = Directory.CreateTempSubdirectory("consentkit-relay-crash-").FullName;
     private readonly string _secret = WebhookSecret.Create();
     private string? _schema;

@@ -12,7 +12,7 @@ namespace ConsentKit.Relay.Tests;
 /// <summary>The relay in one process: what a webhook receives, filters, retries, dead letters, replay, rewind and the in-process handlers.</summary>
 public sealed class RelayDeliveryTests : IDisposable
 {
-    private static readonly CancellationToken Ct = TestContext.Current.CancellationToken;
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
     private readonly string _secret = WebhookSecret.Create();
     private readonly InMemoryConsentStore _store = new();
     private readonly WebhookReceiver _receiver;
@@ -55,7 +55,7 @@ public sealed class RelayDeliveryTests : IDisposable
 
         var grant = await app.GrantAsync("ada");
 
-        (await _receiver.AcceptedAsync(1, Ct)).Single().Sequence.Should().Be(grant.Sequence, "the recorder woke the relay; its next poll is an hour away");
+        (await _receiver.AcceptedAsync(1, TestContext.Current.CancellationToken)).Single().Sequence.Should().Be(grant.Sequence, "the recorder woke the relay; its next poll is an hour away");
     }
 
     [Fact]

@@ -12,7 +12,7 @@ namespace ConsentKit.Relay.Tests;
 /// <summary>The operator endpoints on a real Kestrel: status as JSON, refusals as problems, never a 500.</summary>
 public sealed class RelayEndpointTests
 {
-    private static readonly CancellationToken Ct = TestContext.Current.CancellationToken;
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     [Fact]
     public async Task Status_DeadLetters_Replay_AndRewind_AnswerAsDocumented()

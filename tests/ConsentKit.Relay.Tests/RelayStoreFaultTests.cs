@@ -7,7 +7,7 @@ namespace ConsentKit.Relay.Tests;
 /// <summary>A receiver that is down for a while, then for good, on the SQL stores: retries, dead letters, replay.</summary>
 public sealed class RelayStoreFaultTests : IDisposable
 {
-    private static readonly CancellationToken Ct = TestContext.Current.CancellationToken;
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
     private readonly string _directory = Directory.CreateTempSubdirectory("consentkit-relay-faults-").FullName;
     private readonly string _secret = WebhookSecret.Create();
     private string? _schema;

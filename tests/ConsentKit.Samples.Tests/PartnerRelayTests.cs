@@ -12,7 +12,7 @@ namespace ConsentKit.Samples.Tests;
 /// </summary>
 public sealed class PartnerRelayTests : IDisposable
 {
-    private static readonly CancellationToken Ct = TestContext.Current.CancellationToken;
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
     private readonly LoopbackEndpoint _partner;
     private readonly Channel<(string Body, WebHeaderCollection Headers)> _received = Channel.CreateUnbounded<(string, WebHeaderCollection)>();
     private readonly WebAppFactory _factory;

@@ -14,7 +14,7 @@ namespace ConsentKit.Tests;
 /// <summary>OpenLineage run events: what is emitted for data uses and builds, that it is valid 2-0-2, and that delivery never fails a write.</summary>
 public sealed class OpenLineageEventTests : IDisposable
 {
-    private static readonly CancellationToken Ct = TestContext.Current.CancellationToken;
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
     private static readonly Lazy<(JsonSchema Event, JsonSchema Facet)> Schemas = new(LoadSchemas);
 
     private readonly string _directory = Directory.CreateTempSubdirectory("consentkit-openlineage-").FullName;
