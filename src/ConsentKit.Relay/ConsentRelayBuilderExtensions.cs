@@ -35,7 +35,7 @@ public static class ConsentRelayBuilderExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ConsentRelayOptions>, ConsentRelayOptionsValidator>());
         services.TryAddSingleton(sp => new ConsentRelayMonitor(sp.GetService<System.Diagnostics.Metrics.IMeterFactory>()));
         services.TryAddSingleton<WebhookClients>();
-        services.TryAddSingleton<ConsentObserversRelayed>();
+        builder.RelayObservers();
         services.TryAddSingleton<IConsentRelay>(sp => new ConsentRelay(
             sp.GetService<IConsentRelayStore>() ?? throw new InvalidOperationException("The consent store keeps no relay state: use UseSqliteStore, UsePostgreSqlStore or UseInMemoryStore, or UseRelayStore."),
             sp.GetRequiredService<IConsentStore>(),

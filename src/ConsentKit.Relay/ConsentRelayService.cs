@@ -11,7 +11,7 @@ namespace ConsentKit.Relay;
 /// The hosted service that relays every subscription: one loop each, woken by the store's change notifications when
 /// it has them (PostgreSQL), polling otherwise.
 /// </summary>
-internal sealed class ConsentRelayService(IServiceProvider services, IOptions<ConsentRelayOptions> options, ConsentRelayMonitor monitor, ConsentObserversRelayed appended) : BackgroundService
+internal sealed class ConsentRelayService(IServiceProvider services, IOptions<ConsentRelayOptions> options, ConsentRelayMonitor monitor, ConsentObserverRelay appended) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {

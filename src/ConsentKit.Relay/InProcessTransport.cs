@@ -8,10 +8,10 @@ namespace ConsentKit.Relay;
 internal sealed class InProcessTransport(IEnumerable<IConsentChangeObserver> observers, IEnumerable<IWithdrawalImpactHandler> handlers) : IConsentChangeTransport
 {
     // The core's own observer only forwards to the impact handlers, which the relay calls itself with its impact.
-    private readonly IConsentChangeObserver[] _observers = [.. observers.Where(o => o is not WithdrawalImpactObserver)];
+    private readonly IReadOnlyList<IConsentChangeObserver> _observers = ConsentObserverRelay.AppObservers(observers);
     private readonly IWithdrawalImpactHandler[] _handlers = [.. handlers];
 
-    public bool IsEmpty => _observers.Length == 0 && _handlers.Length == 0;
+    public bool IsEmpty => _observers.Count == 0 && _handlers.Length == 0;
 
     public async ValueTask DeliverAsync(ConsentChange change, CancellationToken cancellationToken)
     {

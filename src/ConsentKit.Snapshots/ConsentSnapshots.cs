@@ -1,4 +1,5 @@
 using System.Globalization;
+using ConsentKit.OpenLineage;
 
 namespace ConsentKit.Snapshots;
 
@@ -42,7 +43,7 @@ internal sealed class ConsentSnapshots(IConsentPurposeReader purposes, ConsentPu
         }
 
         var hash = SnapshotContent.ContentHash(rows);
-        (uses as ConsentKit.OpenLineage.OpenLineageDataUseLedger)?.NoteSnapshot(request.DataUseId, decisions.Watermark, hash);
+        uses.NoteSnapshot(request.DataUseId, decisions.Watermark, hash);
         var dataUse = await uses.StartAsync(
             new NewDataUse
             {
@@ -119,10 +120,9 @@ internal sealed class ConsentSnapshots(IConsentPurposeReader purposes, ConsentPu
         }
 
         await uses.AddSubjectsAsync(dataUseId, used, cancellationToken);
-        if (uses is ConsentKit.OpenLineage.OpenLineageDataUseLedger reported
-            && content.Metadata.TryGetValue("consentkit.watermark", out var watermark) && long.TryParse(watermark, CultureInfo.InvariantCulture, out var watermarkSequence))
+        if (content.Metadata.TryGetValue("consentkit.watermark", out var watermark) && long.TryParse(watermark, CultureInfo.InvariantCulture, out var watermarkSequence))
         {
-            reported.NoteSnapshot(dataUseId, watermarkSequence, expected);
+            uses.NoteSnapshot(dataUseId, watermarkSequence, expected);
         }
 
         return await uses.CompleteAsync(dataUseId, timeProvider.GetUtcNow(), itemsSeen ?? used.Count, used.Count, cancellationToken);

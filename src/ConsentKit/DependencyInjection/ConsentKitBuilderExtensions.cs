@@ -230,6 +230,18 @@ public static class ConsentKitBuilderExtensions
         return builder;
     }
 
+    /// <summary>
+    /// Hands the change observers and withdrawal-impact handlers to a relay (<see cref="ConsentObserverRelay"/>): the
+    /// recorder stops calling them. ConsentKit.Relay's <c>AddConsentRelay</c> calls it.
+    /// </summary>
+    /// <param name="builder">The builder.</param>
+    public static IConsentKitBuilder RelayObservers(this IConsentKitBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        builder.Services.TryAddSingleton(_ => new ConsentObserverRelay());
+        return builder;
+    }
+
     /// <summary>Tells <typeparamref name="TObserver"/> about every appended record.</summary>
     /// <typeparam name="TObserver">The observer type, registered as a singleton.</typeparam>
     /// <param name="builder">The builder.</param>

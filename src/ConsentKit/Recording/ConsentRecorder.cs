@@ -15,7 +15,7 @@ internal sealed class ConsentRecorder : IConsentRecorder
     private readonly IConsentSubjectState _state;
     private readonly ConsentDecisionService _decisions;
     private readonly IConsentChangeObserver[] _observers;
-    private readonly ConsentObserversRelayed? _relayed;
+    private readonly ConsentObserverRelay? _relayed;
     private readonly TimeProvider _timeProvider;
     private readonly ConsentKitInstrumentation _instrumentation;
     private readonly ILogger _logger;
@@ -45,7 +45,7 @@ internal sealed class ConsentRecorder : IConsentRecorder
         ConsentKitInstrumentation? instrumentation = null,
         ILogger<ConsentRecorder>? logger = null,
         IHostApplicationLifetime? lifetime = null,
-        ConsentObserversRelayed? relayed = null)
+        ConsentObserverRelay? relayed = null)
     {
         ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(catalog);
