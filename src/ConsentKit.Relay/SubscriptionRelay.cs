@@ -123,7 +123,7 @@ internal sealed class SubscriptionRelay
     private async Task<bool> RoundAsync(CancellationToken ct)
     {
         var now = _time.GetUtcNow();
-        var state = await _relay.TryLeaseAsync(_name, _options.InstanceId, now, now + _options.LeaseDuration, ct);
+        var state = await StateAsync(now, ct);
         if (state is null)
         {
             if (_live.Active)
@@ -142,7 +142,6 @@ internal sealed class SubscriptionRelay
         }
 
         _live.Active = true;
-        _leaseUntil = now + _options.LeaseDuration;
         _blocked ??= await BlockedSubjectsAsync(ct);
         if (state.ReplayRequested && !await ReplayAsync(ct))
         {
@@ -214,6 +213,29 @@ internal sealed class SubscriptionRelay
         }
 
         return false;
+    }
+
+    /// <summary>
+    /// The subscription's state with this instance holding the lease, or <see langword="null"/> when another does. A lease
+    /// with two thirds left is only read, not renewed: an idle relay writes (and, on SQLite, syncs the disk) once per
+    /// third of its lease, not once per poll.
+    /// </summary>
+    private async Task<RelaySubscriptionState?> StateAsync(DateTimeOffset now, CancellationToken ct)
+    {
+        if (_live.Active && now < _leaseUntil - (_options.LeaseDuration * 2 / 3)
+            && (await _relay.GetSubscriptionsAsync(ct)).FirstOrDefault(s => s.Name == _name) is { } held
+            && held.LeaseHolder == _options.InstanceId && held.LeaseExpiresAt > now)
+        {
+            return held;
+        }
+
+        var state = await _relay.TryLeaseAsync(_name, _options.InstanceId, now, now + _options.LeaseDuration, ct);
+        if (state is not null)
+        {
+            _leaseUntil = now + _options.LeaseDuration;
+        }
+
+        return state;
     }
 
     /// <summary>Delivers the dead letters again, oldest first; a person whose letter fails again keeps the rest waiting.</summary>
