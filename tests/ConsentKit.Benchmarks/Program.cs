@@ -7,6 +7,12 @@ if (args is ["propagation", ..])
     return;
 }
 
+if (args is ["cache-memory", ..])
+{
+    await CacheMemoryMeasurement.RunAsync(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 100_000);
+    return;
+}
+
 if (args is ["relay-lag", ..])
 {
     await RelayLagBenchmark.RunAsync(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 500);
