@@ -2,7 +2,7 @@
 // Usage: dotnet run bench/UpdatePerformanceDoc.cs -- docs/performance.md bench/results/<run>
 //
 // A table lives between <!-- bench:NAME --> and <!-- /bench:NAME -->. NAME is a BenchmarkDotNet class
-// (its GitHub-flavoured report in bdn/results), "machine" (machine.md), "propagation" (propagation.md), "relay-lag" (relay-lag.md), "cache-memory" (cache-memory.md)
+// (its GitHub-flavoured report in bdn/results), "machine" (machine.md), "propagation" (propagation.md), "relay-lag" (relay-lag.md), "cache-memory" (cache-memory.md), "relay-backlog" (relay-backlog.md)
 // or "http" (http.md). Markers whose output is missing from the run are left as they were, so a run
 // with a filter updates only what it ran.
 using System.Net;
@@ -48,6 +48,7 @@ string? TableFor(string name)
         case "propagation":
         case "relay-lag":
         case "cache-memory":
+        case "relay-backlog":
         case "http":
             return Read(name + ".md") is { } text ? TableLines(text, keep: line => line.StartsWith("consent vs authz", StringComparison.Ordinal)) : null;
         default:

@@ -27,6 +27,9 @@ internal sealed class SubscriptionRelay
     private readonly ConsentRelayMonitor.Live _live;
     private readonly ConsentRelayMonitor _monitor;
     private readonly ResiliencePipeline _pipeline;
+    /// <summary>How often, at most, a busy relay writes its position: the changes delivered since are repeated after a crash.</summary>
+    private static readonly TimeSpan PositionWriteInterval = TimeSpan.FromMilliseconds(100);
+
     private readonly SemaphoreSlim _wake = new(0, 1);
     private HashSet<string>? _blocked;
     private DateTimeOffset _leaseUntil;
@@ -158,7 +161,10 @@ internal sealed class SubscriptionRelay
             return true;
         }
 
-        long skipped = 0;
+        // Delivered (or filtered) but not yet written as the position. Writing it after every change would cost a
+        // synchronous write per change; a crash before the write only repeats these changes, which receivers drop by id.
+        long pending = 0;
+        var writtenAt = now;
         foreach (var record in batch)
         {
             if (!await KeepLeaseAsync(ct))
@@ -168,7 +174,7 @@ internal sealed class SubscriptionRelay
 
             if (!_filter.Matches(record))
             {
-                skipped = record.Sequence;
+                pending = record.Sequence;
                 continue;
             }
 
@@ -179,22 +185,30 @@ internal sealed class SubscriptionRelay
                     return false;
                 }
 
+                pending = 0;
                 continue;
             }
 
             var (delivered, error, attempts) = await DeliverAsync(await ChangeAsync(record, ct), ct);
             if (delivered)
             {
-                if (!await _relay.AdvanceAsync(_name, _options.InstanceId, record.Sequence, _time.GetUtcNow(), ct))
-                {
-                    return false;
-                }
-
+                pending = record.Sequence;
                 _monitor.Count(_name, "delivered");
                 _live.LastError = null;
+                var at = _time.GetUtcNow();
+                if (at - writtenAt >= PositionWriteInterval)
+                {
+                    if (!await _relay.AdvanceAsync(_name, _options.InstanceId, pending, at, ct))
+                    {
+                        return false;
+                    }
+
+                    (pending, writtenAt) = (0, at);
+                }
             }
             else
             {
+                // The letter moves the position past it and everything pending before it, in one write.
                 if (!await DeadLetterAsync(record.Sequence, error!, attempts, ct))
                 {
                     return false;
@@ -202,14 +216,14 @@ internal sealed class SubscriptionRelay
 
                 _blocked.Add(record.SubjectId);
                 RelayLog.DeadLettered(_logger, _name, record.Sequence, attempts, error!);
+                pending = 0;
             }
-
-            skipped = 0;
         }
 
-        if (skipped > 0)
+        if (pending > 0)
         {
-            await _relay.AdvanceAsync(_name, _options.InstanceId, skipped, _time.GetUtcNow(), ct);
+            // A lost lease shows in the next round's lease check.
+            await _relay.AdvanceAsync(_name, _options.InstanceId, pending, _time.GetUtcNow(), ct);
         }
 
         return false;

@@ -13,6 +13,12 @@ if (args is ["cache-memory", ..])
     return;
 }
 
+if (args is ["relay-backlog", ..])
+{
+    await RelayBacklogMeasurement.RunAsync(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 20_000);
+    return;
+}
+
 if (args is ["relay-lag", ..])
 {
     await RelayLagBenchmark.RunAsync(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 500);
