@@ -99,9 +99,17 @@ var relay = new Command("relay", "The consent relay's state in the store: status
 var newWebhookSecret = new Command("new-webhook-secret", "Print a new Standard Webhooks secret (whsec_…) for a relay webhook and its receiver.");
 newWebhookSecret.SetAction((_, _) => RelayCommands.NewWebhookSecretAsync(Console.Out));
 
+var importFile = new Option<FileInfo>("--file") { Description = "The export to import: .csv (header row) or .jsonl (one object per line).", Required = true };
+var importFormat = new Option<string?>("--format") { Description = "csv or jsonl; by default from the file's extension." };
+var importMap = new Option<string[]>("--map") { Description = "field=column where the file names a field differently, e.g. subject_id=user_id (repeat).", AllowMultipleArgumentsPerToken = true };
+var importSource = new Option<string?>("--source") { Description = "The source recorded on rows that name none (default import): the system the export came from." };
+var importBatch = new Option<int?>("--batch-size") { Description = "Records per store transaction (default 50000)." };
+var import = new Command("import", "Import consent given elsewhere (another platform's export): every row checked first (nothing written if one is bad), then chained in batches; never over a newer choice.") { connection, store, schema, importFile, importFormat, importMap, importSource, importBatch };
+import.SetAction((p, ct) => ImportCommand.RunAsync(Store(p), p.GetValue(importFile)!, p.GetValue(importFormat), p.GetValue(importMap) ?? [], p.GetValue(importSource), p.GetValue(importBatch), Console.Out, Console.Error, ct));
+
 var root = new RootCommand("consentkit: verify, export and audit a ConsentKit store.")
 {
-    newKey, verify, head, checkHead, export, erase, receipt, audit, lineage, obligations, rebuildPlan, recordArtifact, deploy, relay, newWebhookSecret,
+    newKey, verify, head, checkHead, export, erase, receipt, audit, lineage, obligations, rebuildPlan, recordArtifact, deploy, relay, newWebhookSecret, import,
 };
 var parsed = root.Parse(args);
 return parsed.Errors.Count > 0 ? await Usage(parsed) : await parsed.InvokeAsync();

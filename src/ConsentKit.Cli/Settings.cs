@@ -154,7 +154,8 @@ internal static class Services
     /// (and which conflict with an app's own texts for a standard id).
     /// </param>
     /// <param name="known">Purposes to register instead of the standard ones (see <see cref="BuildWithStorePurposesAsync"/>).</param>
-    public static ServiceProvider Build(StoreSettings store, ReceiptSettings? receipts = null, bool purposes = true, IReadOnlyList<ConsentPurpose>? known = null)
+    /// <param name="configure">More registrations (the import).</param>
+    public static ServiceProvider Build(StoreSettings store, ReceiptSettings? receipts = null, bool purposes = true, IReadOnlyList<ConsentPurpose>? known = null, Action<IConsentKitBuilder>? configure = null)
     {
         var services = new ServiceCollection();
         var kit = services.AddConsentKit();
@@ -194,6 +195,7 @@ internal static class Services
             });
         }
 
+        configure?.Invoke(kit);
         return services.BuildServiceProvider();
     }
 
@@ -202,7 +204,7 @@ internal static class Services
     /// version, so decisions match the app's (its own purposes included) without the tool being told them.
     /// Lifetimes are not kept in the store: a grant then ends only at the expiry recorded with it.
     /// </summary>
-    public static async Task<ServiceProvider> BuildWithStorePurposesAsync(StoreSettings store, CancellationToken cancellationToken)
+    public static async Task<ServiceProvider> BuildWithStorePurposesAsync(StoreSettings store, CancellationToken cancellationToken, Action<IConsentKitBuilder>? configure = null)
     {
         IReadOnlyList<ConsentNotice> notices;
         await using (var bare = Build(store, purposes: false))
@@ -225,6 +227,6 @@ internal static class Services
             }
         }
 
-        return Build(store, known: [.. latest.Values.Select(n => new ConsentPurpose(n.PurposeId, n.DisplayName, n.Text, n.NoticeVersion))]);
+        return Build(store, known: [.. latest.Values.Select(n => new ConsentPurpose(n.PurposeId, n.DisplayName, n.Text, n.NoticeVersion))], configure: configure);
     }
 }

@@ -165,6 +165,30 @@ internal sealed class PostgreSqlChainWriter(string schema, bool schema2 = false)
         return new PreparedAppend(stored, insert);
     }
 
+    /// <summary>The kept notices' digests for the (purpose, version) pairs of <paramref name="records"/>, read once per pair per store.</summary>
+    public async Task<ConcurrentDictionary<(string Purpose, string Version), byte[]>> NoticeDigestsAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyList<NewConsentRecord> records, CancellationToken cancellationToken)
+    {
+        var missing = records.Select(r => (r.PurposeId, r.NoticeVersion)).Distinct().Where(p => !_noticeDigests.ContainsKey(p)).ToArray();
+        if (missing.Length > 0)
+        {
+            await using var notices = new NpgsqlCommand(
+                $"SELECT n.purpose_id, n.notice_version, n.digest FROM {schema}.consent_notices n " +
+                "JOIN unnest($1::text[], $2::text[]) AS p (purpose_id, notice_version) USING (purpose_id, notice_version);",
+                connection,
+                transaction);
+            notices.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. missing.Select(p => p.PurposeId)] });
+            notices.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. missing.Select(p => p.NoticeVersion)] });
+            await using var reader = await notices.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                _noticeDigests[(reader.GetString(0), reader.GetString(1))] = (byte[])reader[2];
+            }
+        }
+
+        return _noticeDigests;
+    }
+
     /// <summary>Gives subjects seen for the first time a random key and secret (one more round trip, on a subject's first record only).</summary>
     private async Task RegisterAsync(
         NpgsqlConnection connection, NpgsqlTransaction? transaction, string[] newSubjects, Dictionary<string, (byte[] Key, byte[] Secret)> entries, CancellationToken cancellationToken)

@@ -154,7 +154,19 @@ public sealed partial class PostgreSqlConsentStore : IConsentStore, IAsyncDispos
         }
 
         await InitializeAsync(cancellationToken);
-        return await _appends.AppendAsync(records, cancellationToken);
+        if (records.Count < PostgreSqlBulkAppend.Threshold)
+        {
+            return await _appends.AppendAsync(records, cancellationToken);
+        }
+
+        return await GuardAsync("write to", async ct =>
+        {
+            await using var connection = await _dataSource.OpenConnectionAsync(ct);
+            await using var transaction = await connection.BeginTransactionAsync(ct);
+            var stored = await PostgreSqlBulkAppend.AppendAsync(connection, transaction, _schema, _chain, records, ct);
+            await NotifyAndCommitAsync(connection, transaction, ct);
+            return stored;
+        }, cancellationToken);
     }
 
     /// <inheritdoc />

@@ -10,7 +10,7 @@ namespace ConsentKit.PostgreSql;
 internal static class PostgreSqlSchema
 {
     /// <summary>The schema version this code writes and reads.</summary>
-    public const int LatestVersion = 5;
+    public const int LatestVersion = 6;
 
     // Each entry moves the schema from version (index) to version (index + 1). Never edit a shipped
     // entry: add a new one. Version 2 and later are code (PostgreSqlChainMigration), not only SQL.
@@ -177,10 +177,15 @@ internal static class PostgreSqlSchema
                 // 4: model lineage in the proof log.
                 await ExecuteAsync(connection, transaction, PostgreSqlLineageMigration.Sql.Replace("{s}", schema, StringComparison.Ordinal), cancellationToken);
             }
-            else
+            else if (step == 4)
             {
                 // 5: the relay's positions, leases and dead letters.
                 await ExecuteAsync(connection, transaction, PostgreSqlRelayMigration.Sql.Replace("{s}", schema, StringComparison.Ordinal), cancellationToken);
+            }
+            else
+            {
+                // 6: the current-state pointer kept per statement, for bulk appends.
+                await ExecuteAsync(connection, transaction, PostgreSqlBulkMigration.Sql.Replace("{s}", schema, StringComparison.Ordinal), cancellationToken);
             }
         }
 
