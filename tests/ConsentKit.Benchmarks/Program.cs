@@ -13,6 +13,12 @@ if (args is ["cache-memory", ..])
     return;
 }
 
+if (args is ["scale-import", ..])
+{
+    await ScaleImportMeasurement.RunAsync(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 1_000_000);
+    return;
+}
+
 if (args is ["relay-backlog", ..])
 {
     await RelayBacklogMeasurement.RunAsync(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 20_000);

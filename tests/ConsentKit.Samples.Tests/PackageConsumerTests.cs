@@ -219,7 +219,7 @@ public sealed partial class PackageConsumerTests(PackedFeed feed) : IClassFixtur
 
     /// <summary>What the README's blocks are compiled against (<see cref="WriteProjectAsync"/>).</summary>
     private static readonly string[] ReferencedPackages =
-        ["ConsentKit.AspNetCore", "ConsentKit.Sqlite", "ConsentKit.PostgreSql", "ConsentKit.Receipts", "ConsentKit.Snapshots", "ConsentKit.Relay", "ConsentKit.Relay.RabbitMQ", "Microsoft.Extensions.DependencyInjection"];
+        ["ConsentKit.AspNetCore", "ConsentKit.Sqlite", "ConsentKit.PostgreSql", "ConsentKit.Receipts", "ConsentKit.Snapshots", "ConsentKit.Relay", "ConsentKit.Relay.RabbitMQ", "ConsentKit.Import", "Microsoft.Extensions.DependencyInjection"];
 
     private static int FreePort()
     {
@@ -251,6 +251,7 @@ public sealed partial class PackageConsumerTests(PackedFeed feed) : IClassFixtur
             <PackageReference Include="ConsentKit.Snapshots" Version="{feed.Version}" />
             <PackageReference Include="ConsentKit.Relay" Version="{feed.Version}" />
             <PackageReference Include="ConsentKit.Relay.RabbitMQ" Version="{feed.Version}" />
+            <PackageReference Include="ConsentKit.Import" Version="{feed.Version}" />
             <PackageReference Include="Microsoft.Extensions.DependencyInjection" Version="{feed.VersionInRepository("Microsoft.Extensions.DependencyInjection")}" Condition="{(web ? "false" : "true")}" />
           </ItemGroup>
         </Project>

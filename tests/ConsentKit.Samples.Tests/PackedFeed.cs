@@ -11,7 +11,7 @@ namespace ConsentKit.Samples.Tests;
 /// </summary>
 public sealed partial class PackedFeed : IAsyncLifetime
 {
-    public static readonly string[] Libraries = ["ConsentKit", "ConsentKit.Sqlite", "ConsentKit.PostgreSql", "ConsentKit.Receipts", "ConsentKit.Snapshots", "ConsentKit.Relay", "ConsentKit.Relay.RabbitMQ", "ConsentKit.AspNetCore", "ConsentKit.Testing"];
+    public static readonly string[] Libraries = ["ConsentKit", "ConsentKit.Sqlite", "ConsentKit.PostgreSql", "ConsentKit.Receipts", "ConsentKit.Snapshots", "ConsentKit.Relay", "ConsentKit.Relay.RabbitMQ", "ConsentKit.Import", "ConsentKit.AspNetCore", "ConsentKit.Testing"];
 
     public string Root { get; } = RepositoryRoot();
 
