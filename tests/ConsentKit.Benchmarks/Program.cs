@@ -19,6 +19,16 @@ if (args is ["scale-import", ..])
     return;
 }
 
+if (args is ["cold-check", var coldSchema, var coldPeople, ..])
+{
+    await ColdCheckMeasurement.RunAsync(
+        coldSchema,
+        int.Parse(coldPeople, System.Globalization.CultureInfo.InvariantCulture),
+        args.Length > 3 ? int.Parse(args[3], System.Globalization.CultureInfo.InvariantCulture) : 64,
+        args.Length > 4 ? int.Parse(args[4], System.Globalization.CultureInfo.InvariantCulture) : 20);
+    return;
+}
+
 if (args is ["relay-backlog", ..])
 {
     await RelayBacklogMeasurement.RunAsync(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 20_000);

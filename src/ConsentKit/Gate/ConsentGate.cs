@@ -37,6 +37,7 @@ internal sealed class ConsentGate : IConsentGate, IConsentCacheInvalidator, ICon
     private readonly TimeSpan _storeTimeout;
     private readonly int _sizeLimit;
     private readonly ConsentIntegrityMonitor? _integrity;
+    private readonly SubjectMissReader _misses;
 
     /// <summary>Creates the gate, told by <paramref name="feed"/> whether the change-feed follower is current.</summary>
     public ConsentGate(
@@ -68,7 +69,11 @@ internal sealed class ConsentGate : IConsentGate, IConsentCacheInvalidator, ICon
         _clock = new CoarseClock(_timeProvider, ClockResolution);
         _cache = new SubjectCache(_sizeLimit);
         _feed = feed ?? new ConsentChangeFeedState(_timeProvider);
+        _misses = new SubjectMissReader(store, _storeTimeout, _timeProvider);
     }
+
+    /// <summary>The store reads for cache misses (coalesced and batched; the benchmarks turn that off to compare).</summary>
+    internal SubjectMissReader Misses => _misses;
 
     /// <inheritdoc />
     public ValueTask<ConsentDecision> CheckAsync(string subjectId, string purposeId, CancellationToken cancellationToken = default)
@@ -260,7 +265,7 @@ internal sealed class ConsentGate : IConsentGate, IConsentCacheInvalidator, ICon
         IReadOnlyList<ConsentRecord> records;
         using (var activity = ConsentKitInstrumentation.ActivitySource.StartActivity("consentkit.store.get_current", ActivityKind.Internal))
         {
-            records = await StoreTimeout.CallAsync(ct => _store.GetCurrentAsync(subjectId, ct), _storeTimeout, _timeProvider, cancellationToken);
+            records = await _misses.ReadAsync(subjectId, epoch, cancellationToken);
             activity?.SetTag("consentkit.records", records.Count);
         }
 
