@@ -9,6 +9,9 @@ namespace ConsentKit.Snapshots;
 /// </summary>
 internal sealed class ConsentSnapshots(IConsentPurposeReader purposes, ConsentPurposeCatalog catalog, TimeProvider timeProvider, IDataUseLedger? ledger = null) : IConsentSnapshots
 {
+    /// <summary>Used subjects recorded per ledger call (about a second's work on PostgreSQL).</summary>
+    internal const int UsedSubjectsPerCall = 100_000;
+
     public async ValueTask<ConsentSnapshotInfo> CreateAsync(ConsentSnapshotRequest request, Stream output, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
@@ -24,25 +27,41 @@ internal sealed class ConsentSnapshots(IConsentPurposeReader purposes, ConsentPu
         }
 
         var uses = ledger ?? throw new InvalidOperationException("A snapshot starts a data use, but the configured store keeps no data-use ledger.");
+        if (await uses.GetAsync(request.DataUseId, cancellationToken) is not null)
+        {
+            throw new ArgumentException($"The data use '{request.DataUseId}' exists already: a snapshot starts a new one. Nothing was written.", "request.DataUseId");
+        }
 
-        // The same read and the same decisions as a large in-process run: one scan at one watermark.
-        ConsentAllowedSubjects decisions;
+        // The same decisions as a large in-process run (one scan at one watermark), written as they are read: on a
+        // store that streams its scan, memory does not grow with the number of subjects.
+        ConsentAllowedSubjectStream decisions;
         try
         {
-            decisions = await purposes.ReadAllowedAsync(request.PurposeId, cancellationToken);
+            decisions = await purposes.StreamAllowedAsync(request.PurposeId, cancellationToken);
         }
         catch (ConsentStoreException ex)
         {
             throw new ConsentStoreException($"The consent store could not be read for a '{request.PurposeId}' snapshot; nothing was written.", ex);
         }
 
-        var rows = new List<(string Subject, long Sequence)>(decisions.Subjects.Count);
-        foreach (var allowed in decisions.Subjects)
+        SnapshotRows written;
+        var metadata = new Dictionary<string, string>(StringComparer.Ordinal)
         {
-            rows.Add((allowed.SubjectId, allowed.GrantSequence));
+            ["consentkit.snapshot"] = "1",
+            ["consentkit.data_use_id"] = request.DataUseId,
+            ["consentkit.purpose"] = decisions.PurposeId,
+            ["consentkit.watermark"] = decisions.Watermark.ToString(CultureInfo.InvariantCulture),
+            ["consentkit.decided_at"] = decisions.DecidedAt.ToString("O", CultureInfo.InvariantCulture),
+            ["consentkit.rule_version"] = ConsentSnapshotInfo.CurrentRuleVersion,
+        };
+        await using (decisions)
+        {
+            written = await (request.Format == ConsentSnapshotFormat.Csv
+                ? CsvSnapshotFile.WriteAsync(metadata, decisions.Subjects, output, cancellationToken)
+                : ParquetSnapshotFile.WriteAsync(metadata, decisions.Subjects, output, cancellationToken));
         }
 
-        var hash = SnapshotContent.ContentHash(rows);
+        var hash = written.ContentSha256;
         uses.NoteSnapshot(request.DataUseId, decisions.Watermark, hash);
         var dataUse = await uses.StartAsync(
             new NewDataUse
@@ -54,21 +73,6 @@ internal sealed class ConsentSnapshots(IConsentPurposeReader purposes, ConsentPu
             },
             cancellationToken);
 
-        var metadata = new Dictionary<string, string>(StringComparer.Ordinal)
-        {
-            ["consentkit.snapshot"] = "1",
-            ["consentkit.data_use_id"] = request.DataUseId,
-            ["consentkit.purpose"] = decisions.PurposeId,
-            ["consentkit.watermark"] = decisions.Watermark.ToString(CultureInfo.InvariantCulture),
-            ["consentkit.decided_at"] = decisions.DecidedAt.ToString("O", CultureInfo.InvariantCulture),
-            ["consentkit.rule_version"] = ConsentSnapshotInfo.CurrentRuleVersion,
-            ["consentkit.content_sha256"] = hash,
-        };
-        var content = new SnapshotContent(metadata, rows);
-        await (request.Format == ConsentSnapshotFormat.Csv
-            ? CsvSnapshotFile.WriteAsync(content, output, cancellationToken)
-            : ParquetSnapshotFile.WriteAsync(content, output, cancellationToken));
-
         return new ConsentSnapshotInfo
         {
             DataUse = dataUse,
@@ -76,7 +80,7 @@ internal sealed class ConsentSnapshots(IConsentPurposeReader purposes, ConsentPu
             Watermark = decisions.Watermark,
             DecidedAt = decisions.DecidedAt,
             RuleVersion = ConsentSnapshotInfo.CurrentRuleVersion,
-            SubjectCount = rows.Count,
+            SubjectCount = written.Count,
             ContentSha256 = hash,
         };
     }
@@ -119,7 +123,13 @@ internal sealed class ConsentSnapshots(IConsentPurposeReader purposes, ConsentPu
             }
         }
 
-        await uses.AddSubjectsAsync(dataUseId, used, cancellationToken);
+        // In parts: one statement for millions of people runs past a server's statement time-out (PostgreSQL: 4.4M
+        // failed at Npgsql's 30 s). Adding is idempotent per person, so a run that fails part-way can simply be repeated.
+        foreach (var part in used.Chunk(UsedSubjectsPerCall))
+        {
+            await uses.AddSubjectsAsync(dataUseId, part, cancellationToken);
+        }
+
         if (content.Metadata.TryGetValue("consentkit.watermark", out var watermark) && long.TryParse(watermark, CultureInfo.InvariantCulture, out var watermarkSequence))
         {
             uses.NoteSnapshot(dataUseId, watermarkSequence, expected);

@@ -14,24 +14,58 @@ internal static class CsvSnapshotFile
     private static readonly CsvConfiguration Configuration = new(CultureInfo.InvariantCulture) { HasHeaderRecord = false, NewLine = "\n" };
     private static readonly string Header = SnapshotContent.SubjectColumn + "," + SnapshotContent.SequenceColumn;
 
-    public static async Task WriteAsync(SnapshotContent content, Stream output, CancellationToken cancellationToken)
+    /// <summary>
+    /// Writes the metadata lines, then the rows. The content hash heads the file but is known only after the last row,
+    /// so the rows are written to a temporary file first and copied after the metadata: memory stays flat, and the
+    /// output receives nothing if the read fails.
+    /// </summary>
+    public static async Task<SnapshotRows> WriteAsync(
+        Dictionary<string, string> metadata, IAsyncEnumerable<ConsentAllowedSubject> subjects, Stream output, CancellationToken cancellationToken)
     {
-        await using var text = new StreamWriter(output, new UTF8Encoding(encoderShouldEmitUTF8Identifier: false), leaveOpen: true) { NewLine = "\n" };
-        foreach (var (key, value) in content.Metadata)
+        var rowsPath = Path.GetTempFileName();
+        try
         {
-            await text.WriteLineAsync($"# {key}={value}".AsMemory(), cancellationToken);
-        }
+            using var hasher = new SnapshotHasher();
+            var count = 0;
+            await using (var rowsFile = new FileStream(rowsPath, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.SequentialScan))
+            await using (var rowsText = new StreamWriter(rowsFile, new UTF8Encoding(encoderShouldEmitUTF8Identifier: false)) { NewLine = "\n" })
+            await using (var csv = new CsvWriter(rowsText, Configuration, leaveOpen: true))
+            {
+                await foreach (var subject in subjects.WithCancellation(cancellationToken))
+                {
+                    hasher.Append(subject.SubjectId, subject.GrantSequence);
+                    csv.WriteField(subject.SubjectId);
+                    csv.WriteField(subject.GrantSequence);
+                    await csv.NextRecordAsync();
+                    count++;
+                }
 
-        await text.WriteLineAsync(Header.AsMemory(), cancellationToken);
-        await using var csv = new CsvWriter(text, Configuration, leaveOpen: true);
-        foreach (var (subject, sequence) in content.Rows)
+                await csv.FlushAsync();
+            }
+
+            var hash = hasher.Finish();
+            metadata["consentkit.content_sha256"] = hash;
+            await using (var text = new StreamWriter(output, new UTF8Encoding(encoderShouldEmitUTF8Identifier: false), leaveOpen: true) { NewLine = "\n" })
+            {
+                foreach (var (key, value) in metadata)
+                {
+                    await text.WriteLineAsync($"# {key}={value}".AsMemory(), cancellationToken);
+                }
+
+                await text.WriteLineAsync(Header.AsMemory(), cancellationToken);
+            }
+
+            await using (var rows = new FileStream(rowsPath, FileMode.Open, FileAccess.Read, FileShare.None, 1 << 16, FileOptions.SequentialScan))
+            {
+                await rows.CopyToAsync(output, cancellationToken);
+            }
+
+            return new SnapshotRows(count, hash);
+        }
+        finally
         {
-            csv.WriteField(subject);
-            csv.WriteField(sequence);
-            await csv.NextRecordAsync();
+            File.Delete(rowsPath);
         }
-
-        await csv.FlushAsync();
     }
 
     public static async Task<SnapshotContent> ReadAsync(Stream snapshot, CancellationToken cancellationToken)

@@ -13,13 +13,13 @@ internal sealed record SnapshotContent(IReadOnlyDictionary<string, string> Metad
     /// <summary>SHA-256 (hex) over <c>subject_id TAB consent_sequence LF</c> per row: the same for either format.</summary>
     public static string ContentHash(List<(string Subject, long Sequence)> rows)
     {
-        using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        using var hasher = new SnapshotHasher();
         foreach (var (subject, sequence) in rows)
         {
-            sha.AppendData(Encoding.UTF8.GetBytes(subject + "\t" + sequence.ToString(CultureInfo.InvariantCulture) + "\n"));
+            hasher.Append(subject, sequence);
         }
 
-        return Convert.ToHexStringLower(sha.GetHashAndReset());
+        return hasher.Finish();
     }
 
     /// <summary>Reads either format, told apart by the first bytes (Parquet files begin with <c>PAR1</c>).</summary>
@@ -46,3 +46,36 @@ internal sealed record SnapshotContent(IReadOnlyDictionary<string, string> Metad
                 : throw new ArgumentException("The file is neither a Parquet nor a CSV ConsentKit snapshot.", nameof(snapshot));
     }
 }
+
+/// <summary>
+/// The content hash of a snapshot's rows, row by row as they are written: SHA-256 over each row's UTF-8
+/// <c>subject\tsequence\n</c>, in file order.
+/// </summary>
+internal sealed class SnapshotHasher : IDisposable
+{
+    private readonly IncrementalHash _sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+    private byte[] _buffer = new byte[256];
+
+    public void Append(string subject, long sequence)
+    {
+        var needed = Encoding.UTF8.GetMaxByteCount(subject.Length) + 22;
+        if (_buffer.Length < needed)
+        {
+            _buffer = new byte[needed];
+        }
+
+        var length = Encoding.UTF8.GetBytes(subject, _buffer);
+        _buffer[length++] = (byte)'\t';
+        sequence.TryFormat(_buffer.AsSpan(length), out var digits, provider: CultureInfo.InvariantCulture);
+        length += digits;
+        _buffer[length++] = (byte)'\n';
+        _sha.AppendData(_buffer, 0, length);
+    }
+
+    public string Finish() => Convert.ToHexStringLower(_sha.GetHashAndReset());
+
+    public void Dispose() => _sha.Dispose();
+}
+
+/// <summary>What a snapshot writer wrote: how many rows, and their content hash.</summary>
+internal readonly record struct SnapshotRows(int Count, string ContentSha256);

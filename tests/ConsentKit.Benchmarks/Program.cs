@@ -29,6 +29,27 @@ if (args is ["cold-check", var coldSchema, var coldPeople, ..])
     return;
 }
 
+if (args is ["scale-snapshot", var snapshotSchema, ..])
+{
+    await ScaleSnapshotMeasurement.RunAsync(snapshotSchema, args.Length > 2 ? args[2] : "stream");
+    return;
+}
+
+if (args is ["scale-billion", var billionSchema, var billionPeople, ..])
+{
+    await BillionRowMeasurement.RunAsync(
+        billionSchema,
+        int.Parse(billionPeople, System.Globalization.CultureInfo.InvariantCulture),
+        args.Length > 3 ? long.Parse(args[3], System.Globalization.CultureInfo.InvariantCulture) : 1_000_000_000);
+    return;
+}
+
+if (args is ["cache-hits", ..])
+{
+    CacheHitMeasurement.Run(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 1_000_000);
+    return;
+}
+
 if (args is ["relay-backlog", ..])
 {
     await RelayBacklogMeasurement.RunAsync(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 20_000);

@@ -52,6 +52,47 @@ internal sealed class ConsentDecisionService
     }
 
     /// <summary>
+    /// Decides <paramref name="purposeIndex"/> for each subject of a purpose-wide read that comes grouped by subject (a
+    /// streaming scan), as it comes: hands out the allowed subjects with their grant and holds one subject's records
+    /// at a time. <paramref name="horizon"/> ends as the earliest horizon among all subjects.
+    /// </summary>
+    public async IAsyncEnumerable<ConsentAllowedSubject> DecideAllowedAsync(
+        IAsyncEnumerable<ConsentRecord> bySubject,
+        int purposeIndex,
+        DateTimeOffset now,
+        System.Runtime.CompilerServices.StrongBox<DateTimeOffset> horizon,
+        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        var group = new List<ConsentRecord>(4);
+        await foreach (var record in bySubject.WithCancellation(cancellationToken))
+        {
+            if (group.Count > 0 && !string.Equals(group[0].SubjectId, record.SubjectId, StringComparison.Ordinal))
+            {
+                if (DecideGroup(group, purposeIndex, now, horizon) is { } allowed)
+                {
+                    yield return allowed;
+                }
+
+                group.Clear();
+            }
+
+            group.Add(record);
+        }
+
+        if (group.Count > 0 && DecideGroup(group, purposeIndex, now, horizon) is { } last)
+        {
+            yield return last;
+        }
+    }
+
+    private ConsentAllowedSubject? DecideGroup(List<ConsentRecord> group, int purposeIndex, DateTimeOffset now, System.Runtime.CompilerServices.StrongBox<DateTimeOffset> horizon)
+    {
+        var decision = Decide(CurrentOf(group), purposeIndex, now, out var until);
+        horizon.Value = Min(horizon.Value, until);
+        return decision.IsAllowed ? new ConsentAllowedSubject(group[0].SubjectId, decision.Record!.Sequence) : null;
+    }
+
+    /// <summary>
     /// Decides <paramref name="purposeIndex"/> for every subject in a purpose-wide read (records of the purpose
     /// and its ancestors, any order): one slot per subject, and the set's <see cref="ConsentPurposeDecisions.HoldsUntil"/>
     /// is the earliest horizon among them.

@@ -23,6 +23,9 @@ internal sealed class SubjectTable
 {
     private const int MinCapacity = 256;
 
+    // The top bit of a slot's hash (hashes are non-negative): set when the entry was read since the clock hand passed.
+    private const int ReferencedBit = int.MinValue;
+
     // A reference no caller can pass: marks a removed slot so probing continues past it.
     private static readonly string Tombstone = new('\u0000', 1);
 
@@ -43,6 +46,9 @@ internal sealed class SubjectTable
 
     public int Count => Volatile.Read(ref _count);
 
+    /// <summary>Whether eviction spares entries read since the hand last passed (on; off is the plain sweep, for comparison).</summary>
+    internal bool SecondChance { get; set; } = true;
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public bool TryGet(string key, out SubjectCacheEntry entry)
     {
@@ -60,12 +66,20 @@ internal sealed class SubjectTable
                 break;
             }
 
-            if (slot.Hash == hash && !ReferenceEquals(slotKey, Tombstone) && (ReferenceEquals(slotKey, key) || string.Equals(slotKey, key, StringComparison.Ordinal)))
+            var slotHash = slot.Hash;
+            if ((slotHash & int.MaxValue) == hash && !ReferenceEquals(slotKey, Tombstone) && (ReferenceEquals(slotKey, key) || string.Equals(slotKey, key, StringComparison.Ordinal)))
             {
                 entry = slot.Entry;
                 Volatile.ReadBarrier();
                 if (Volatile.Read(ref slot.Version) == version)
                 {
+                    // The clock's "used since the hand last passed" bit, set once per pass: a hot entry costs one
+                    // atomic write per eviction round, not one per check.
+                    if (slotHash >= 0)
+                    {
+                        Interlocked.Or(ref slot.Hash, ReferencedBit);
+                    }
+
                     return true;
                 }
 
@@ -88,6 +102,10 @@ internal sealed class SubjectTable
             if (_count >= _sizeLimit && Find(_slots, key, Hash(key)) < 0)
             {
                 evicted = EvictLocked();
+
+                // The tenth dropped leaves as many tombstones, which would soon force a rebuild on the next inserts
+                // anyway (one per few thousand misses at capacity): compact now, once per eviction round.
+                RebuildLocked(_slots.Length);
             }
 
             // Linear probing stays short up to about 80 % full; the slots are small, so a longer probe
@@ -108,7 +126,7 @@ internal sealed class SubjectTable
                 {
                     firstFree = firstFree < 0 ? index : firstFree;
                 }
-                else if (slots[index].Hash == hash && string.Equals(existing, key, StringComparison.Ordinal))
+                else if ((slots[index].Hash & int.MaxValue) == hash && string.Equals(existing, key, StringComparison.Ordinal))
                 {
                     Write(ref slots[index], key, hash, entry);
                     return evicted;
@@ -162,7 +180,7 @@ internal sealed class SubjectTable
         var index = hash & mask;
         while (slots[index].Key is { } existing)
         {
-            if (!ReferenceEquals(existing, Tombstone) && slots[index].Hash == hash && string.Equals(existing, key, StringComparison.Ordinal))
+            if (!ReferenceEquals(existing, Tombstone) && (slots[index].Hash & int.MaxValue) == hash && string.Equals(existing, key, StringComparison.Ordinal))
             {
                 return index;
             }
@@ -173,22 +191,38 @@ internal sealed class SubjectTable
         return -1;
     }
 
-    // Drops about a tenth of the entries, walking round the table from where the last eviction stopped.
+    /// <summary>
+    /// Drops about a tenth of the entries with the CLOCK policy (second chance): the hand walks round the table from
+    /// where it last stopped; an entry read since the hand last passed loses its mark and stays, one that was not is
+    /// dropped. So the subjects being checked stay cached under skewed traffic, at no cost per check beyond one mark
+    /// per round (measured against BitFaster.Caching's ConcurrentLru in docs/performance.md).
+    /// </summary>
     private int EvictLocked()
     {
         var target = Math.Max(1, _sizeLimit / 10);
         var slots = _slots;
         var evicted = 0;
-        for (var scanned = 0; scanned < slots.Length && evicted < target; scanned++)
+
+        // Two rounds at most: the first clears every mark it passes, so the second finds entries to drop.
+        for (var scanned = 0; scanned < 2 * slots.Length && evicted < target; scanned++)
         {
             _evictCursor = (_evictCursor + 1) & (slots.Length - 1);
-            if (slots[_evictCursor].Key is { } existing && !ReferenceEquals(existing, Tombstone))
+            ref var slot = ref slots[_evictCursor];
+            if (slot.Key is not { } existing || ReferenceEquals(existing, Tombstone))
             {
-                Write(ref slots[_evictCursor], Tombstone, 0, default);
-                _count--;
-                _tombstones++;
-                evicted++;
+                continue;
             }
+
+            if (SecondChance && slot.Hash < 0)
+            {
+                Interlocked.And(ref slot.Hash, int.MaxValue);
+                continue;
+            }
+
+            Write(ref slot, Tombstone, 0, default);
+            _count--;
+            _tombstones++;
+            evicted++;
         }
 
         return evicted;
@@ -203,7 +237,7 @@ internal sealed class SubjectTable
         {
             if (slot.Key is { } key && !ReferenceEquals(key, Tombstone))
             {
-                var index = slot.Hash & mask;
+                var index = slot.Hash & int.MaxValue & mask;
                 while (slots[index].Key is not null)
                 {
                     index = (index + 1) & mask;

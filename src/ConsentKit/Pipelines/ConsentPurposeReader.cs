@@ -79,6 +79,59 @@ internal sealed class ConsentPurposeReader : IConsentPurposeReader
     }
 
     /// <summary>Whether <paramref name="purposeId"/> is a registered purpose.</summary>
+    /// <inheritdoc />
+    public async ValueTask<ConsentAllowedSubjectStream> StreamAllowedAsync(string purposeId, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(purposeId);
+        var purposeIndex = Catalog.IndexOf(purposeId);
+        if (purposeIndex < 0)
+        {
+            throw new ArgumentException($"'{purposeId}' is not a registered purpose.", nameof(purposeId));
+        }
+
+        purposeId = Catalog[purposeIndex].Id;
+        if (_integrity?.HistoryFailed == true)
+        {
+            throw new ConsentStoreException($"The consent history failed verification: nothing is read for '{purposeId}'.");
+        }
+
+        var purposes = ScopeOf(purposeIndex);
+        Storage.ConsentPurposeScanStream scan;
+        try
+        {
+            scan = _store is Storage.IConsentStreamingScan streaming
+                ? await StoreTimeout.CallAsync(ct => streaming.OpenCurrentScanAsync(purposes, ct), _storeTimeout, _timeProvider, cancellationToken)
+                : Grouped(await StoreTimeout.CallAsync(ct => _store.ScanCurrentAsync(purposes, ct), _storeTimeout, _timeProvider, cancellationToken));
+        }
+        catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            Log.StoreFailed(_logger, purposeId, ex, _integrity);
+            throw new ConsentStoreException($"The consent store could not be read for '{purposeId}'.", ex);
+        }
+
+        var now = _timeProvider.GetUtcNow();
+        var horizon = new System.Runtime.CompilerServices.StrongBox<DateTimeOffset>(DateTimeOffset.MaxValue);
+        var finished = false;
+        async IAsyncEnumerable<ConsentAllowedSubject> Subjects([System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct = default)
+        {
+            await foreach (var allowed in _decisions.DecideAllowedAsync(scan.Records, purposeIndex, now, horizon, ct))
+            {
+                yield return allowed;
+            }
+
+            finished = true;
+        }
+
+        return new ConsentAllowedSubjectStream(purposeId, scan.Watermark, now, Subjects(), () => finished ? horizon.Value : null, scan.DisposeAsync);
+    }
+
+    // A store without a streaming scan: its scan, grouped by subject in memory.
+    private static Storage.ConsentPurposeScanStream Grouped(Storage.ConsentPurposeScan scan)
+    {
+        var records = scan.Records.OrderBy(r => r.SubjectId, StringComparer.Ordinal).ToList();
+        return new Storage.ConsentPurposeScanStream(scan.Watermark, records.ToAsyncEnumerable());
+    }
+
     internal bool IsRegistered(string purposeId) => Catalog.IndexOf(purposeId) >= 0;
 
     /// <summary>
