@@ -20,6 +20,16 @@ internal static class PostgreSqlProofLog
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
+    /// <summary>Takes the log's lock, then reads its head: the last sequence and hash, or 0 and the genesis hash.</summary>
+    private static async Task<(long Sequence, ReadOnlyMemory<byte> Hash)> LockAndReadHeadAsync(
+        NpgsqlConnection connection, NpgsqlTransaction? transaction, string schema, CancellationToken cancellationToken)
+    {
+        await LockAsync(connection, transaction, schema, cancellationToken);
+        await using var head = new NpgsqlCommand($"SELECT sequence, hash FROM {schema}.consent_proof_log ORDER BY sequence DESC LIMIT 1;", connection, transaction);
+        await using var reader = await head.ExecuteReaderAsync(cancellationToken);
+        return await reader.ReadAsync(cancellationToken) ? (reader.GetInt64(0), (byte[])reader[1]) : (0, ConsentChain.GenesisHash);
+    }
+
     /// <summary>Appends <paramref name="items"/> in order, taking the log's lock first; returns the entries appended.</summary>
     public static async Task<IReadOnlyList<ConsentProofEntry>> AppendAsync(
         NpgsqlConnection connection, NpgsqlTransaction? transaction, string schema, IReadOnlyList<ProofLogItem> items, CancellationToken cancellationToken)
@@ -29,18 +39,7 @@ internal static class PostgreSqlProofLog
             return [];
         }
 
-        await LockAsync(connection, transaction, schema, cancellationToken);
-        long last = 0;
-        ReadOnlyMemory<byte> lastHash = ConsentChain.GenesisHash;
-        await using (var head = new NpgsqlCommand($"SELECT sequence, hash FROM {schema}.consent_proof_log ORDER BY sequence DESC LIMIT 1;", connection, transaction))
-        await using (var reader = await head.ExecuteReaderAsync(cancellationToken))
-        {
-            if (await reader.ReadAsync(cancellationToken))
-            {
-                last = reader.GetInt64(0);
-                lastHash = (byte[])reader[1];
-            }
-        }
+        var (last, lastHash) = await LockAndReadHeadAsync(connection, transaction, schema, cancellationToken);
 
         var sequences = new long[items.Count];
         var kinds = new short[items.Count];
@@ -88,18 +87,7 @@ internal static class PostgreSqlProofLog
             return;
         }
 
-        await LockAsync(connection, transaction, schema, cancellationToken);
-        long last = 0;
-        ReadOnlyMemory<byte> lastHash = ConsentChain.GenesisHash;
-        await using (var head = new NpgsqlCommand($"SELECT sequence, hash FROM {schema}.consent_proof_log ORDER BY sequence DESC LIMIT 1;", connection, transaction))
-        await using (var reader = await head.ExecuteReaderAsync(cancellationToken))
-        {
-            if (await reader.ReadAsync(cancellationToken))
-            {
-                last = reader.GetInt64(0);
-                lastHash = (byte[])reader[1];
-            }
-        }
+        var (last, lastHash) = await LockAndReadHeadAsync(connection, transaction, schema, cancellationToken);
 
         await using var copy = await connection.BeginBinaryImportAsync(
             $"COPY {schema}.consent_proof_log (sequence, kind, subject_key, data_use_id, payload, previous_hash, hash) FROM STDIN (FORMAT BINARY)", cancellationToken);

@@ -15,7 +15,9 @@ if (args is ["cache-memory", ..])
 
 if (args is ["scale-import", ..])
 {
-    await ScaleImportMeasurement.RunAsync(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 1_000_000);
+    await ScaleImportMeasurement.RunAsync(
+        args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 1_000_000,
+        args.Length > 2 ? int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : 50_000);
     return;
 }
 

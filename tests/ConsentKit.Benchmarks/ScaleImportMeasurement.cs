@@ -12,10 +12,10 @@ namespace ConsentKit.Benchmarks;
 /// verified. Prints each step's time, records/s and the process's peak memory. Not a BenchmarkDotNet benchmark: one
 /// run of minutes. The schema is kept (its name is printed) for the cold-check and snapshot steps.
 /// </summary>
-/// <remarks>Run: <c>dotnet run -c Release --project tests/ConsentKit.Benchmarks -- scale-import [people]</c>.</remarks>
+/// <remarks>Run: <c>dotnet run -c Release --project tests/ConsentKit.Benchmarks -- scale-import [people] [batch size]</c>.</remarks>
 internal static class ScaleImportMeasurement
 {
-    public static async Task<string> RunAsync(int people)
+    public static async Task<string> RunAsync(int people, int batchSize = 50_000)
     {
         var directory = Directory.CreateTempSubdirectory("consentkit-scale-").FullName;
         var file = Path.Combine(directory, "export.csv");
@@ -55,7 +55,7 @@ internal static class ScaleImportMeasurement
         {
             o.ConnectionString = BenchmarkServer.ConnectionString;
             o.SchemaName = schema;
-        }).AddConsentImport();
+        }).AddConsentImport(o => o.BatchSize = batchSize);
         await using var provider = services.BuildServiceProvider();
         var store = provider.GetRequiredService<IConsentStore>();
         await store.SaveNoticesAsync([.. provider.GetRequiredService<ConsentPurposeCatalog>().Purposes.Select(ConsentNotice.For)], DateTimeOffset.UtcNow);

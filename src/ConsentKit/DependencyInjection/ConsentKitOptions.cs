@@ -30,7 +30,10 @@ public sealed class ConsentKitOptions
     /// <summary>The cache's staleness bound while a change-feed follower runs and is current: 10 minutes.</summary>
     public static readonly TimeSpan DefaultCacheMaxStalenessWithChangeFeed = TimeSpan.FromMinutes(10);
 
-    /// <summary>The most subjects the gate keeps in its cache. Default 100,000.</summary>
+    /// <summary>
+    /// The most subjects the gate keeps in its cache. Default 100,000. When full, a tenth is evicted, sparing the
+    /// subjects checked since the last eviction round (CLOCK).
+    /// </summary>
     public int CacheSizeLimit { get; set; } = 100_000;
 
     /// <summary>
