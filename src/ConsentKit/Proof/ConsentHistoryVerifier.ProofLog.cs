@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 
 namespace ConsentKit;
@@ -64,11 +66,11 @@ public sealed partial class ConsentHistoryVerifier
                 $"The anchored proof log entry {anchor.LogSequence} is missing: the log ends at {log.LastSequence} (cut off the end).");
     }
 
-    private async ValueTask<Finding?> CheckRegistryAsync(ProofLogState state, Dictionary<string, long> firstOfKey, CancellationToken cancellationToken)
+    private async ValueTask<Finding?> CheckRegistryAsync(
+        ProofLogState state, Dictionary<PackedSubjectKey, long> firstOfKey, Dictionary<string, PackedSubjectKey>? keyOf, CancellationToken cancellationToken)
     {
-        var inRegistry = new HashSet<string>(StringComparer.Ordinal);
         Finding? first = null;
-        void Note(string key, string message)
+        void Note(PackedSubjectKey key, string message)
         {
             var sequence = firstOfKey.GetValueOrDefault(key);
             if (first is null || sequence < first.Sequence)
@@ -79,8 +81,18 @@ public sealed partial class ConsentHistoryVerifier
 
         await foreach (var row in store.GetSubjectRegistryAsync(cancellationToken))
         {
-            var key = Convert.ToHexStringLower(row.SubjectKey.Span);
-            if (!inRegistry.Add(key))
+            if (!PackedSubjectKey.TryPack(row.SubjectKey.Span, out var key))
+            {
+                var text = Convert.ToHexStringLower(row.SubjectKey.Span);
+                first ??= new(ConsentVerificationProblem.SubjectRegistryChanged, 0, $"The subject registry links a subject to key {text}, which is not a ConsentKit key ({row.SubjectKey.Length} bytes).");
+                continue;
+            }
+
+            keyOf?.TryAdd(row.SubjectId, key);
+
+            // A registered key is marked as found by negating its sequence: a second row finds it negative.
+            ref var registered = ref CollectionsMarshal.GetValueRefOrNullRef(state.Registered, key);
+            if (!Unsafe.IsNullRef(ref registered) && registered.Sequence < 0)
             {
                 Note(key, $"The subject registry holds key {key} twice.");
             }
@@ -88,13 +100,18 @@ public sealed partial class ConsentHistoryVerifier
             {
                 Note(key, $"The subject registry links a subject to key {key}, which was erased (proof log entry {erasedAt}).");
             }
-            else if (!state.Registered.ContainsKey(key))
+            else if (Unsafe.IsNullRef(ref registered))
             {
                 Note(key, $"The subject registry links a subject to key {key}, which the proof log never registered.");
             }
-            else if (!state.Binds(row, key))
+            else
             {
-                Note(key, $"The subject registry row of key {key} is not the one the proof log registered (proof log entry {state.Registered[key].Sequence}): it was swapped, re-pointed or replaced.");
+                if (!ProofLogState.Binds(row, registered.Commitment))
+                {
+                    Note(key, $"The subject registry row of key {key} is not the one the proof log registered (proof log entry {registered.Sequence}): it was swapped, re-pointed or replaced.");
+                }
+
+                registered.Sequence = -registered.Sequence;
             }
         }
 
@@ -109,7 +126,7 @@ public sealed partial class ConsentHistoryVerifier
 
         foreach (var (key, registered) in state.Registered)
         {
-            if (!inRegistry.Contains(key) && !state.Erased.ContainsKey(key))
+            if (registered.Sequence > 0 && !state.Erased.ContainsKey(key))
             {
                 Note(key, $"The subject registry row of key {key} (proof log entry {registered.Sequence}) was deleted without an erasure.");
             }
@@ -118,18 +135,11 @@ public sealed partial class ConsentHistoryVerifier
         return first;
     }
 
-    private async ValueTask<Finding?> CheckLedgerAsync(ProofLogState state, CancellationToken cancellationToken)
+    private async ValueTask<Finding?> CheckLedgerAsync(ProofLogState state, Dictionary<string, PackedSubjectKey>? keyOf, CancellationToken cancellationToken)
     {
         if (ledger is null)
         {
             return null;
-        }
-
-        // Members read back by subject id: map the registry's ids to keys (erased keys read as erased:<key>).
-        var keyOf = new Dictionary<string, string>(StringComparer.Ordinal);
-        await foreach (var row in store.GetSubjectRegistryAsync(cancellationToken))
-        {
-            keyOf[row.SubjectId] = Convert.ToHexStringLower(row.SubjectKey.Span);
         }
 
         foreach (var use in state.DataUses.Values.OrderBy(u => u.Sequence))
@@ -145,14 +155,26 @@ public sealed partial class ConsentHistoryVerifier
                 return new(ConsentVerificationProblem.LedgerChanged, use.Sequence, $"Data use '{use.Id}' has another {field} in the ledger than the proof log recorded.");
             }
 
+            // Members read back by subject id: mapped to keys by the registry (erased ones read as erased:<key>).
             var members = await ledger.GetSubjectsAsync(use.Id, cancellationToken);
-            var storedMembers = members
-                .Select(m => (Key: keyOf.TryGetValue(m.SubjectId, out var key) ? key : ErasedKey(m.SubjectId), m.ConsentSequence))
-                .ToHashSet();
-            if (!storedMembers.SetEquals(use.Members))
+            var storedMembers = new HashSet<(PackedSubjectKey Key, long ConsentSequence)>(members.Count);
+            var unknown = 0;
+            foreach (var member in members)
             {
-                var added = storedMembers.Except(use.Members).Count();
-                var removed = use.Members.Except(storedMembers).Count();
+                if (keyOf!.TryGetValue(member.SubjectId, out var key) || TryErasedKey(member.SubjectId, out key))
+                {
+                    storedMembers.Add((key, member.ConsentSequence));
+                }
+                else
+                {
+                    unknown++;
+                }
+            }
+
+            if (unknown > 0 || !storedMembers.SetEquals(use.Members))
+            {
+                var added = unknown + storedMembers.Count(m => !use.Members.Contains(m));
+                var removed = use.Members.Count(m => !storedMembers.Contains(m));
                 return new(
                     ConsentVerificationProblem.LedgerChanged,
                     use.Sequence,
@@ -171,8 +193,11 @@ public sealed partial class ConsentHistoryVerifier
         return null;
     }
 
-    private static string ErasedKey(string subjectId) =>
-        subjectId.StartsWith(ErasedPrefix, StringComparison.Ordinal) ? subjectId[ErasedPrefix.Length..] : "unregistered:" + subjectId;
+    private static bool TryErasedKey(string subjectId, out PackedSubjectKey key)
+    {
+        key = default;
+        return subjectId.StartsWith(ErasedPrefix, StringComparison.Ordinal) && PackedSubjectKey.TryParse(subjectId[ErasedPrefix.Length..], out key);
+    }
 
     private const string ErasedPrefix = "erased:";
 

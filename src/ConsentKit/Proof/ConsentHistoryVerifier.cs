@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 
 namespace ConsentKit;
@@ -11,8 +13,9 @@ namespace ConsentKit;
 /// <remarks>
 /// The chains are unkeyed SHA-256: they detect any change that does not also rewrite every later hash. A
 /// rewrite that does is detected by verifying against a head exported before it (the anchor
-/// of <see cref="VerifyAsync"/>). Memory grows with the number of (subject, purpose) pairs (one
-/// entry each, to check the current-state index) and of data-use members.
+/// of <see cref="VerifyAsync"/>). Memory grows with the number of (subject, purpose) pairs and of subjects
+/// (one packed entry each, to check the current-state index and the registry: about 2 GB for 10M people, see
+/// docs/performance.md) and of data-use members.
 /// </remarks>
 public sealed partial class ConsentHistoryVerifier
 {
@@ -90,8 +93,11 @@ public sealed partial class ConsentHistoryVerifier
     {
         var notices = (await store.GetNoticesAsync(cancellationToken))
             .ToDictionary(n => (n.PurposeId, n.NoticeVersion), n => n.Digest);
-        var latest = new Dictionary<(string Key, string Purpose), long>();
-        var firstOfKey = new Dictionary<string, long>(StringComparer.Ordinal);
+        // Keys packed and purposes numbered: one small entry per pair and per person. A pair's value is its
+        // latest sequence, negated once the current-state index is found to point at it.
+        var purposes = new PurposeNumbers();
+        var latest = new Dictionary<(PackedSubjectKey Key, int Purpose), long>();
+        var firstOfKey = new Dictionary<PackedSubjectKey, long>();
         var log = new LogWalk(partial: since);
         var previousSequence = since ? anchor!.Sequence : 0L;
         var previousHash = since ? Convert.FromHexString(anchor!.Hash) : ConsentChain.GenesisHash.ToArray();
@@ -179,8 +185,15 @@ public sealed partial class ConsentHistoryVerifier
                     }
                 }
 
-                var key = Convert.ToHexStringLower(entry.SubjectKey.Span);
-                latest[(key, entry.PurposeId)] = entry.Sequence;
+                if (!PackedSubjectKey.TryPack(entry.SubjectKey.Span, out var key))
+                {
+                    return Fail(
+                        ConsentVerificationProblem.ContentChanged,
+                        entry.Sequence,
+                        $"Record {entry.Sequence} has a subject key of {entry.SubjectKey.Length} bytes: ConsentKit writes {ConsentChain.SubjectKeyLength}.");
+                }
+
+                latest[(key, purposes.Of(entry.PurposeId))] = entry.Sequence;
                 firstOfKey.TryAdd(key, entry.Sequence);
                 previousSequence = entry.Sequence;
                 previousHash = entry.Hash.ToArray();
@@ -222,41 +235,58 @@ public sealed partial class ConsentHistoryVerifier
                 };
         }
 
-        var matched = new HashSet<(string, string)>();
+        var matched = 0L;
         await foreach (var pointer in store.GetCurrentStateAsync(cancellationToken))
         {
-            var pair = (Convert.ToHexStringLower(pointer.SubjectKey.Span), pointer.PurposeId);
-            if (!latest.TryGetValue(pair, out var last))
+            ref var last = ref Unsafe.NullRef<long>();
+            if (PackedSubjectKey.TryPack(pointer.SubjectKey.Span, out var key) && purposes.TryGet(pointer.PurposeId, out var purpose))
+            {
+                last = ref CollectionsMarshal.GetValueRefOrNullRef(latest, (key, purpose));
+            }
+
+            if (Unsafe.IsNullRef(ref last))
             {
                 return Fail(
                     ConsentVerificationProblem.CurrentStateDisagrees,
                     pointer.Sequence,
-                    $"The current-state index points '{pointer.PurposeId}' of subject key {pair.Item1} at record {pointer.Sequence}, but that pair has no records.");
+                    $"The current-state index points '{pointer.PurposeId}' of subject key {Convert.ToHexStringLower(pointer.SubjectKey.Span)} at record {pointer.Sequence}, but that pair has no records.");
             }
 
-            if (last != pointer.Sequence)
+            if (Math.Abs(last) != pointer.Sequence)
             {
                 return Fail(
                     ConsentVerificationProblem.CurrentStateDisagrees,
                     pointer.Sequence,
-                    $"The current-state index says record {pointer.Sequence} is current for '{pointer.PurposeId}' of subject key {pair.Item1}; the records say {last}.");
+                    $"The current-state index says record {pointer.Sequence} is current for '{pointer.PurposeId}' of subject key {Convert.ToHexStringLower(pointer.SubjectKey.Span)}; the records say {Math.Abs(last)}.");
             }
 
-            matched.Add(pair);
+            if (last < 0)
+            {
+                return Fail(
+                    ConsentVerificationProblem.CurrentStateDisagrees,
+                    pointer.Sequence,
+                    $"The current-state index holds '{pointer.PurposeId}' of subject key {Convert.ToHexStringLower(pointer.SubjectKey.Span)} twice.");
+            }
+
+            last = -last;
+            matched++;
         }
 
-        if (matched.Count != latest.Count)
+        if (matched != latest.Count)
         {
-            var missing = latest.Where(p => !matched.Contains(p.Key)).Min(p => p.Value);
+            var missing = latest.Values.Where(v => v > 0).Min();
             return Fail(
                 ConsentVerificationProblem.CurrentStateDisagrees,
                 missing,
-                $"The current-state index has no row for the pair of record {missing} (and {latest.Count - matched.Count - 1} more): the records say it is current.");
+                $"The current-state index has no row for the pair of record {missing} (and {latest.Count - matched - 1} more): the records say it is current.");
         }
 
-        var found = await WalkLogAsync(log, anchor, cancellationToken)
-            ?? await CheckRegistryAsync(log.State, firstOfKey, cancellationToken)
-            ?? await CheckLedgerAsync(log.State, cancellationToken);
+        var found = await WalkLogAsync(log, anchor, cancellationToken);
+
+        // The ledger names members by subject id: the registry's walk maps ids to keys, only when there are members to map.
+        var keyOf = ledger is not null && log.State.DataUses.Count > 0 ? new Dictionary<string, PackedSubjectKey>(StringComparer.Ordinal) : null;
+        found ??= await CheckRegistryAsync(log.State, firstOfKey, keyOf, cancellationToken)
+            ?? await CheckLedgerAsync(log.State, keyOf, cancellationToken);
         if (found is not null)
         {
             return Fail(found.Problem, found.Sequence, found.Message);
@@ -270,6 +300,25 @@ public sealed partial class ConsentHistoryVerifier
             Head = Head(previousSequence, previousHash, log),
             Anchored = anchor is not null,
         };
+    }
+
+    /// <summary>Numbers the purposes the records name, so a pair's entry holds an int rather than a string.</summary>
+    private sealed class PurposeNumbers
+    {
+        private readonly Dictionary<string, int> numbers = new(StringComparer.Ordinal);
+
+        public int Of(string purposeId)
+        {
+            ref var number = ref CollectionsMarshal.GetValueRefOrAddDefault(numbers, purposeId, out var exists);
+            if (!exists)
+            {
+                number = numbers.Count - 1;
+            }
+
+            return number;
+        }
+
+        public bool TryGet(string purposeId, out int number) => numbers.TryGetValue(purposeId, out number);
     }
 
     private static ConsentChainHead Head(long sequence, byte[] hash, LogWalk log) => new()

@@ -10,9 +10,13 @@ namespace ConsentKit;
 /// </summary>
 internal sealed class ProofLogState
 {
-    public Dictionary<string, (byte[] Commitment, long Sequence)> Registered { get; } = new(StringComparer.Ordinal);
+    /// <summary>
+    /// Each registered key's commitment and entry sequence. The registry check marks a key it found in the
+    /// registry by negating the sequence, so one map serves both (no second set of 10M keys).
+    /// </summary>
+    public Dictionary<PackedSubjectKey, (Digest32 Commitment, long Sequence)> Registered { get; } = [];
 
-    public Dictionary<string, long> Erased { get; } = new(StringComparer.Ordinal);
+    public Dictionary<PackedSubjectKey, long> Erased { get; } = [];
 
     public Dictionary<string, LoggedDataUse> DataUses { get; } = new(StringComparer.Ordinal);
 
@@ -32,8 +36,8 @@ internal sealed class ProofLogState
             {
                 case ConsentProofEntryKind.SubjectRegistered:
                 {
-                    var key = reader.Hex(ConsentChain.SubjectKeyLength);
-                    var commitment = reader.Bytes(ConsentChain.HashLength).ToArray();
+                    var key = reader.Key();
+                    var commitment = Digest32.From(reader.Bytes(ConsentChain.HashLength));
                     if (!Registered.TryAdd(key, (commitment, entry.Sequence)))
                     {
                         return $"Proof log entry {entry.Sequence} registers key {key} a second time.";
@@ -44,7 +48,7 @@ internal sealed class ProofLogState
 
                 case ConsentProofEntryKind.SubjectErased:
                 {
-                    var key = reader.Hex(ConsentChain.SubjectKeyLength);
+                    var key = reader.Key();
                     reader.Int64();
                     Erased.TryAdd(key, entry.Sequence);
                     break;
@@ -83,7 +87,7 @@ internal sealed class ProofLogState
                     var count = reader.Int32();
                     for (var i = 0; i < count; i++)
                     {
-                        use.Members.Add((reader.Hex(ConsentChain.SubjectKeyLength), reader.Int64()));
+                        use.Members.Add((reader.Key(), reader.Int64()));
                     }
 
                     break;
@@ -158,10 +162,9 @@ internal sealed class ProofLogState
     }
 
     /// <summary>Whether <paramref name="registration"/> is the row the log registered for its key.</summary>
-    public bool Binds(ConsentSubjectRegistration registration, string key) =>
-        Registered.TryGetValue(key, out var logged)
-        && CryptographicOperations.FixedTimeEquals(
-            logged.Commitment,
+    public static bool Binds(ConsentSubjectRegistration registration, in Digest32 commitment) =>
+        CryptographicOperations.FixedTimeEquals(
+            commitment,
             ConsentProofLog.SubjectCommitment(registration.SubjectId, registration.SubjectKey.Span, registration.Secret.Span));
 }
 
@@ -188,7 +191,7 @@ internal sealed class LoggedDataUse(string id, long sequence)
 
     public string? FailureReason { get; set; }
 
-    public HashSet<(string Key, long ConsentSequence)> Members { get; } = [];
+    public HashSet<(PackedSubjectKey Key, long ConsentSequence)> Members { get; } = [];
 
     /// <summary>The first field the stored row disagrees on, or <see langword="null"/>.</summary>
     public string? Difference(DataUse stored) =>

@@ -18,7 +18,11 @@ internal ref struct ProofPayloadReader(ReadOnlySpan<byte> payload)
         return bytes;
     }
 
-    public string Hex(int length) => Convert.ToHexStringLower(Bytes(length));
+    public PackedSubjectKey Key()
+    {
+        PackedSubjectKey.TryPack(Bytes(ConsentChain.SubjectKeyLength), out var key);
+        return key;
+    }
 
     public byte Byte() => Bytes(1)[0];
 
