@@ -11,15 +11,20 @@ namespace ConsentKit.Benchmarks;
 /// latency percentiles per mode. Not a BenchmarkDotNet benchmark: a closed-loop load run against a store that
 /// <c>scale-import</c> filled.
 /// </summary>
-/// <remarks>Run: <c>dotnet run -c Release --project tests/ConsentKit.Benchmarks -- cold-check &lt;schema&gt; &lt;people&gt; [callers] [seconds]</c>.</remarks>
+/// <remarks>Run: <c>dotnet run -c Release --project tests/ConsentKit.Benchmarks -- cold-check &lt;schema&gt; &lt;people&gt; [callers] [seconds] [sweep]</c>.</remarks>
 internal static class ColdCheckMeasurement
 {
-    public static async Task RunAsync(string schema, int people, int callers, int seconds)
+    public static async Task RunAsync(string schema, int people, int callers, int seconds, bool sweep = false)
     {
         Console.WriteLine($"Cold checks on PostgreSQL: {people:N0} people, {callers} concurrent callers, {seconds} s per mode, each check a person drawn uniformly (cache: 100,000 subjects)");
         Console.WriteLine("| store reads for misses | checks | checks/s | p50 | p90 | p99 | max |");
         Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|");
-        foreach (var batching in new[] { false, true })
+
+        // The sweep varies the two constants: reads out at 256 per read, then the batch at 2 and at 4 reads out.
+        (bool Batching, int InFlight, int Batch)[] modes = sweep
+            ? [(true, 1, 256), (true, 2, 256), (true, 4, 256), (true, 8, 256), (true, 16, 256), (true, 2, 16), (true, 2, 64), (true, 2, 1024), (true, 4, 16), (true, 4, 64), (true, 4, 1024)]
+            : [(false, 0, 0), (true, SubjectMissReader.MaxReadsInFlight, SubjectMissReader.MaxBatch)];
+        foreach (var (batching, inFlight, batch) in modes)
         {
             var services = new ServiceCollection();
             services.AddConsentKit().AddStandardPurposes().UsePostgreSqlStore(o =>
@@ -30,12 +35,18 @@ internal static class ColdCheckMeasurement
             await using var provider = services.BuildServiceProvider();
             var gate = (ConsentGate)provider.GetRequiredService<IConsentGate>();
             gate.Misses.Batching = batching;
+            if (batching)
+            {
+                gate.Misses.ReadsInFlight = inFlight;
+                gate.Misses.BatchLimit = batch;
+            }
+
             await RunForAsync(gate, people, callers, TimeSpan.FromSeconds(3));
             var latencies = await RunForAsync(gate, people, callers, TimeSpan.FromSeconds(seconds));
             latencies.Sort();
             double Ms(double q) => latencies[Math.Min(latencies.Count - 1, (int)(q * latencies.Count))] * 1000.0 / Stopwatch.Frequency;
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"| {(batching ? "coalesced and batched" : "one read per miss")} | {latencies.Count:N0} | {latencies.Count / (double)seconds:N0} | {Ms(0.5):0.00} ms | {Ms(0.9):0.00} ms | {Ms(0.99):0.00} ms | {latencies[^1] * 1000.0 / Stopwatch.Frequency:0.0} ms |"));
+                $"| {(batching ? $"coalesced and batched: {inFlight} reads out, up to {batch} per read" : "one read per miss")} | {latencies.Count:N0} | {latencies.Count / (double)seconds:N0} | {Ms(0.5):0.00} ms | {Ms(0.9):0.00} ms | {Ms(0.99):0.00} ms | {latencies[^1] * 1000.0 / Stopwatch.Frequency:0.0} ms |"));
         }
     }
 

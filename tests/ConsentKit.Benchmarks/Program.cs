@@ -27,13 +27,20 @@ if (args is ["cold-check", var coldSchema, var coldPeople, ..])
         coldSchema,
         int.Parse(coldPeople, System.Globalization.CultureInfo.InvariantCulture),
         args.Length > 3 ? int.Parse(args[3], System.Globalization.CultureInfo.InvariantCulture) : 64,
-        args.Length > 4 ? int.Parse(args[4], System.Globalization.CultureInfo.InvariantCulture) : 20);
+        args.Length > 4 ? int.Parse(args[4], System.Globalization.CultureInfo.InvariantCulture) : 20,
+        args is [.., "sweep"]);
     return;
 }
 
 if (args is ["scale-snapshot", var snapshotSchema, ..])
 {
     await ScaleSnapshotMeasurement.RunAsync(snapshotSchema, args.Length > 2 ? args[2] : "stream");
+    return;
+}
+
+if (args is ["scale-verify", var verifySchema])
+{
+    await ScaleVerifyMeasurement.RunAsync(verifySchema);
     return;
 }
 

@@ -22,7 +22,7 @@ public sealed class SubjectTableTests
 
         table.Remove("user-42");
         table.TryGet("user-42", out _).Should().BeFalse();
-        table.TryGet("user-43", out var after).Should().BeTrue("removal leaves a tombstone, not a hole in the probe chain");
+        table.TryGet("user-43", out var after).Should().BeTrue("removal shifts the rest of the run back: no hole in the probe chain");
         IdOf(after).Should().Be(43);
         table.TryGet("nobody", out _).Should().BeFalse();
     }
@@ -64,6 +64,53 @@ public sealed class SubjectTableTests
         }
 
         table.TryGet("user-19999", out _).Should().BeTrue("the newest entry is always kept");
+    }
+
+    [Theory]
+    [InlineData(100_000, 20)]
+    [InlineData(300, 20)]
+    public void RandomSetsRemovesAndEvictions_KeepEveryEntryReachable_AsAReferenceMapSays(int sizeLimit, int seed)
+    {
+        // Random keys in a small table: runs form and wrap round the end of the array, the backward-shift delete's hard cases.
+        var table = new SubjectTable(sizeLimit);
+        var model = new Dictionary<string, int>();
+        var random = new Random(seed);
+        for (var n = 0; n < 60_000; n++)
+        {
+            var key = $"k{random.Next(1_000)}";
+            if (random.Next(3) == 0)
+            {
+                table.Remove(key);
+                model.Remove(key);
+            }
+            else
+            {
+                table.Set(key, Entry(n));
+                model[key] = n;
+            }
+        }
+
+        // Eviction may have dropped entries the model still has, but never one that was written later than
+        // what the table returns, and never a key it still counts.
+        var found = 0;
+        foreach (var (key, id) in model)
+        {
+            if (table.TryGet(key, out var entry))
+            {
+                IdOf(entry).Should().Be(id, $"{key} must read back its latest fill");
+                found++;
+            }
+        }
+
+        found.Should().Be(table.Count, "every entry the table counts is reachable from its home slot");
+        if (sizeLimit >= 1_000)
+        {
+            found.Should().Be(model.Count, "nothing is evicted under the size limit");
+        }
+        else
+        {
+            table.Count.Should().BeLessThanOrEqualTo(sizeLimit);
+        }
     }
 
     [Fact]

@@ -15,8 +15,8 @@ namespace ConsentKit;
 /// </remarks>
 internal sealed class SubjectMissReader(IConsentStore store, TimeSpan storeTimeout, TimeProvider timeProvider)
 {
-    /// <summary>Reads out at once; further misses queue for the next. Measured in docs/performance.md ("10M subjects").</summary>
-    public const int MaxReadsInFlight = 4;
+    /// <summary>Reads out at once; further misses queue for the next. Swept from 1 to 16 in docs/performance.md ("10M subjects"): 2 was best.</summary>
+    public const int MaxReadsInFlight = 2;
 
     /// <summary>Subjects per batched read at most.</summary>
     public const int MaxBatch = 256;
@@ -28,6 +28,12 @@ internal sealed class SubjectMissReader(IConsentStore store, TimeSpan storeTimeo
 
     /// <summary>Whether misses are coalesced and batched (on by default; off reads each miss on its own, for comparison).</summary>
     public bool Batching { get; set; } = true;
+
+    /// <summary>Reads out at once (<see cref="MaxReadsInFlight"/>); settable for the sweep in the cold-check harness.</summary>
+    public int ReadsInFlight { get; set; } = MaxReadsInFlight;
+
+    /// <summary>Subjects per batched read at most (<see cref="MaxBatch"/>); settable for the sweep in the cold-check harness.</summary>
+    public int BatchLimit { get; set; } = MaxBatch;
 
     /// <summary>The subject's current records, read under <paramref name="epoch"/>.</summary>
     public Task<IReadOnlyList<ConsentRecord>> ReadAsync(string subjectId, long epoch, CancellationToken cancellationToken)
@@ -48,7 +54,7 @@ internal sealed class SubjectMissReader(IConsentStore store, TimeSpan storeTimeo
         lock (_lock)
         {
             _queued.Enqueue(mine);
-            if (_inFlight < MaxReadsInFlight)
+            if (_inFlight < ReadsInFlight)
             {
                 _inFlight++;
                 batch = TakeLocked();
@@ -71,8 +77,9 @@ internal sealed class SubjectMissReader(IConsentStore store, TimeSpan storeTimeo
 
     private List<Pending> TakeLocked()
     {
-        var batch = new List<Pending>(Math.Min(_queued.Count, MaxBatch));
-        while (batch.Count < MaxBatch && _queued.TryDequeue(out var next))
+        var limit = BatchLimit;
+        var batch = new List<Pending>(Math.Min(_queued.Count, limit));
+        while (batch.Count < limit && _queued.TryDequeue(out var next))
         {
             batch.Add(next);
         }
