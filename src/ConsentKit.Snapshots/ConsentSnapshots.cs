@@ -1,4 +1,6 @@
 using System.Globalization;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using ConsentKit.OpenLineage;
 
 namespace ConsentKit.Snapshots;
@@ -97,35 +99,49 @@ internal sealed class ConsentSnapshots(IConsentPurposeReader purposes, ConsentPu
             throw new ArgumentException("The file is not a ConsentKit snapshot (its consentkit.* metadata is missing).", nameof(snapshot));
         }
 
-        if (!string.Equals(SnapshotContent.ContentHash(content.Rows), expected, StringComparison.Ordinal))
+        if (!string.Equals(content.ContentSha256, expected, StringComparison.Ordinal))
         {
             throw new ArgumentException("The snapshot's rows do not match its content hash: it was altered after it was written.", nameof(snapshot));
         }
 
-        var listed = new Dictionary<string, long>(content.Rows.Count, StringComparer.Ordinal);
-        foreach (var (subject, sequence) in content.Rows)
-        {
-            listed[subject] = sequence;
-        }
-
-        var used = new List<DataUseSubject>();
-        var seen = new HashSet<string>(StringComparer.Ordinal);
+        // Each used id is checked against the snapshot and marked there by negating its sequence (sequences start at
+        // 1): nothing is written until every id passed, and the marks are the only list of who was used (7M people:
+        // no second list and no set beside the map).
+        var listed = content.Listed;
+        var usedCount = 0;
         foreach (var id in usedSubjectIds)
         {
-            if (id is null || !listed.TryGetValue(id, out var sequence))
+            ref var sequence = ref id is null ? ref Unsafe.NullRef<long>() : ref CollectionsMarshal.GetValueRefOrNullRef(listed, id);
+            if (Unsafe.IsNullRef(ref sequence))
             {
                 throw new ArgumentException($"'{id}' was not in the snapshot for data use '{dataUseId}': only subjects the snapshot allowed can be recorded. Nothing was written.", nameof(usedSubjectIds));
             }
 
-            if (seen.Add(id))
+            if (sequence > 0)
             {
-                used.Add(new DataUseSubject { SubjectId = id, ConsentSequence = sequence });
+                sequence = -sequence;
+                usedCount++;
             }
         }
 
         // In parts: one statement for millions of people runs past a server's statement time-out (PostgreSQL: 4.4M
         // failed at Npgsql's 30 s). Adding is idempotent per person, so a run that fails part-way can simply be repeated.
-        foreach (var part in used.Chunk(UsedSubjectsPerCall))
+        var part = new List<DataUseSubject>(Math.Min(usedCount, UsedSubjectsPerCall));
+        foreach (var (subject, sequence) in listed)
+        {
+            if (sequence < 0)
+            {
+                part.Add(new DataUseSubject { SubjectId = subject, ConsentSequence = -sequence });
+                if (part.Count == UsedSubjectsPerCall)
+                {
+                    // A new list per call: a ledger may keep the one it was given.
+                    await uses.AddSubjectsAsync(dataUseId, part, cancellationToken);
+                    part = new List<DataUseSubject>(Math.Min(usedCount, UsedSubjectsPerCall));
+                }
+            }
+        }
+
+        if (part.Count > 0)
         {
             await uses.AddSubjectsAsync(dataUseId, part, cancellationToken);
         }
@@ -135,6 +151,6 @@ internal sealed class ConsentSnapshots(IConsentPurposeReader purposes, ConsentPu
             uses.NoteSnapshot(dataUseId, watermarkSequence, expected);
         }
 
-        return await uses.CompleteAsync(dataUseId, timeProvider.GetUtcNow(), itemsSeen ?? used.Count, used.Count, cancellationToken);
+        return await uses.CompleteAsync(dataUseId, timeProvider.GetUtcNow(), itemsSeen ?? usedCount, usedCount, cancellationToken);
     }
 }

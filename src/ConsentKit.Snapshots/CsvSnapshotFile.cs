@@ -88,7 +88,7 @@ internal static class CsvSnapshotFile
             throw new ArgumentException($"The CSV snapshot's header is not '{Header}'.", nameof(snapshot));
         }
 
-        var rows = new List<(string Subject, long Sequence)>();
+        using var rows = new SnapshotRowSink();
         using var csv = new CsvReader(text, Configuration, leaveOpen: true);
         while (await csv.ReadAsync())
         {
@@ -98,9 +98,9 @@ internal static class CsvSnapshotFile
                 throw new ArgumentException($"Row {row} of the CSV snapshot is not 'subject_id,consent_sequence'.", nameof(snapshot));
             }
 
-            rows.Add((csv.GetField(0)!, sequence));
+            rows.Add(csv.GetField(0)!, sequence);
         }
 
-        return new SnapshotContent(metadata, rows);
+        return rows.Finish(metadata);
     }
 }

@@ -68,7 +68,7 @@ internal static class ParquetSnapshotFile
 
         await using (reader)
         {
-            var rows = new List<(string Subject, long Sequence)>();
+            using var rows = new SnapshotRowSink();
             for (var g = 0; g < reader.RowGroupCount; g++)
             {
                 using var group = reader.OpenRowGroupReader(g);
@@ -78,11 +78,11 @@ internal static class ParquetSnapshotFile
                 await group.ReadAsync<long>(SequenceField, sequences, null, cancellationToken);
                 for (var i = 0; i < subjects.Length; i++)
                 {
-                    rows.Add((subjects[i] ?? throw new ArgumentException($"Row {i} of the snapshot has no subject id.", nameof(snapshot)), sequences[i]));
+                    rows.Add(subjects[i] ?? throw new ArgumentException($"Row {i} of the snapshot has no subject id.", nameof(snapshot)), sequences[i]);
                 }
             }
 
-            return new SnapshotContent(reader.CustomMetadata.ToDictionary(), rows);
+            return rows.Finish(reader.CustomMetadata.ToDictionary());
         }
     }
 }

@@ -4,23 +4,14 @@ using System.Text;
 
 namespace ConsentKit.Snapshots;
 
-/// <summary>What a snapshot file holds, whatever its format: the <c>consentkit.*</c> metadata and the rows, in subject order.</summary>
-internal sealed record SnapshotContent(IReadOnlyDictionary<string, string> Metadata, List<(string Subject, long Sequence)> Rows)
+/// <summary>
+/// What a snapshot file holds, whatever its format: the <c>consentkit.*</c> metadata, each subject's consent sequence
+/// (the one map a reader keeps: no list of rows beside it), how many rows, and the content hash of the rows as read.
+/// </summary>
+internal sealed record SnapshotContent(IReadOnlyDictionary<string, string> Metadata, Dictionary<string, long> Listed, int RowCount, string ContentSha256)
 {
     public const string SubjectColumn = "subject_id";
     public const string SequenceColumn = "consent_sequence";
-
-    /// <summary>SHA-256 (hex) over <c>subject_id TAB consent_sequence LF</c> per row: the same for either format.</summary>
-    public static string ContentHash(List<(string Subject, long Sequence)> rows)
-    {
-        using var hasher = new SnapshotHasher();
-        foreach (var (subject, sequence) in rows)
-        {
-            hasher.Append(subject, sequence);
-        }
-
-        return hasher.Finish();
-    }
 
     /// <summary>Reads either format, told apart by the first bytes (Parquet files begin with <c>PAR1</c>).</summary>
     public static async Task<SnapshotContent> ReadAsync(Stream snapshot, CancellationToken cancellationToken)
@@ -75,6 +66,27 @@ internal sealed class SnapshotHasher : IDisposable
     public string Finish() => Convert.ToHexStringLower(_sha.GetHashAndReset());
 
     public void Dispose() => _sha.Dispose();
+}
+
+/// <summary>Collects a snapshot's rows as a reader reads them: hashed in file order and mapped by subject.</summary>
+internal sealed class SnapshotRowSink : IDisposable
+{
+    private readonly SnapshotHasher _hasher = new();
+
+    public Dictionary<string, long> Listed { get; } = new(StringComparer.Ordinal);
+
+    public int Count { get; private set; }
+
+    public void Add(string subject, long sequence)
+    {
+        _hasher.Append(subject, sequence);
+        Listed[subject] = sequence;
+        Count++;
+    }
+
+    public SnapshotContent Finish(IReadOnlyDictionary<string, string> metadata) => new(metadata, Listed, Count, _hasher.Finish());
+
+    public void Dispose() => _hasher.Dispose();
 }
 
 /// <summary>What a snapshot writer wrote: how many rows, and their content hash.</summary>

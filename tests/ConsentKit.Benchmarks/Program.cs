@@ -44,6 +44,12 @@ if (args is ["scale-verify", var verifySchema])
     return;
 }
 
+if (args is ["scale-used", var usedSchema, var usedPath])
+{
+    await ScaleUsedMeasurement.RunAsync(usedSchema, usedPath);
+    return;
+}
+
 if (args is ["scale-billion", var billionSchema, var billionPeople, ..])
 {
     await BillionRowMeasurement.RunAsync(

@@ -95,6 +95,41 @@ public sealed class CsvSnapshotTests : IDisposable
     }
 
     [Fact]
+    public async Task UsedIds_NotInTheSnapshot_AreRefused_WritingNothing_AndRepeatsCountOnce()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await SeedAsync(ct);
+        await using (var file = File.Create(CsvPath))
+        {
+            await Snapshots.CreateAsync(
+                new ConsentSnapshotRequest { PurposeId = ConsentPurposes.GenerativeAiTraining, DataUseId = "genai-csv", Description = "csv set", Format = ConsentSnapshotFormat.Csv }, file, ct);
+        }
+
+        var ledger = _provider.GetRequiredService<IDataUseLedger>();
+        var refused = async () =>
+        {
+            await using var file = File.OpenRead(CsvPath);
+            await Snapshots.ImportUsedSubjectsAsync(file, ["alice", "carol", "bob"], cancellationToken: ct);
+        };
+
+        // bob withdrew before the snapshot: the ids before him passed, yet nothing is written.
+        (await refused.Should().ThrowAsync<ArgumentException>()).Which.Should().Match<ArgumentException>(e => e.ParamName == "usedSubjectIds" && e.Message.Contains("'bob'"));
+        (await ledger.GetSubjectsAsync("genai-csv", ct)).Should().BeEmpty();
+
+        DataUse completed;
+        await using (var file = File.OpenRead(CsvPath))
+        {
+            completed = await Snapshots.ImportUsedSubjectsAsync(file, ["carol", "alice", "carol", "alice"], cancellationToken: ct);
+        }
+
+        completed.SubjectCount.Should().Be(2);
+        completed.ItemsKept.Should().Be(2);
+        var current = await _provider.GetRequiredService<IConsentStore>().GetCurrentManyAsync(["alice", "carol"], ct);
+        (await ledger.GetSubjectsAsync("genai-csv", ct)).Select(m => (m.SubjectId, m.ConsentSequence))
+            .Should().BeEquivalentTo(current.Select(r => (r.SubjectId, r.Sequence)), "each member is recorded once, with the grant the snapshot listed");
+    }
+
+    [Fact]
     public async Task AFileThatIsNeitherFormat_IsRefused_NamingTheArgument()
     {
         using var text = new MemoryStream("subject_id,consent_sequence\nalice,1\n"u8.ToArray());
