@@ -33,12 +33,7 @@ public sealed class CsvSnapshotTests : IDisposable
     {
         var ct = TestContext.Current.CancellationToken;
         await SeedAsync(ct);
-        ConsentSnapshotInfo info;
-        await using (var file = File.Create(CsvPath))
-        {
-            info = await Snapshots.CreateAsync(
-                new ConsentSnapshotRequest { PurposeId = ConsentPurposes.GenerativeAiTraining, DataUseId = "genai-csv", Description = "csv set", Format = ConsentSnapshotFormat.Csv }, file, ct);
-        }
+        var info = await WriteCsvSnapshotAsync(ct);
 
         var lines = await File.ReadAllLinesAsync(CsvPath, ct);
         lines.Should().Contain($"# consentkit.watermark={info.Watermark}").And.Contain($"# consentkit.content_sha256={info.ContentSha256}")
@@ -76,11 +71,7 @@ public sealed class CsvSnapshotTests : IDisposable
     {
         var ct = TestContext.Current.CancellationToken;
         await SeedAsync(ct);
-        await using (var file = File.Create(CsvPath))
-        {
-            await Snapshots.CreateAsync(
-                new ConsentSnapshotRequest { PurposeId = ConsentPurposes.GenerativeAiTraining, DataUseId = "genai-csv", Description = "csv set", Format = ConsentSnapshotFormat.Csv }, file, ct);
-        }
+        await WriteCsvSnapshotAsync(ct);
 
         await File.AppendAllTextAsync(CsvPath, "bob,1\n", ct);
 
@@ -99,11 +90,7 @@ public sealed class CsvSnapshotTests : IDisposable
     {
         var ct = TestContext.Current.CancellationToken;
         await SeedAsync(ct);
-        await using (var file = File.Create(CsvPath))
-        {
-            await Snapshots.CreateAsync(
-                new ConsentSnapshotRequest { PurposeId = ConsentPurposes.GenerativeAiTraining, DataUseId = "genai-csv", Description = "csv set", Format = ConsentSnapshotFormat.Csv }, file, ct);
-        }
+        await WriteCsvSnapshotAsync(ct);
 
         var ledger = _provider.GetRequiredService<IDataUseLedger>();
         var refused = async () =>
@@ -144,6 +131,13 @@ public sealed class CsvSnapshotTests : IDisposable
         _provider.Dispose();
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
         Directory.Delete(_directory, recursive: true);
+    }
+
+    private async Task<ConsentSnapshotInfo> WriteCsvSnapshotAsync(CancellationToken ct)
+    {
+        await using var file = File.Create(CsvPath);
+        return await Snapshots.CreateAsync(
+            new ConsentSnapshotRequest { PurposeId = ConsentPurposes.GenerativeAiTraining, DataUseId = "genai-csv", Description = "csv set", Format = ConsentSnapshotFormat.Csv }, file, ct);
     }
 
     private async Task SeedAsync(CancellationToken ct)
