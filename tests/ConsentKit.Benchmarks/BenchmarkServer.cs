@@ -1,3 +1,6 @@
+using ConsentKit.PostgreSql;
+using Microsoft.Extensions.DependencyInjection;
+
 namespace ConsentKit.Benchmarks;
 
 /// <summary>The PostgreSQL server the benchmarks use: <c>CONSENTKIT_BENCH_POSTGRES</c>, else <c>CONSENTKIT_TEST_POSTGRES</c>.</summary>
@@ -11,4 +14,20 @@ internal static class BenchmarkServer
             "docs/performance.md shows how to start a throwaway cluster.");
 
     public static string NewSchemaName() => "bench_" + Guid.NewGuid().ToString("N")[..12];
+
+    /// <summary>ConsentKit with the standard purposes on <paramref name="schema"/> of the server, as the scale steps use it.</summary>
+    /// <param name="schema">The schema a scale step filled or fills.</param>
+    /// <param name="configure">More packages on the builder (snapshots, import).</param>
+    /// <param name="storeTimeout">The gate's store time-out, when a step's one read runs for minutes.</param>
+    public static ServiceProvider ScaleProvider(string schema, Action<IConsentKitBuilder>? configure = null, TimeSpan? storeTimeout = null)
+    {
+        var services = new ServiceCollection();
+        var kit = services.AddConsentKit(o => o.StoreTimeout = storeTimeout ?? o.StoreTimeout).AddStandardPurposes().UsePostgreSqlStore(o =>
+        {
+            o.ConnectionString = ConnectionString;
+            o.SchemaName = schema;
+        });
+        configure?.Invoke(kit);
+        return services.BuildServiceProvider();
+    }
 }

@@ -36,13 +36,7 @@ internal static class BillionRowMeasurement
                 TO '{postsPath}' (FORMAT parquet, ROW_GROUP_SIZE 1000000)
                 """);
 
-            var services = new ServiceCollection();
-            services.AddConsentKit().AddStandardPurposes().UsePostgreSqlStore(o =>
-            {
-                o.ConnectionString = BenchmarkServer.ConnectionString;
-                o.SchemaName = schema;
-            }).AddSnapshots();
-            await using var provider = services.BuildServiceProvider();
+            await using var provider = BenchmarkServer.ScaleProvider(schema, kit => kit.AddSnapshots());
             var snapshots = provider.GetRequiredService<IConsentSnapshots>();
             var dataUseId = $"billion-{Guid.NewGuid():N}";
             var clock = Stopwatch.StartNew();

@@ -26,13 +26,7 @@ internal static class ColdCheckMeasurement
             : [(false, 0, 0), (true, SubjectMissReader.MaxReadsInFlight, SubjectMissReader.MaxBatch)];
         foreach (var (batching, inFlight, batch) in modes)
         {
-            var services = new ServiceCollection();
-            services.AddConsentKit().AddStandardPurposes().UsePostgreSqlStore(o =>
-            {
-                o.ConnectionString = BenchmarkServer.ConnectionString;
-                o.SchemaName = schema;
-            });
-            await using var provider = services.BuildServiceProvider();
+            await using var provider = BenchmarkServer.ScaleProvider(schema);
             var gate = (ConsentGate)provider.GetRequiredService<IConsentGate>();
             gate.Misses.Batching = batching;
             if (batching)
@@ -41,8 +35,9 @@ internal static class ColdCheckMeasurement
                 gate.Misses.BatchLimit = batch;
             }
 
-            await RunForAsync(gate, people, callers, TimeSpan.FromSeconds(3));
-            var latencies = await RunForAsync(gate, people, callers, TimeSpan.FromSeconds(seconds));
+            // The warm-up draws other people than the measured run: a person it cached would be a hit there.
+            await RunForAsync(gate, people, callers, TimeSpan.FromSeconds(3), seed: 1_000);
+            var latencies = await RunForAsync(gate, people, callers, TimeSpan.FromSeconds(seconds), seed: 0);
             latencies.Sort();
             double Ms(double q) => latencies[Math.Min(latencies.Count - 1, (int)(q * latencies.Count))] * 1000.0 / Stopwatch.Frequency;
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
@@ -50,12 +45,12 @@ internal static class ColdCheckMeasurement
         }
     }
 
-    private static async Task<List<long>> RunForAsync(ConsentGate gate, int people, int callers, TimeSpan duration)
+    private static async Task<List<long>> RunForAsync(ConsentGate gate, int people, int callers, TimeSpan duration, int seed)
     {
         var end = Stopwatch.GetTimestamp() + (long)(duration.TotalSeconds * Stopwatch.Frequency);
         var perCaller = await Task.WhenAll(Enumerable.Range(0, callers).Select(c => Task.Run(async () =>
         {
-            var random = new Random(c);
+            var random = new Random(seed + c);
             var latencies = new List<long>(100_000);
             while (Stopwatch.GetTimestamp() < end)
             {

@@ -16,14 +16,8 @@ internal static class ScaleSnapshotMeasurement
 {
     public static async Task RunAsync(string schema, string mode)
     {
-        var services = new ServiceCollection();
         // The list's one scan of 10M subjects takes minutes, far past the gate's default time-out.
-        services.AddConsentKit(o => o.StoreTimeout = TimeSpan.FromMinutes(10)).AddStandardPurposes().UsePostgreSqlStore(o =>
-        {
-            o.ConnectionString = BenchmarkServer.ConnectionString;
-            o.SchemaName = schema;
-        }).AddSnapshots();
-        await using var provider = services.BuildServiceProvider();
+        await using var provider = BenchmarkServer.ScaleProvider(schema, kit => kit.AddSnapshots(), TimeSpan.FromMinutes(10));
         var clock = Stopwatch.StartNew();
         long rows;
         long bytes = 0;

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using ConsentKit.PostgreSql;
 using ConsentKit.Snapshots;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -16,13 +15,7 @@ internal static class ScaleUsedMeasurement
 {
     public static async Task RunAsync(string schema, string path)
     {
-        var services = new ServiceCollection();
-        services.AddConsentKit(o => o.StoreTimeout = TimeSpan.FromMinutes(10)).AddStandardPurposes().UsePostgreSqlStore(o =>
-        {
-            o.ConnectionString = BenchmarkServer.ConnectionString;
-            o.SchemaName = schema;
-        }).AddSnapshots();
-        await using var provider = services.BuildServiceProvider();
+        await using var provider = BenchmarkServer.ScaleProvider(schema, kit => kit.AddSnapshots(), TimeSpan.FromMinutes(10));
         var snapshots = provider.GetRequiredService<IConsentSnapshots>();
         if (!File.Exists(path))
         {

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using ConsentKit.PostgreSql;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace ConsentKit.Benchmarks;
@@ -14,13 +13,7 @@ internal static class ScaleVerifyMeasurement
 {
     public static async Task RunAsync(string schema)
     {
-        var services = new ServiceCollection();
-        services.AddConsentKit().AddStandardPurposes().UsePostgreSqlStore(o =>
-        {
-            o.ConnectionString = BenchmarkServer.ConnectionString;
-            o.SchemaName = schema;
-        });
-        await using var provider = services.BuildServiceProvider();
+        await using var provider = BenchmarkServer.ScaleProvider(schema);
         var store = provider.GetRequiredService<IConsentStore>();
         var clock = Stopwatch.StartNew();
         var verified = await new ConsentHistoryVerifier(store, provider.GetService<IDataUseLedger>()).VerifyAsync();
