@@ -14,7 +14,7 @@ namespace ConsentKit;
 /// The chains are unkeyed SHA-256: they detect any change that does not also rewrite every later hash. A
 /// rewrite that does is detected by verifying against a head exported before it (the anchor
 /// of <see cref="VerifyAsync"/>). Memory grows with the number of (subject, purpose) pairs and of subjects
-/// (one packed entry each, to check the current-state index and the registry: about 2 GB for 10M people, see
+/// (one packed entry each, to check the current-state index and the registry: 2.3–2.9 GB for 10M people, see
 /// docs/performance.md) and of data-use members.
 /// </remarks>
 public sealed partial class ConsentHistoryVerifier
