@@ -165,65 +165,73 @@ internal sealed class SubscriptionRelay
         // synchronous write per change; a crash before the write only repeats these changes, which receivers drop by id.
         long pending = 0;
         var writtenAt = now;
-        foreach (var record in batch)
+        try
         {
-            if (!await KeepLeaseAsync(ct))
+            foreach (var record in batch)
             {
-                return false;
-            }
-
-            if (!_filter.Matches(record))
-            {
-                pending = record.Sequence;
-                continue;
-            }
-
-            if (_blocked.Contains(record.SubjectId))
-            {
-                if (!await DeadLetterAsync(record.Sequence, "An earlier change of this person is in the dead letters: this one is delivered after it, on replay.", 0, ct))
+                if (!await KeepLeaseAsync(ct))
                 {
                     return false;
                 }
 
-                pending = 0;
-                continue;
-            }
-
-            var (delivered, error, attempts) = await DeliverAsync(await ChangeAsync(record, ct), ct);
-            if (delivered)
-            {
-                pending = record.Sequence;
-                _monitor.Count(_name, "delivered");
-                _live.LastError = null;
-                var at = _time.GetUtcNow();
-                if (at - writtenAt >= PositionWriteInterval)
+                if (!_filter.Matches(record))
                 {
-                    if (!await _relay.AdvanceAsync(_name, _options.InstanceId, pending, at, ct))
+                    pending = record.Sequence;
+                    continue;
+                }
+
+                if (_blocked.Contains(record.SubjectId))
+                {
+                    if (!await DeadLetterAsync(record.Sequence, "An earlier change of this person is in the dead letters: this one is delivered after it, on replay.", 0, ct))
                     {
                         return false;
                     }
 
-                    (pending, writtenAt) = (0, at);
-                }
-            }
-            else
-            {
-                // The letter moves the position past it and everything pending before it, in one write.
-                if (!await DeadLetterAsync(record.Sequence, error!, attempts, ct))
-                {
-                    return false;
+                    pending = 0;
+                    continue;
                 }
 
-                _blocked.Add(record.SubjectId);
-                RelayLog.DeadLettered(_logger, _name, record.Sequence, attempts, error!);
-                pending = 0;
+                var (delivered, error, attempts) = await DeliverAsync(await ChangeAsync(record, ct), ct);
+                if (delivered)
+                {
+                    pending = record.Sequence;
+                    _monitor.Count(_name, "delivered");
+                    _live.LastError = null;
+                    var at = _time.GetUtcNow();
+                    if (at - writtenAt >= PositionWriteInterval)
+                    {
+                        if (!await _relay.AdvanceAsync(_name, _options.InstanceId, pending, at, ct))
+                        {
+                            pending = 0;
+                            return false;
+                        }
+
+                        (pending, writtenAt) = (0, at);
+                    }
+                }
+                else
+                {
+                    // The letter moves the position past it and everything pending before it, in one write.
+                    if (!await DeadLetterAsync(record.Sequence, error!, attempts, ct))
+                    {
+                        return false;
+                    }
+
+                    _blocked.Add(record.SubjectId);
+                    RelayLog.DeadLettered(_logger, _name, record.Sequence, attempts, error!);
+                    pending = 0;
+                }
             }
         }
-
-        if (pending > 0)
+        finally
         {
-            // A lost lease shows in the next round's lease check.
-            await _relay.AdvanceAsync(_name, _options.InstanceId, pending, _time.GetUtcNow(), ct);
+            if (pending > 0)
+            {
+                // Written even when the host is stopping (the stop token would cancel it between a delivery and this
+                // write, and the next instance would deliver the change again). A lost lease makes the write a no-op and
+                // shows in the next round's lease check.
+                await _relay.AdvanceAsync(_name, _options.InstanceId, pending, _time.GetUtcNow(), CancellationToken.None);
+            }
         }
 
         return false;
