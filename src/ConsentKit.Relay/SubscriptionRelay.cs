@@ -308,21 +308,52 @@ internal sealed class SubscriptionRelay
     private async Task<(bool Delivered, string? Error, int Attempts)> DeliverAsync(ConsentChange change, CancellationToken ct)
     {
         var attempts = 0;
+
+        // A stop cancels the waits between attempts at once, but lets an attempt already sent finish (within the
+        // attempt time-out): cut off mid-request, a change the receiver took would count as undelivered and the
+        // instance that takes over would send it again.
+        using var stopping = new CancellationTokenSource();
+        var sending = 0;
+        using var onStop = ct.Register(() =>
+        {
+            if (Volatile.Read(ref sending) == 0)
+            {
+                stopping.Cancel();
+            }
+        });
         try
         {
             await _pipeline.ExecuteAsync(
                 async token =>
                 {
-                    attempts++;
-                    await _transport.DeliverAsync(change, token);
+                    Volatile.Write(ref sending, 1);
+                    try
+                    {
+                        ct.ThrowIfCancellationRequested();
+                        attempts++;
+                        await _transport.DeliverAsync(change, token);
+                    }
+                    finally
+                    {
+                        Volatile.Write(ref sending, 0);
+                        if (ct.IsCancellationRequested)
+                        {
+                            stopping.Cancel();
+                        }
+                    }
                 },
-                ct);
+                stopping.Token);
             return (true, null, attempts);
         }
         catch (Exception ex) when (!ct.IsCancellationRequested)
         {
             _live.LastError = Describe(ex);
             return (false, Describe(ex), attempts);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // An attempt that failed while the host stopped: not delivered, and the stop is what ends the round.
+            throw new OperationCanceledException("The host stopped while a delivery was failing.", ex, ct);
         }
     }
 
