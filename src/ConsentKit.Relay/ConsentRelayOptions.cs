@@ -28,7 +28,11 @@ public sealed class ConsentRelayOptions
     /// <summary>The longest wait between attempts; default 1 minute.</summary>
     public TimeSpan MaxRetryDelay { get; set; } = TimeSpan.FromMinutes(1);
 
-    /// <summary>How long one delivery attempt may take; default 10 seconds.</summary>
+    /// <summary>
+    /// How long one delivery attempt may take; default 10 seconds. A stopping host lets an attempt already sent
+    /// finish within it (and within the host's own shutdown time-out), so the change is not sent again by the
+    /// instance that takes over; the waits between attempts end at once.
+    /// </summary>
     public TimeSpan AttemptTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
     /// <summary>The health check degrades when a subscription is this far behind the newest change, or holds dead letters. Default 5 minutes.</summary>

@@ -5,7 +5,9 @@ namespace ConsentKit;
 
 /// <summary>
 /// A 16-byte subject key held as two words. The verifier keeps one per person (10M people: a hex string each
-/// was about 80 B more per key, and three maps held them), so it compares and hashes these instead.
+/// was about 80 B more per key, and three maps held them), so it compares and hashes these instead. Not
+/// <see cref="UInt128"/> (as the SQLite scan uses): its 16-byte alignment pads a (key, purpose number) map key
+/// from 24 to 32 bytes.
 /// </summary>
 internal readonly record struct PackedSubjectKey(ulong High, ulong Low)
 {
