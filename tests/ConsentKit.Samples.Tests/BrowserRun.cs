@@ -87,7 +87,10 @@ internal sealed class BrowserRun : IAsyncDisposable
             Assert.Fail($"Signing in as {person} answered {response.Status}: {await response.TextAsync()}");
         }
 
-        await page.WaitForURLAsync(url => !url.Contains("/signin", StringComparison.Ordinal));
+        // Signed in once the browser is on the next page; its load event is not part of signing in, and a CI run
+        // under load once waited 90 s for it after the network had gone idle (Playwright's waiter missed it). The
+        // steps after this wait for what they need (navigations for their own load, locators for their element).
+        await page.WaitForURLAsync(url => !url.Contains("/signin", StringComparison.Ordinal), new PageWaitForURLOptions { WaitUntil = WaitUntilState.Commit });
         return page;
     }
 
