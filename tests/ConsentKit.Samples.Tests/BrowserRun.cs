@@ -77,6 +77,11 @@ internal sealed class BrowserRun : IAsyncDisposable
     public async Task<IPage> SignInAsync(string person, bool javaScript = true)
     {
         var page = await NewPageAsync(javaScript);
+
+        // Listened for before the click, so it cannot be missed: the response of the page the sign-in leads to. Not
+        // the page's load event: twice a loaded CI run waited 90 s for a load state Playwright's waiter never saw,
+        // after the network had gone idle. The steps after this wait for what they need.
+        var landed = page.WaitForResponseAsync(r => r.Request.IsNavigationRequest && r.Request.Method == "GET" && !r.Url.Contains("/signin", StringComparison.Ordinal));
         var response = await page.RunAndWaitForResponseAsync(
             () => page.Locator($"button[data-person='{person}']").ClickAsync(),
             r => r.Request.Method == "POST" && r.Url.EndsWith("/signin", StringComparison.Ordinal));
@@ -87,10 +92,7 @@ internal sealed class BrowserRun : IAsyncDisposable
             Assert.Fail($"Signing in as {person} answered {response.Status}: {await response.TextAsync()}");
         }
 
-        // Signed in once the browser is on the next page; its load event is not part of signing in, and a CI run
-        // under load once waited 90 s for it after the network had gone idle (Playwright's waiter missed it). The
-        // steps after this wait for what they need (navigations for their own load, locators for their element).
-        await page.WaitForURLAsync(url => !url.Contains("/signin", StringComparison.Ordinal), new PageWaitForURLOptions { WaitUntil = WaitUntilState.Commit });
+        await landed;
         return page;
     }
 
